@@ -1,0 +1,744 @@
+/* config: see config.h.
+ *
+ * inih reads the file through our own line reader so that we know the line
+ * number of every key (Debian builds inih without INI_HANDLER_LINENO), can
+ * reject over-long lines instead of silently splitting them, and strip
+ * leading blanks (so indented keys are keys, never continuation lines).
+ */
+#include "app/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DEFAULT_USER_AGENT                                                                         \
+    "heraldd/" HERALD_VERSION " (feed aggregator; +https://github.com/herald-feeds/herald)"
+
+enum section_kind {
+    SECTION_NONE,
+    SECTION_HERALD,
+    SECTION_FEED,
+    SECTION_BAD,
+};
+
+enum value_type {
+    TYPE_STRING,
+    TYPE_PATH,
+    TYPE_DURATION, /* seconds */
+    TYPE_DURATION_MS,
+    TYPE_SIZE,
+    TYPE_INT,
+    TYPE_LISTEN,
+    TYPE_FEED_URL,
+    TYPE_HTTP_URL,
+    TYPE_LOG_LEVEL,
+};
+
+struct key_rule {
+    enum section_kind section;
+    const char *key;
+    enum value_type type;
+    size_t offset; /* into struct config or struct feed_conf */
+    int64_t min;
+    int64_t max;
+};
+
+#define G(field) offsetof(struct config, field)
+#define F(field) offsetof(struct feed_conf, field)
+
+static const struct key_rule rules[] = {
+    {SECTION_HERALD, "database", TYPE_PATH, G(database), 0, 0},
+    {SECTION_HERALD, "listen", TYPE_LISTEN, 0, 0, 0},
+    {SECTION_HERALD, "public_url", TYPE_HTTP_URL, G(public_url), 0, 0},
+    {SECTION_HERALD, "title", TYPE_STRING, G(title), 1, 200},
+    {SECTION_HERALD, "interval", TYPE_DURATION, G(interval), 1, 7 * 86400},
+    {SECTION_HERALD, "user_agent", TYPE_STRING, G(user_agent), 1, 190},
+    {SECTION_HERALD, "max_entries", TYPE_INT, G(max_entries), 1, 10000},
+    {SECTION_HERALD, "max_concurrent", TYPE_INT, G(max_concurrent), 1, 1000},
+    {SECTION_HERALD, "timeout", TYPE_DURATION_MS, G(timeout), 1, 3600},
+    {SECTION_HERALD, "connect_timeout", TYPE_DURATION_MS, G(connect_timeout), 1, 600},
+    {SECTION_HERALD, "max_feed_size", TYPE_SIZE, G(max_feed_size), 1024, 64 << 20},
+    {SECTION_HERALD, "max_redirects", TYPE_INT, G(max_redirects), 0, 20},
+    {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
+    {SECTION_FEED, "url", TYPE_FEED_URL, F(url), 0, 0},
+    {SECTION_FEED, "title", TYPE_STRING, F(title), 1, 200},
+    {SECTION_FEED, "interval", TYPE_DURATION, F(interval), 1, 7 * 86400},
+};
+
+#define MAX_SEEN_KEYS (sizeof(rules) / sizeof(rules[0]))
+
+struct loader {
+    const char *path;
+    char *dir; /* folder of the file, for relative paths */
+    struct config *cfg;
+    struct buf *errors;
+    int n_errors;
+    bool oom;
+
+    /* The reader's view of the file. */
+    const char *next; /* next unread byte */
+    int line;
+    enum section_kind section;
+    struct feed_conf *feed; /* current [feed] section */
+    const struct key_rule *seen[MAX_SEEN_KEYS];
+    size_t n_seen;
+};
+
+static void errorf(struct loader *l, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void errorf(struct loader *l, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    l->n_errors++;
+    if (line > 0)
+        buf_printf(l->errors, "%s:%d: ", l->path, line);
+    else
+        buf_printf(l->errors, "%s: ", l->path);
+    va_start(ap, fmt);
+    buf_vprintf(l->errors, fmt, ap);
+    va_end(ap);
+    buf_putc(l->errors, '\n');
+}
+
+/* ---- value parsers ---------------------------------------------------- */
+
+static int parse_int(const char *s, int64_t *ret)
+{
+    char *end;
+    long long v;
+
+    if (!isdigit((unsigned char)*s) && *s != '-')
+        return -EINVAL;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno == ERANGE)
+        return -ERANGE;
+    if (end == s || *end)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+int config_parse_duration(const char *s, int64_t *ret_seconds)
+{
+    int64_t total = 0;
+
+    if (!*s)
+        return -EINVAL;
+    while (*s) {
+        char *end;
+        unsigned long long v;
+        int64_t unit;
+
+        if (!isdigit((unsigned char)*s))
+            return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE || v > INT32_MAX)
+            return -ERANGE;
+        switch (*end) {
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        case '\0':
+            if (total != 0)
+                return -EINVAL; /* "1h30" is ambiguous */
+            unit = 1;
+            break;
+        default:
+            return -EINVAL;
+        }
+        total += (int64_t)v * unit;
+        if (total > INT32_MAX)
+            return -ERANGE;
+        s = *end ? end + 1 : end;
+    }
+    *ret_seconds = total;
+    return 0;
+}
+
+int config_parse_size(const char *s, int64_t *ret_bytes)
+{
+    char *end;
+    unsigned long long v;
+    int shift = 0;
+
+    if (!isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return -ERANGE;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (*end && end[1] != '\0' && strcmp(end + 1, "B") != 0 && strcmp(end + 1, "iB") != 0)
+        return -EINVAL;
+    if (v > (1ULL << 40) >> shift)
+        return -ERANGE;
+    *ret_bytes = (int64_t)(v << shift);
+    return 0;
+}
+
+int config_parse_listen(const char *s, char **ret_host, int *ret_port)
+{
+    const char *colon, *host = s;
+    size_t hostlen;
+    int64_t port;
+    char *h;
+
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return -EINVAL;
+        host = s + 1;
+        hostlen = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s)))
+            return -EINVAL;
+        hostlen = (size_t)(colon - s);
+    }
+    if (hostlen == 0 || parse_int(colon + 1, &port) < 0 || port < 1 || port > 65535)
+        return -EINVAL;
+    h = strndup(host, hostlen);
+    if (!h)
+        return -ENOMEM;
+    *ret_host = h;
+    *ret_port = (int)port;
+    return 0;
+}
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* http(s)://host... with a non-empty host and no blanks. */
+static bool valid_http_url(const char *s)
+{
+    const char *rest;
+
+    if (has_prefix_ci(s, "http://"))
+        rest = s + 7;
+    else if (has_prefix_ci(s, "https://"))
+        rest = s + 8;
+    else
+        return false;
+    if (*rest == '\0' || *rest == '/' || *rest == ':')
+        return false;
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static char *join_path(const char *dir, const char *rel)
+{
+    size_t n = strlen(dir) + strlen(rel) + 2;
+    char *p = malloc(n);
+
+    if (p)
+        snprintf(p, n, "%s/%s", dir, rel);
+    return p;
+}
+
+/* file:///abs, file:/abs, or file:rel (relative to the config's folder). */
+static char *file_url(const struct loader *l, const char *s)
+{
+    const char *path = s + 5;
+    char *joined = NULL, *url;
+    size_t n;
+
+    if (strncmp(path, "//", 2) == 0) {
+        path += 2;
+        if (*path != '/')
+            return NULL; /* file://host/... is not ours */
+    }
+    if (*path == '\0')
+        return NULL;
+    if (*path != '/') {
+        joined = join_path(l->dir, path);
+        if (!joined)
+            return NULL;
+        path = joined;
+    }
+    n = strlen(path) + 8;
+    url = malloc(n);
+    if (url)
+        snprintf(url, n, "file://%s", path);
+    free(joined);
+    return url;
+}
+
+/* ---- the table-driven handler ---------------------------------------- */
+
+static int set_string(struct loader *l, char **field, const char *value)
+{
+    char *copy = strdup(value);
+
+    if (!copy) {
+        l->oom = true;
+        return -ENOMEM;
+    }
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+static void *field_base(struct loader *l, const struct key_rule *r)
+{
+    return r->section == SECTION_FEED ? (void *)l->feed : (void *)l->cfg;
+}
+
+static void apply_int(struct loader *l, const struct key_rule *r, int64_t v, const char *unit,
+                      int64_t *field)
+{
+    if (v < r->min || v > r->max) {
+        errorf(l, l->line, "%s must be between %lld and %lld%s", r->key, (long long)r->min,
+               (long long)r->max, unit);
+        return;
+    }
+    *field = v;
+}
+
+static void apply(struct loader *l, const struct key_rule *r, const char *value)
+{
+    char *base = field_base(l, r);
+    int64_t *ifield = (int64_t *)(void *)(base + r->offset);
+    char **sfield = (char **)(void *)(base + r->offset);
+    int64_t v;
+
+    switch (r->type) {
+    case TYPE_STRING:
+        if (strlen(value) < (size_t)r->min || strlen(value) > (size_t)r->max)
+            errorf(l, l->line, "%s must be 1 to %lld characters", r->key, (long long)r->max);
+        else
+            set_string(l, sfield, value);
+        break;
+    case TYPE_PATH:
+        if (!*value) {
+            errorf(l, l->line, "%s must not be empty", r->key);
+        } else if (*value == '/') {
+            set_string(l, sfield, value);
+        } else {
+            char *p = join_path(l->dir, value);
+            if (!p) {
+                l->oom = true;
+                break;
+            }
+            free(*sfield);
+            *sfield = p;
+        }
+        break;
+    case TYPE_DURATION:
+    case TYPE_DURATION_MS:
+        if (config_parse_duration(value, &v) < 0) {
+            errorf(l, l->line, "%s: bad duration '%s' (use e.g. 90s, 15m, 2h, 1d)", r->key, value);
+            break;
+        }
+        apply_int(l, r, v, " seconds", ifield);
+        if (r->type == TYPE_DURATION_MS && *ifield == v)
+            *ifield = v * 1000;
+        break;
+    case TYPE_SIZE:
+        if (config_parse_size(value, &v) < 0)
+            errorf(l, l->line, "%s: bad size '%s' (use e.g. 512k, 8M)", r->key, value);
+        else
+            apply_int(l, r, v, " bytes", ifield);
+        break;
+    case TYPE_INT:
+        if (parse_int(value, &v) < 0)
+            errorf(l, l->line, "%s: '%s' is not a whole number", r->key, value);
+        else
+            apply_int(l, r, v, "", ifield);
+        break;
+    case TYPE_LISTEN: {
+        char *host;
+        int port, err = config_parse_listen(value, &host, &port);
+        if (err == -ENOMEM) {
+            l->oom = true;
+        } else if (err < 0) {
+            errorf(l, l->line, "listen: bad address '%s' (use HOST:PORT, e.g. 127.0.0.1:8080)",
+                   value);
+        } else {
+            free(l->cfg->listen_host);
+            l->cfg->listen_host = host;
+            l->cfg->listen_port = port;
+        }
+        break;
+    }
+    case TYPE_FEED_URL:
+        if (has_prefix_ci(value, "file:")) {
+            char *u = file_url(l, value);
+            if (!u) {
+                errorf(l, l->line, "url: bad file URL '%s'", value);
+                break;
+            }
+            free(*sfield);
+            *sfield = u;
+            break;
+        }
+        /* fall through */
+    case TYPE_HTTP_URL:
+        if (!valid_http_url(value))
+            errorf(l, l->line, "%s: '%s' is not an http:// or https:// URL", r->key, value);
+        else
+            set_string(l, sfield, value);
+        break;
+    case TYPE_LOG_LEVEL:
+        if (strcmp(value, "error") && strcmp(value, "warn") && strcmp(value, "info") &&
+            strcmp(value, "debug"))
+            errorf(l, l->line, "log_level must be error, warn, info or debug, not '%s'", value);
+        else
+            set_string(l, sfield, value);
+        break;
+    }
+}
+
+static const struct key_rule *find_rule(enum section_kind section, const char *key)
+{
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        if (rules[i].section == section && strcmp(rules[i].key, key) == 0)
+            return &rules[i];
+    }
+    return NULL;
+}
+
+static int on_key(void *user, const char *section, const char *key, const char *value)
+{
+    struct loader *l = user;
+    const struct key_rule *r;
+
+    (void)section; /* tracked by the reader, with its line */
+    if (l->section == SECTION_BAD)
+        return 1; /* reported once at the section line */
+    if (l->section == SECTION_NONE) {
+        errorf(l, l->line, "'%s' outside of any section", key);
+        return 1;
+    }
+    r = find_rule(l->section, key);
+    if (!r) {
+        errorf(l, l->line, "unknown key '%s' in [%s]", key,
+               l->section == SECTION_FEED ? "feed" : "herald");
+        return 1;
+    }
+    for (size_t i = 0; i < l->n_seen; i++) {
+        if (l->seen[i] == r) {
+            errorf(l, l->line, "duplicate key '%s'", key);
+            return 1;
+        }
+    }
+    if (l->n_seen < MAX_SEEN_KEYS)
+        l->seen[l->n_seen++] = r;
+    apply(l, r, value);
+    return 1;
+}
+
+/* ---- sections, seen by the line reader ------------------------------- */
+
+static bool valid_feed_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+            return false;
+    }
+    return true;
+}
+
+static void add_feed(struct loader *l, const char *name, size_t n)
+{
+    struct config *c = l->cfg;
+    struct feed_conf *feeds;
+
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        if (strlen(c->feeds[i].name) == n && memcmp(c->feeds[i].name, name, n) == 0) {
+            errorf(l, l->line, "feed \"%.*s\" is already defined on line %d", (int)n, name,
+                   c->feeds[i].line);
+            l->section = SECTION_BAD;
+            return;
+        }
+    }
+    feeds = realloc(c->feeds, (c->n_feeds + 1) * sizeof(*feeds));
+    if (!feeds) {
+        l->oom = true;
+        l->section = SECTION_BAD;
+        return;
+    }
+    c->feeds = feeds;
+    l->feed = &feeds[c->n_feeds];
+    *l->feed = (struct feed_conf){.name = strndup(name, n), .line = l->line};
+    if (!l->feed->name)
+        l->oom = true;
+    c->n_feeds++;
+}
+
+/* s: the line, without leading blanks, starting with '['. */
+static void begin_section(struct loader *l, const char *s)
+{
+    const char *end = strchr(s, ']');
+    const char *name = s + 1;
+    size_t len;
+
+    l->n_seen = 0;
+    l->feed = NULL;
+    l->section = SECTION_BAD;
+    if (!end) {
+        return; /* inih reports the syntax error */
+    }
+    len = (size_t)(end - name);
+    if (len == 6 && memcmp(name, "herald", 6) == 0) {
+        l->section = SECTION_HERALD;
+        return;
+    }
+    if (len > 6 && memcmp(name, "feed ", 5) == 0) {
+        const char *q = name + 5;
+        while (*q == ' ')
+            q++;
+        if (*q == '"' && end[-1] == '"' && end - 1 > q) {
+            if (!valid_feed_name(q + 1, (size_t)(end - 1 - (q + 1)))) {
+                errorf(l, l->line,
+                       "bad feed name %.*s (use 1-64 letters, digits, '-', '_' or '.')",
+                       (int)(end - q), q);
+                return;
+            }
+            l->section = SECTION_FEED;
+            add_feed(l, q + 1, (size_t)(end - 1 - (q + 1)));
+            return;
+        }
+        errorf(l, l->line, "bad section [%.*s] (use [feed \"NAME\"])", (int)len, name);
+        return;
+    }
+    errorf(l, l->line, "unknown section [%.*s]", (int)len, name);
+}
+
+/* inih's ini_reader: one line per call (fgets-like). */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct loader *l = stream;
+    const char *nl, *p = l->next;
+    size_t len, linelen;
+
+    if (!p || !*p)
+        return NULL;
+    l->line++;
+    nl = strchr(p, '\n');
+    linelen = nl ? (size_t)(nl - p) : strlen(p);
+    l->next = nl ? nl + 1 : p + linelen;
+    while (linelen > 0 && (*p == ' ' || *p == '\t')) {
+        p++;
+        linelen--;
+    }
+    len = linelen;
+    if (len + 2 > (size_t)num) {
+        errorf(l, l->line, "line too long (at most %d characters)", num - 2);
+        len = 0;
+    }
+    memcpy(str, p, len);
+    str[len] = '\n';
+    str[len + 1] = '\0';
+    if (len > 0 && *p == '[')
+        begin_section(l, str);
+    return str;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int read_file(const char *path, char **ret, struct buf *errors)
+{
+    FILE *f = fopen(path, "re");
+    struct buf b;
+    char chunk[4096];
+    size_t n;
+    int err = 0;
+
+    if (!f) {
+        err = -errno;
+        buf_printf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+        return err;
+    }
+    buf_init(&b, 4 << 20);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_append(&b, chunk, n) < 0)
+            break;
+    }
+    if (ferror(f))
+        err = -EIO;
+    else if (b.err)
+        err = b.err;
+    fclose(f);
+    if (err) {
+        buf_printf(errors, "%s: cannot read: %s\n", path, strerror(-err));
+        buf_release(&b);
+        return err;
+    }
+    *ret = buf_steal(&b);
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char cwd[PATH_MAX];
+
+    if (slash == path)
+        return strdup("/");
+    if (slash)
+        return strndup(path, (size_t)(slash - path));
+    if (!getcwd(cwd, sizeof(cwd)))
+        return strdup(".");
+    return strdup(cwd);
+}
+
+static int set_defaults(struct config *c, const char *dir)
+{
+    c->database = join_path(dir, "herald.db");
+    c->listen_host = strdup("127.0.0.1");
+    c->listen_port = 8080;
+    c->title = strdup("Herald");
+    c->interval = 30 * 60;
+    c->user_agent = strdup(DEFAULT_USER_AGENT);
+    c->max_entries = 100;
+    c->max_concurrent = 16;
+    c->timeout = 30 * 1000;
+    c->connect_timeout = 10 * 1000;
+    c->max_feed_size = 8 << 20;
+    c->max_redirects = 5;
+    c->log_level = strdup("info");
+    if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)
+        return -ENOMEM;
+    return 0;
+}
+
+static int finish(struct loader *l)
+{
+    struct config *c = l->cfg;
+
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        if (!c->feeds[i].url)
+            errorf(l, c->feeds[i].line, "feed \"%s\" has no url", c->feeds[i].name);
+    }
+    if (!c->public_url) {
+        size_t n = strlen(c->listen_host) + 32;
+        bool v6 = strchr(c->listen_host, ':') != NULL;
+
+        c->public_url = malloc(n);
+        if (!c->public_url)
+            return -ENOMEM;
+        snprintf(c->public_url, n, v6 ? "http://[%s]:%d" : "http://%s:%d", c->listen_host,
+                 c->listen_port);
+    } else {
+        size_t n = strlen(c->public_url);
+        while (n > 0 && c->public_url[n - 1] == '/')
+            c->public_url[--n] = '\0';
+    }
+    return 0;
+}
+
+int config_load(const char *path, struct config **ret, struct buf *errors)
+{
+    struct loader l = {.path = path, .errors = errors};
+    char *text = NULL;
+    int r, line;
+
+    r = read_file(path, &text, errors);
+    if (r < 0)
+        return r;
+    l.cfg = calloc(1, sizeof(*l.cfg));
+    l.dir = dir_of(path);
+    if (!l.cfg || !l.dir || !(l.cfg->path = strdup(path)) || set_defaults(l.cfg, l.dir) < 0) {
+        r = -ENOMEM;
+        goto out;
+    }
+    l.next = text;
+    line = ini_parse_stream(read_line, &l, on_key, &l);
+    if (line > 0)
+        errorf(&l, line, "syntax error (expected [section] or key = value)");
+    else if (line < 0)
+        l.oom = true;
+    if (finish(&l) < 0 || l.oom) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if (l.n_errors > 0) {
+        r = -EINVAL;
+        goto out;
+    }
+    *ret = l.cfg;
+    l.cfg = NULL;
+    r = 0;
+out:
+    if (r == -ENOMEM)
+        buf_printf(errors, "%s: out of memory\n", path);
+    config_free(l.cfg);
+    free(l.dir);
+    free(text);
+    return r;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        free(c->feeds[i].name);
+        free(c->feeds[i].url);
+        free(c->feeds[i].title);
+    }
+    free(c->feeds);
+    free(c->path);
+    free(c->database);
+    free(c->listen_host);
+    free(c->public_url);
+    free(c->title);
+    free(c->user_agent);
+    free(c->log_level);
+    free(c);
+}
+
+const struct feed_conf *config_find_feed(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_feeds; i++) {
+        if (strcmp(c->feeds[i].name, name) == 0)
+            return &c->feeds[i];
+    }
+    return NULL;
+}

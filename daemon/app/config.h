@@ -1,0 +1,67 @@
+/* config: heraldd's configuration file (INI, read with inih).
+ *
+ * A table of {section, key, type, offset, min, max} rows drives parsing and
+ * validation; defaults are set before the file is read. Every error names
+ * the file and line ("FILE:LINE: message"); all errors of a file are
+ * reported, not just the first. A loaded config is immutable: a reload
+ * builds a new one and swaps it in only when it is valid.
+ *
+ * Paths and file: URLs that are relative are taken relative to the folder
+ * of the configuration file. Depends on base/ and inih.
+ */
+#ifndef HERALD_APP_CONFIG_H
+#define HERALD_APP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/herald/heraldd.conf"
+
+struct feed_conf {
+    char *name;
+    char *url;      /* absolute: http(s):// or file:// */
+    char *title;    /* overrides the feed's own title; NULL if unset */
+    int64_t interval; /* seconds; 0 = the global interval */
+    int line;       /* line of the [feed "NAME"] header */
+};
+
+struct config {
+    char *path;     /* as given */
+    char *database; /* resolved against the config's folder */
+    char *listen_host;
+    int listen_port;
+    char *public_url; /* base URL readers use; default http://LISTEN */
+    char *title;      /* title of the merged feed */
+    int64_t interval; /* seconds */
+    char *user_agent;
+    int64_t max_entries;
+    int64_t max_concurrent;
+    int64_t timeout;         /* ms */
+    int64_t connect_timeout; /* ms */
+    int64_t max_feed_size;   /* bytes */
+    int64_t max_redirects;
+    char *log_level;
+
+    struct feed_conf *feeds;
+    size_t n_feeds;
+};
+
+/* Reads and validates path. Returns 0 and a new config in *ret, -EINVAL
+ * with one "FILE:LINE: message" line per problem appended to errors, or
+ * -ENOMEM / -errno when the file cannot be read (message in errors too). */
+int config_load(const char *path, struct config **ret, struct buf *errors);
+void config_free(struct config *c);
+
+const struct feed_conf *config_find_feed(const struct config *c, const char *name);
+
+/* Parsers shared with tests: "90s", "15m", "2h", "1d", "1h30m", or plain
+ * seconds. Return 0 or -EINVAL / -ERANGE. */
+int config_parse_duration(const char *s, int64_t *ret_seconds);
+/* "512", "64k", "8M", "1G" (binary multiples). */
+int config_parse_size(const char *s, int64_t *ret_bytes);
+/* "host:port", "[v6]:port". ret_host is malloc'ed. */
+int config_parse_listen(const char *s, char **ret_host, int *ret_port);
+
+#endif

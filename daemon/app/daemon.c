@@ -1,0 +1,187 @@
+/* daemon: see daemon.h. */
+#include "app/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "app/config.h"
+#include "app/poller.h"
+#include "app/publish.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "net/fetch.h"
+#include "net/httpd.h"
+#include "store/store.h"
+
+struct daemon {
+    uv_loop_t loop;
+    struct config *cfg;
+    struct store *store;
+    struct fetcher *fetcher;
+    struct publisher *publisher;
+    struct httpd *httpd;
+    struct poller *poller;
+    uv_signal_t sigint, sigterm;
+    bool stopping;
+};
+
+static void on_changed(void *userdata)
+{
+    struct daemon *d = userdata;
+
+    publish_invalidate(d->publisher);
+}
+
+static void shutdown_all(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    /* The poller first: the fetcher's cancellations then find it closing. */
+    if (d->poller)
+        poller_close(d->poller, NULL, NULL);
+    if (d->fetcher)
+        fetcher_close(d->fetcher, NULL, NULL);
+    if (d->httpd)
+        httpd_close(d->httpd, NULL, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    log_info("MAIN", "%s received, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    shutdown_all(d);
+}
+
+static int load_config(struct daemon *d, const char *path)
+{
+    struct buf errors;
+    int r;
+
+    buf_init(&errors, 1 << 20);
+    r = config_load(path, &d->cfg, &errors);
+    if (r < 0)
+        fprintf(stderr, "%s", buf_cstr(&errors));
+    buf_release(&errors);
+    if (r == 0)
+        (void)log_set_level_name(d->cfg->log_level);
+    return r;
+}
+
+static int open_store(struct daemon *d)
+{
+    char err[512];
+    int r = store_open(d->cfg->database, &d->store, err, sizeof(err));
+
+    if (r < 0)
+        log_error("STORE", "cannot open the database %s", err);
+    return r;
+}
+
+static int start_http(struct daemon *d)
+{
+    const struct httpd_route *routes;
+    size_t n;
+    int r;
+
+    r = httpd_new(&d->loop, NULL, &d->httpd);
+    if (r < 0)
+        return r;
+    routes = publish_routes(d->publisher, &n);
+    r = httpd_set_routes(d->httpd, routes, n);
+    if (r == 0)
+        r = httpd_listen(d->httpd, d->cfg->listen_host, d->cfg->listen_port);
+    if (r < 0) {
+        log_error("HTTP", "cannot listen on %s:%d: %s", d->cfg->listen_host,
+                  d->cfg->listen_port, uv_strerror(r));
+        return r;
+    }
+    log_info("HTTP", "serving %s/feed.atom", d->cfg->public_url);
+    return 0;
+}
+
+static int start_fetcher(struct daemon *d)
+{
+    struct fetch_options o = {
+        .max_inflight = (unsigned)d->cfg->max_concurrent,
+        .timeout_ms = (long)d->cfg->timeout,
+        .connect_timeout_ms = (long)d->cfg->connect_timeout,
+        .max_body = (size_t)d->cfg->max_feed_size,
+        .max_redirects = (long)d->cfg->max_redirects,
+        .user_agent = d->cfg->user_agent,
+    };
+
+    return fetcher_new(&d->loop, &o, &d->fetcher);
+}
+
+static int start(struct daemon *d)
+{
+    int r;
+
+    r = open_store(d);
+    if (r == 0)
+        r = start_fetcher(d);
+    if (r == 0)
+        r = publisher_new(d->store, d->cfg, &d->publisher);
+    if (r == 0)
+        r = start_http(d);
+    if (r == 0)
+        r = poller_new(&d->loop, d->fetcher, d->store, d->cfg, on_changed, d, &d->poller);
+    if (r < 0)
+        return r;
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sigterm);
+    d->sigint.data = d->sigterm.data = d;
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    poller_start(d->poller);
+    return 0;
+}
+
+int daemon_run(const char *config_path)
+{
+    struct daemon d = {0};
+    int r, status = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (load_config(&d, config_path) < 0)
+        return 1;
+    r = uv_loop_init(&d.loop);
+    if (r < 0) {
+        log_error("MAIN", "cannot create the event loop: %s", uv_strerror(r));
+        config_free(d.cfg);
+        return 1;
+    }
+    log_info("MAIN", "heraldd %s starting: %zu feeds, database %s", HERALD_VERSION,
+             d.cfg->n_feeds, d.cfg->database);
+    if (start(&d) == 0) {
+        uv_run(&d.loop, UV_RUN_DEFAULT);
+        status = 0;
+    } else {
+        /* Close what did start, then let the loop run its close callbacks. */
+        d.stopping = true;
+        if (d.poller)
+            poller_close(d.poller, NULL, NULL);
+        if (d.fetcher)
+            fetcher_close(d.fetcher, NULL, NULL);
+        if (d.httpd)
+            httpd_close(d.httpd, NULL, NULL);
+        uv_run(&d.loop, UV_RUN_DEFAULT);
+    }
+    publisher_free(d.publisher);
+    store_close(d.store);
+    if (uv_loop_close(&d.loop) != 0)
+        log_warn("MAIN", "event loop closed with handles still open");
+    if (status == 0)
+        log_info("MAIN", "stopped");
+    config_free(d.cfg);
+    return status;
+}

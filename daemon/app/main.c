@@ -1,0 +1,187 @@
+/* main: heraldd's command line.
+ *
+ *   heraldd [run] [-c FILE]   run the daemon in the foreground
+ *   heraldd check [-c FILE]   validate the configuration
+ *   heraldd parse FILE        print a feed file as JSON Feed 1.1
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/config.h"
+#include "app/daemon.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "feed/jsonfeed_out.h"
+#include "feed/parse.h"
+
+static const char usage[] =
+    "Usage: heraldd [run] [-c FILE]     run the feed aggregator in the foreground\n"
+    "       heraldd check [-c FILE]     validate a configuration file\n"
+    "       heraldd parse FILE          print a feed file as JSON Feed 1.1\n"
+    "       heraldd --help | --version\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+    "  -h, --help          show this help\n"
+    "  -V, --version       show the version\n"
+    "\n"
+    "Environment: HERALD_LOG_LEVEL=error|warn|info|debug overrides log_level.\n";
+
+enum command {
+    CMD_RUN,
+    CMD_CHECK,
+    CMD_PARSE,
+};
+
+struct args {
+    enum command cmd;
+    const char *config;
+    const char *file; /* for parse */
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    int i = 1;
+
+    *a = (struct args){.cmd = CMD_RUN, .config = CONFIG_DEFAULT_PATH};
+    if (i < argc && argv[i][0] != '-') {
+        if (strcmp(argv[i], "run") == 0) {
+            a->cmd = CMD_RUN;
+        } else if (strcmp(argv[i], "check") == 0) {
+            a->cmd = CMD_CHECK;
+        } else if (strcmp(argv[i], "parse") == 0) {
+            a->cmd = CMD_PARSE;
+        } else {
+            fprintf(stderr, "heraldd: unknown command '%s'\n%s", argv[i], usage);
+            return -EINVAL;
+        }
+        i++;
+    }
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+            printf("heraldd %s\n", HERALD_VERSION);
+            exit(0);
+        } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+            if (++i == argc) {
+                fprintf(stderr, "heraldd: %s needs a file name\n", arg);
+                return -EINVAL;
+            }
+            a->config = argv[i];
+        } else if (strncmp(arg, "--config=", 9) == 0) {
+            a->config = arg + 9;
+        } else if (a->cmd == CMD_PARSE && !a->file && arg[0] != '-') {
+            a->file = arg;
+        } else {
+            fprintf(stderr, "heraldd: unexpected argument '%s'\n%s", arg, usage);
+            return -EINVAL;
+        }
+    }
+    if (a->cmd == CMD_PARSE && !a->file) {
+        fprintf(stderr, "heraldd: parse needs a FILE\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int cmd_check(const char *path)
+{
+    struct config *cfg;
+    struct buf errors;
+    int r;
+
+    buf_init(&errors, 1 << 20);
+    r = config_load(path, &cfg, &errors);
+    if (r < 0) {
+        fputs(buf_cstr(&errors), stderr);
+        buf_release(&errors);
+        return 1;
+    }
+    printf("%s: ok (%zu feeds)\n", path, cfg->n_feeds);
+    config_free(cfg);
+    buf_release(&errors);
+    return 0;
+}
+
+static int read_all(const char *path, struct buf *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    int r = 0;
+
+    if (!f)
+        return -errno;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        r = buf_append(b, chunk, n);
+        if (r < 0)
+            break;
+    }
+    if (r == 0 && ferror(f))
+        r = -EIO;
+    if (f != stdin)
+        fclose(f);
+    return r;
+}
+
+static int cmd_parse(const char *path)
+{
+    struct buf body;
+    struct feed *feed = NULL;
+    char err[256], *json = NULL;
+    int r;
+
+    buf_init(&body, 64u << 20);
+    r = read_all(path, &body);
+    if (r < 0) {
+        fprintf(stderr, "heraldd: %s: %s\n", path, strerror(-r));
+        buf_release(&body);
+        return 1;
+    }
+    r = feed_parse(buf_cstr(&body), body.len, NULL, NULL, &feed, err, sizeof(err));
+    buf_release(&body);
+    if (r < 0) {
+        fprintf(stderr, "heraldd: %s: %s\n", path, r == -EBADMSG ? err : strerror(-r));
+        return 1;
+    }
+    r = jsonfeed_render(feed, &json);
+    feed_free(feed);
+    if (r < 0) {
+        fprintf(stderr, "heraldd: %s: %s\n", path, strerror(-r));
+        return 1;
+    }
+    fputs(json, stdout);
+    fputc('\n', stdout);
+    free(json);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int status;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    log_init();
+    if (parse_args(argc, argv, &a) < 0)
+        return 2;
+    if (a.cmd == CMD_CHECK)
+        return cmd_check(a.config);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "heraldd: cannot initialize libcurl\n");
+        return 1;
+    }
+    feed_parse_init();
+    status = a.cmd == CMD_PARSE ? cmd_parse(a.file) : daemon_run(a.config);
+    feed_parse_cleanup();
+    curl_global_cleanup();
+    return status;
+}

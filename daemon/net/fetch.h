@@ -1,0 +1,91 @@
+/* fetch: HTTP(S) transfers on the loop, through one curl multi handle.
+ *
+ * curl's multi_socket API is driven by libuv: CURLMOPT_SOCKETFUNCTION maps
+ * curl's sockets onto uv_poll_t handles, CURLMOPT_TIMERFUNCTION onto one
+ * uv_timer_t (the pattern of curl's docs/examples/multi-uv.c, plus error
+ * polls passed on as CURL_CSELECT_ERR). Admission control is ours: at most
+ * max_inflight transfers are in curl at once; the rest wait in a FIFO, and
+ * their timeouts start only when they are handed to curl.
+ *
+ * Every transfer is bounded: protocols http and https (file only when the
+ * request allows it, and never after a redirect), max_redirects, connect and
+ * total timeouts, a low-speed cut-off, and max_body bytes of (decoded) body,
+ * enforced in the write callback. Every content encoding curl supports is
+ * accepted.
+ *
+ * Depends on base/, libuv and libcurl; knows nothing of feeds or SQL.
+ */
+#ifndef HERALD_NET_FETCH_H
+#define HERALD_NET_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct fetcher;
+
+struct fetch_options {
+    unsigned max_inflight;   /* transfers in curl at once; default 16 */
+    long timeout_ms;         /* whole transfer; default 30000 */
+    long connect_timeout_ms; /* DNS + TCP + TLS; default 10000 */
+    size_t max_body;         /* bytes; default 8 MiB */
+    long max_redirects;      /* default 5 */
+    const char *user_agent;  /* copied */
+};
+
+struct fetch_request {
+    const char *url;
+    const char *etag;          /* sent as If-None-Match, or NULL */
+    const char *last_modified; /* sent as If-Modified-Since, or NULL */
+    bool allow_file;           /* a file:// URL may be read (configured URLs only) */
+};
+
+/* Failure classes, for logs and for the scheduler. */
+enum fetch_error {
+    FETCH_OK = 0,
+    FETCH_ERR_DNS,
+    FETCH_ERR_CONNECT,
+    FETCH_ERR_TLS,
+    FETCH_ERR_TIMEOUT,
+    FETCH_ERR_TOO_LARGE,
+    FETCH_ERR_REDIRECTS,
+    FETCH_ERR_PROTOCOL, /* refused scheme, malformed response... */
+    FETCH_ERR_CANCELED, /* the fetcher was closed */
+    FETCH_ERR_OTHER,
+};
+
+/* Borrowed by the callback; everything is freed when it returns. */
+struct fetch_result {
+    enum fetch_error error;
+    const char *errmsg; /* human-readable; "" on success */
+    long status;        /* HTTP status of the final response; 200 for a file read; 0 if none */
+    const char *etag;          /* response headers of the final response, or NULL */
+    const char *last_modified;
+    const char *content_type;
+    const char *effective_url;
+    const char *body;
+    size_t body_len;
+    int64_t elapsed_ms; /* since the transfer started (not counting the queue) */
+};
+
+typedef void (*fetch_done_cb)(const struct fetch_result *res, void *userdata);
+
+/* opts may be NULL; zero fields take defaults. Returns 0 or -ENOMEM/-EIO. */
+int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetcher **ret);
+
+/* Starts (or queues) a GET. If it returns 0, done runs exactly once, never
+ * before fetch_start() returns. Returns -ENOMEM, or -ESHUTDOWN once the
+ * fetcher is closing. */
+int fetch_start(struct fetcher *f, const struct fetch_request *req, fetch_done_cb done,
+                void *userdata);
+
+/* Transfers in curl plus queued ones. */
+unsigned fetcher_pending(const struct fetcher *f);
+
+/* Cancels everything (done callbacks run with FETCH_ERR_CANCELED), closes
+ * the handles, and calls closed(userdata) once they are gone; f is freed
+ * then. Idempotent. */
+void fetcher_close(struct fetcher *f, void (*closed)(void *userdata), void *userdata);
+
+#endif

@@ -1,0 +1,87 @@
+/* httpd: the HTTP/1.1 listener (libuv TCP + http-parser).
+ *
+ * Serves GET and HEAD from a route table of exact paths. Handlers run on the
+ * loop thread and answer synchronously with a reference-counted body blob,
+ * so serving is a memory copy. The server itself answers: 304 for a matching
+ * If-None-Match (weak comparison, "*" too) or If-Modified-Since (ignored when
+ * If-None-Match is present), 404 for unknown paths, 405 (with Allow) for
+ * other methods, 400 for malformed requests, 431 for a request line or
+ * headers beyond the limit, 413 for request bodies. A client that does not
+ * finish its request within header_timeout, or stays idle between requests
+ * beyond idle_timeout, or does not drain a response within write_timeout, is
+ * disconnected. Keep-alive and pipelining are supported; responses go out in
+ * request order. Nothing here blocks the loop.
+ *
+ * Depends on base/, libuv and http-parser; knows nothing of feeds or SQL.
+ */
+#ifndef HERALD_NET_HTTPD_H
+#define HERALD_NET_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/blob.h"
+
+struct httpd;
+
+/* Borrowed for the duration of the handler call only. Header values are
+ * NULL when absent. */
+struct httpd_request {
+    const char *method; /* "GET" or "HEAD" (others never reach a handler) */
+    const char *path;   /* percent-encoded path, query removed */
+    const char *query;  /* after '?', or NULL */
+    const char *if_none_match;
+    const char *if_modified_since;
+    const char *accept_encoding;
+};
+
+/* Filled by the handler; status defaults to 200. Strings are copied by the
+ * server after the handler returns. The handler gives the server one
+ * reference to body (NULL for an empty body). */
+struct httpd_response {
+    int status;
+    const char *content_type;
+    const char *etag;          /* full header value, quotes included, or NULL */
+    int64_t last_modified;     /* epoch seconds, or TIME_NONE */
+    const char *cache_control; /* or NULL */
+    struct blob *body;
+};
+
+typedef void (*httpd_handler_cb)(const struct httpd_request *req, struct httpd_response *res,
+                                 void *userdata);
+
+struct httpd_route {
+    const char *path; /* exact match */
+    httpd_handler_cb handler;
+    void *userdata;
+};
+
+struct httpd_limits {
+    size_t max_header_bytes;      /* request line + headers; default 8192 */
+    uint64_t header_timeout_ms;   /* default 10000 */
+    uint64_t idle_timeout_ms;     /* keep-alive idle; default 30000 */
+    uint64_t write_timeout_ms;    /* default 30000 */
+    unsigned max_connections;     /* beyond it new connections are closed; default 1024 */
+};
+
+/* limits may be NULL (defaults); zero fields take the default. Returns 0 or
+ * -ENOMEM. */
+int httpd_new(uv_loop_t *loop, const struct httpd_limits *limits, struct httpd **ret);
+
+/* Replaces the route table (copied: paths too). Safe while serving. */
+int httpd_set_routes(struct httpd *h, const struct httpd_route *routes, size_t n);
+
+/* Binds and listens on host:port (IPv4 or IPv6 literal, or "localhost").
+ * Returns 0 or a negative libuv error (UV_EADDRINUSE, UV_EACCES, ...). */
+int httpd_listen(struct httpd *h, const char *host, int port);
+
+/* The port actually bound (useful after listening on port 0), or -1. */
+int httpd_port(const struct httpd *h);
+
+/* Stops accepting, closes every connection (a response being written is
+ * dropped), and calls done(userdata) from the last close callback, after
+ * which h is freed. Idempotent: done runs once, for the first call. */
+void httpd_close(struct httpd *h, void (*done)(void *userdata), void *userdata);
+
+#endif
