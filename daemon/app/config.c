@@ -529,14 +529,13 @@ static void begin_section(struct loader *l, const char *s)
         l->section = SECTION_HERALD;
         return;
     }
-    if (len > 6 && memcmp(name, "feed ", 5) == 0) {
+    if (len > 5 && memcmp(name, "feed ", 5) == 0) {
         const char *q = name + 5;
         while (*q == ' ')
             q++;
         if (*q == '"' && end[-1] == '"' && end - 1 > q) {
             if (!valid_feed_name(q + 1, (size_t)(end - 1 - (q + 1)))) {
-                errorf(l, l->line,
-                       "bad feed name %.*s (use 1-64 letters, digits, '-', '_' or '.')",
+                errorf(l, l->line, "bad feed name %.*s (use 1-64 letters, digits, '-', '_' or '.')",
                        (int)(end - q), q);
                 return;
             }

@@ -21,10 +21,10 @@
 
 struct feed_conf {
     char *name;
-    char *url;      /* absolute: http(s):// or file:// */
-    char *title;    /* overrides the feed's own title; NULL if unset */
+    char *url;        /* absolute: http(s):// or file:// */
+    char *title;      /* overrides the feed's own title; NULL if unset */
     int64_t interval; /* seconds; 0 = the global interval */
-    int line;       /* line of the [feed "NAME"] header */
+    int line;         /* line of the [feed "NAME"] header */
 };
 
 struct config {

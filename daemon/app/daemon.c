@@ -100,8 +100,8 @@ static int start_http(struct daemon *d)
     if (r == 0)
         r = httpd_listen(d->httpd, d->cfg->listen_host, d->cfg->listen_port);
     if (r < 0) {
-        log_error("HTTP", "cannot listen on %s:%d: %s", d->cfg->listen_host,
-                  d->cfg->listen_port, uv_strerror(r));
+        log_error("HTTP", "cannot listen on %s:%d: %s", d->cfg->listen_host, d->cfg->listen_port,
+                  uv_strerror(r));
         return r;
     }
     log_info("HTTP", "serving %s/feed.atom", d->cfg->public_url);
@@ -160,8 +160,8 @@ int daemon_run(const char *config_path)
         config_free(d.cfg);
         return 1;
     }
-    log_info("MAIN", "heraldd %s starting: %zu feeds, database %s", HERALD_VERSION,
-             d.cfg->n_feeds, d.cfg->database);
+    log_info("MAIN", "heraldd %s starting: %zu feeds, database %s", HERALD_VERSION, d.cfg->n_feeds,
+             d.cfg->database);
     if (start(&d) == 0) {
         uv_run(&d.loop, UV_RUN_DEFAULT);
         status = 0;

@@ -59,8 +59,8 @@ static void record(struct feed_slot *s, struct store_poll *poll)
 
 static void fail(struct feed_slot *s, struct store_poll *poll, const char *msg)
 {
-    log_warn("FETCH", "feed \"%s\": %s (%s); next poll in %llds", s->conf->name, msg,
-             s->conf->url, (long long)(poll->next_poll - poll->polled_at));
+    log_warn("FETCH", "feed \"%s\": %s (%s); next poll in %llds", s->conf->name, msg, s->conf->url,
+             (long long)(poll->next_poll - poll->polled_at));
     poll->error = msg;
     set_error(s, msg, poll->status);
     record(s, poll);
@@ -147,8 +147,7 @@ static void poll_feed(struct feed_slot *s)
     int r = fetch_start(s->p->fetcher, &req, on_fetched, s);
 
     if (r < 0) {
-        log_error("FETCH", "feed \"%s\": cannot start a transfer: %s", s->conf->name,
-                  strerror(-r));
+        log_error("FETCH", "feed \"%s\": cannot start a transfer: %s", s->conf->name, strerror(-r));
         s->state->next_poll = clock_now() + interval_of(s);
         return;
     }
@@ -198,8 +197,12 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
 
     if (!p)
         return -ENOMEM;
-    *p = (struct poller){.loop = loop, .fetcher = fetcher, .store = store, .cfg = cfg,
-                         .changed = changed, .userdata = userdata};
+    *p = (struct poller){.loop = loop,
+                         .fetcher = fetcher,
+                         .store = store,
+                         .cfg = cfg,
+                         .changed = changed,
+                         .userdata = userdata};
     p->slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->slots));
     names = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*names));
     if (!p->slots || !names) {

@@ -41,8 +41,8 @@ int clock_format_rfc3339(int64_t t, char out[CLOCK_RFC3339_LEN])
         return -ERANGE;
     /* The range check above bounds every field; tmp silences gcc's
      * truncation analysis, which cannot see it. */
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     memcpy(out, tmp, CLOCK_RFC3339_LEN - 1);
     out[CLOCK_RFC3339_LEN - 1] = '\0';
     return 0;
@@ -59,8 +59,8 @@ int clock_format_rfc1123(int64_t t, char out[CLOCK_RFC1123_LEN])
 
     if (to_tm(t, &tm) < 0)
         return -ERANGE;
-    snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     memcpy(out, tmp, CLOCK_RFC1123_LEN - 1);
     out[CLOCK_RFC1123_LEN - 1] = '\0';
     return 0;

@@ -106,8 +106,7 @@ static void put_entry(struct buf *b, const struct entry *e)
     buf_puts(b, "  </entry>\n");
 }
 
-int atom_render(const struct atom_out_meta *meta, const struct feed *f, char **ret,
-                size_t *ret_len)
+int atom_render(const struct atom_out_meta *meta, const struct feed *f, char **ret, size_t *ret_len)
 {
     struct buf b;
     size_t len;

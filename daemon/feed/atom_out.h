@@ -16,7 +16,7 @@
 #include "feed/model.h"
 
 struct atom_out_meta {
-    const char *id;       /* the merged feed's id (a stable URI) */
+    const char *id; /* the merged feed's id (a stable URI) */
     const char *title;
     const char *self_url; /* absolute URL of this document */
     const char *site_url; /* rel=alternate, or NULL */

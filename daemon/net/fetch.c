@@ -41,7 +41,7 @@ struct transfer {
     int64_t started_ms;
     fetch_done_cb done;
     void *userdata;
-    struct transfer *next;               /* queue link */
+    struct transfer *next;                /* queue link */
     struct transfer *run_next, *run_prev; /* running list link */
     char errbuf[CURL_ERROR_SIZE];
 };

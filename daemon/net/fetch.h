@@ -60,7 +60,7 @@ struct fetch_result {
     enum fetch_error error;
     const char *errmsg; /* human-readable; "" on success */
     long status;        /* HTTP status of the final response; 200 for a file read; 0 if none */
-    const char *etag;          /* response headers of the final response, or NULL */
+    const char *etag;   /* response headers of the final response, or NULL */
     const char *last_modified;
     const char *content_type;
     const char *effective_url;

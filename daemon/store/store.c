@@ -27,10 +27,10 @@ static const char *const migrations[] = {
     "  name TEXT NOT NULL UNIQUE,"
     "  url TEXT NOT NULL,"
     "  active INTEGER NOT NULL DEFAULT 1,"
-    "  title TEXT,"          /* the document's own title */
+    "  title TEXT," /* the document's own title */
     "  site_link TEXT,"
     "  self_link TEXT,"
-    "  uid TEXT,"            /* Atom id of the document */
+    "  uid TEXT," /* Atom id of the document */
     "  updated INTEGER,"
     "  etag TEXT,"
     "  last_modified TEXT,"
@@ -257,8 +257,8 @@ static int migrate(struct store *s)
 static int prepare_all(struct store *s)
 {
     for (int i = 0; i < ST_COUNT; i++) {
-        int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->stmt[i], NULL);
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                                    NULL);
         if (rc != SQLITE_OK)
             return fail(s, rc, "preparing statements");
     }

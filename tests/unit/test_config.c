@@ -1,0 +1,234 @@
+/* Unit tests for app/config: values, defaults, and errors with file:line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/config.h"
+
+static char dir[] = "/tmp/herald-test-config-XXXXXX";
+
+static char *write_conf(const char *name, const char *text)
+{
+    static char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Loads text; returns the config (or NULL) and leaves errors in *errs. */
+static struct config *load(const char *text, struct buf *errs)
+{
+    struct config *c = NULL;
+    char *path = write_conf("t.conf", text);
+
+    buf_init(errs, 1 << 16);
+    if (config_load(path, &c, errs) < 0)
+        return NULL;
+    return c;
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+    struct buf errs;
+    struct config *c = load(text, &errs);
+
+    assert_null(c);
+    if (!strstr(buf_cstr(&errs), needle))
+        fail_msg("expected '%s' in errors:\n%s", needle, buf_cstr(&errs));
+    buf_release(&errs);
+}
+
+static void test_defaults(void **state)
+{
+    struct buf errs;
+    struct config *c = load("[herald]\n", &errs);
+
+    (void)state;
+    assert_non_null(c);
+    assert_string_equal(c->listen_host, "127.0.0.1");
+    assert_int_equal(c->listen_port, 8080);
+    assert_int_equal(c->interval, 1800);
+    assert_int_equal(c->max_entries, 100);
+    assert_int_equal(c->max_redirects, 5);
+    assert_int_equal(c->timeout, 30000);
+    assert_string_equal(c->public_url, "http://127.0.0.1:8080");
+    assert_non_null(strstr(c->database, "/herald.db"));
+    assert_int_equal(c->n_feeds, 0);
+    config_free(c);
+    buf_release(&errs);
+}
+
+static void test_full(void **state)
+{
+    struct buf errs;
+    struct config *c = load("# comment\n"
+                            "[herald]\n"
+                            "database = /var/lib/herald/h.db\n"
+                            "  listen = [::1]:9090\n"
+                            "interval = 1h30m\n"
+                            "user_agent = test agent\n"
+                            "max_entries = 50\n"
+                            "max_feed_size = 2M\n"
+                            "timeout = 5s\n"
+                            "public_url = https://news.example.org/\n"
+                            "\n"
+                            "[feed \"lwn\"]\n"
+                            "url = https://lwn.net/headlines/rss ; inline comment\n"
+                            "interval = 90s\n"
+                            "title = LWN\n"
+                            "[feed \"local\"]\n"
+                            "url = file:samples/a.xml\n",
+                            &errs);
+    (void)state;
+    if (!c)
+        fail_msg("%s", buf_cstr(&errs));
+    assert_string_equal(c->database, "/var/lib/herald/h.db");
+    assert_string_equal(c->listen_host, "::1");
+    assert_int_equal(c->listen_port, 9090);
+    assert_int_equal(c->interval, 5400);
+    assert_string_equal(c->user_agent, "test agent");
+    assert_int_equal(c->max_entries, 50);
+    assert_int_equal(c->max_feed_size, 2 << 20);
+    assert_int_equal(c->timeout, 5000);
+    assert_string_equal(c->public_url, "https://news.example.org");
+    assert_int_equal(c->n_feeds, 2);
+    assert_string_equal(c->feeds[0].name, "lwn");
+    assert_string_equal(c->feeds[0].url, "https://lwn.net/headlines/rss");
+    assert_int_equal(c->feeds[0].interval, 90);
+    assert_string_equal(c->feeds[0].title, "LWN");
+    assert_int_equal(c->feeds[0].line, 12);
+    assert_non_null(strstr(c->feeds[1].url, dir));
+    assert_non_null(strstr(c->feeds[1].url, "/samples/a.xml"));
+    assert_int_equal(strncmp(c->feeds[1].url, "file:///", 8), 0);
+    assert_non_null(config_find_feed(c, "local"));
+    assert_null(config_find_feed(c, "nope"));
+    config_free(c);
+    buf_release(&errs);
+}
+
+static void test_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    expect_error("[herald]\nlisten = 127.0.0.1:80\n\n\nbogus = 1\n",
+                 "t.conf:5: unknown key 'bogus'");
+    expect_error("[herald]\ninterval = 5 parsecs\n", "t.conf:2: interval: bad duration");
+    expect_error("[herald]\ninterval = 0s\n", "t.conf:2: interval must be between");
+    expect_error("[herald]\nlisten = nowhere\n", "t.conf:2: listen: bad address");
+    expect_error("[herald]\nlisten = 1.2.3.4:99999\n", "t.conf:2: listen: bad address");
+    expect_error("[herald]\nmax_entries = ten\n", "t.conf:2: max_entries: 'ten' is not a whole");
+    expect_error("[nonsense]\nkey = 1\n", "t.conf:1: unknown section [nonsense]");
+    expect_error("[feed \"a\"]\ntitle = x\n", "t.conf:1: feed \"a\" has no url");
+    expect_error("[feed \"a\"]\nurl = ftp://x/\n", "t.conf:2: url: 'ftp://x/' is not");
+    expect_error("[feed \"a b\"]\nurl = http://x/\n", "t.conf:1: bad feed name");
+    expect_error("[feed a]\nurl = http://x/\n", "t.conf:1: bad section");
+    expect_error("[feed \"a\"]\nurl = http://x/\n[feed \"a\"]\nurl = http://y/\n",
+                 "t.conf:3: feed \"a\" is already defined on line 1");
+    expect_error("[herald]\ninterval = 1m\ninterval = 2m\n", "t.conf:3: duplicate key 'interval'");
+    expect_error("interval = 1m\n", "t.conf:1: 'interval' outside of any section");
+    expect_error("[herald]\nthis line has no equals sign\n", "t.conf:2: syntax error");
+    expect_error("[herald]\nlog_level = loud\n", "t.conf:2: log_level must be");
+}
+
+static void test_all_errors_reported(void **state)
+{
+    struct buf errs;
+
+    (void)state;
+    assert_null(load("[herald]\nfoo = 1\nbar = 2\n", &errs));
+    assert_non_null(strstr(buf_cstr(&errs), "t.conf:2:"));
+    assert_non_null(strstr(buf_cstr(&errs), "t.conf:3:"));
+    buf_release(&errs);
+}
+
+static void test_long_line(void **state)
+{
+    char text[600];
+
+    (void)state;
+    snprintf(text, sizeof(text), "[feed \"a\"]\nurl = http://example.org/%0300d\n", 0);
+    expect_error(text, "t.conf:2: line too long");
+}
+
+static void test_missing_file(void **state)
+{
+    struct buf errs;
+    struct config *c = NULL;
+
+    (void)state;
+    buf_init(&errs, 4096);
+    assert_int_equal(config_load("/nonexistent/heraldd.conf", &c, &errs), -2 /* ENOENT */);
+    assert_non_null(strstr(buf_cstr(&errs), "/nonexistent/heraldd.conf: cannot open"));
+    buf_release(&errs);
+}
+
+static void test_parsers(void **state)
+{
+    int64_t v;
+    char *host;
+    int port;
+
+    (void)state;
+    assert_int_equal(config_parse_duration("90s", &v), 0);
+    assert_int_equal(v, 90);
+    assert_int_equal(config_parse_duration("15m", &v), 0);
+    assert_int_equal(v, 900);
+    assert_int_equal(config_parse_duration("2h", &v), 0);
+    assert_int_equal(v, 7200);
+    assert_int_equal(config_parse_duration("1d", &v), 0);
+    assert_int_equal(v, 86400);
+    assert_int_equal(config_parse_duration("120", &v), 0);
+    assert_int_equal(v, 120);
+    assert_true(config_parse_duration("", &v) < 0);
+    assert_true(config_parse_duration("5x", &v) < 0);
+    assert_true(config_parse_duration("-5s", &v) < 0);
+    assert_true(config_parse_duration("1h30", &v) < 0);
+    assert_true(config_parse_duration("99999999999s", &v) < 0);
+    assert_int_equal(config_parse_size("64k", &v), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(config_parse_size("8M", &v), 0);
+    assert_int_equal(v, 8 << 20);
+    assert_int_equal(config_parse_size("8MiB", &v), 0);
+    assert_true(config_parse_size("8Q", &v) < 0);
+    assert_int_equal(config_parse_listen("localhost:80", &host, &port), 0);
+    assert_string_equal(host, "localhost");
+    assert_int_equal(port, 80);
+    free(host);
+    assert_true(config_parse_listen(":80", &host, &port) < 0);
+    assert_true(config_parse_listen("::1:80", &host, &port) < 0);
+    assert_true(config_parse_listen("host:0", &host, &port) < 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_parsers),
+    };
+    int r;
+
+    if (!mkdtemp(dir))
+        return 1;
+    r = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return 1;
+    return r;
+}
