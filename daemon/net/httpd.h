@@ -10,9 +10,13 @@
  * finish its request within header_timeout, or stays idle between requests
  * beyond idle_timeout, or does not drain a response within write_timeout, is
  * disconnected. Keep-alive and pipelining are supported; responses go out in
- * request order. Nothing here blocks the loop.
+ * request order. Nothing here blocks the loop. A response that ends the
+ * connection is followed by a lingering close (FIN, then unread input is
+ * drained until the peer closes) so the peer is not reset before reading it.
+ * The process must ignore SIGPIPE (libuv writes with plain write()).
  *
- * Depends on base/, libuv and http-parser; knows nothing of feeds or SQL.
+ * Depends on base/, libuv, http-parser and libcurl's curl_getdate(); knows
+ * nothing of feeds or SQL.
  */
 #ifndef HERALD_NET_HTTPD_H
 #define HERALD_NET_HTTPD_H
@@ -58,11 +62,11 @@ struct httpd_route {
 };
 
 struct httpd_limits {
-    size_t max_header_bytes;      /* request line + headers; default 8192 */
-    uint64_t header_timeout_ms;   /* default 10000 */
-    uint64_t idle_timeout_ms;     /* keep-alive idle; default 30000 */
-    uint64_t write_timeout_ms;    /* default 30000 */
-    unsigned max_connections;     /* beyond it new connections are closed; default 1024 */
+    size_t max_header_bytes;    /* request line + headers; default 8192 */
+    uint64_t header_timeout_ms; /* default 10000 */
+    uint64_t idle_timeout_ms;   /* keep-alive idle; default 30000 */
+    uint64_t write_timeout_ms;  /* default 30000 */
+    unsigned max_connections;   /* beyond it new connections are closed; default 1024 */
 };
 
 /* limits may be NULL (defaults); zero fields take the default. Returns 0 or
@@ -76,12 +80,19 @@ int httpd_set_routes(struct httpd *h, const struct httpd_route *routes, size_t n
  * Returns 0 or a negative libuv error (UV_EADDRINUSE, UV_EACCES, ...). */
 int httpd_listen(struct httpd *h, const char *host, int port);
 
+/* Listens on an already bound and listening socket (systemd socket
+ * activation); h owns fd from then on, even on failure. Returns 0 or a
+ * negative libuv error. */
+int httpd_adopt_fd(struct httpd *h, int fd);
+
 /* The port actually bound (useful after listening on port 0), or -1. */
 int httpd_port(const struct httpd *h);
 
 /* Stops accepting, closes every connection (a response being written is
  * dropped), and calls done(userdata) from the last close callback, after
- * which h is freed. Idempotent: done runs once, for the first call. */
+ * which h is freed. Idempotent: done runs once, for the first call.
+ * done (which may be NULL) never runs from within httpd_close(), and h is
+ * already freed when it runs. */
 void httpd_close(struct httpd *h, void (*done)(void *userdata), void *userdata);
 
 #endif
