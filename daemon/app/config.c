@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -613,18 +612,17 @@ static int read_file(const char *path, char **ret, struct buf *errors)
     return 0;
 }
 
+/* The absolute folder of path (which exists: it was just read). */
 static char *dir_of(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    char cwd[PATH_MAX];
+    char *abs = realpath(path, NULL), *slash, *dir;
 
-    if (slash == path)
-        return strdup("/");
-    if (slash)
-        return strndup(path, (size_t)(slash - path));
-    if (!getcwd(cwd, sizeof(cwd)))
-        return strdup(".");
-    return strdup(cwd);
+    if (!abs)
+        return NULL;
+    slash = strrchr(abs, '/');
+    dir = slash == abs ? strdup("/") : strndup(abs, (size_t)(slash - abs));
+    free(abs);
+    return dir;
 }
 
 static int set_defaults(struct config *c, const char *dir)
