@@ -471,13 +471,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
 /* ---- sections, seen by the line reader ------------------------------- */
 
+/* Any printable text but quotes and backslashes: names show up in logs,
+ * the database and (later) URLs, so control characters are refused. */
 static bool valid_feed_name(const char *s, size_t n)
 {
-    if (n == 0 || n > 64)
+    if (n == 0 || n > 100)
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '-' && c != '_' && c != '.')
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
             return false;
     }
     return true;
@@ -534,7 +536,9 @@ static void begin_section(struct loader *l, const char *s)
             q++;
         if (*q == '"' && end[-1] == '"' && end - 1 > q) {
             if (!valid_feed_name(q + 1, (size_t)(end - 1 - (q + 1)))) {
-                errorf(l, l->line, "bad feed name %.*s (use 1-64 letters, digits, '-', '_' or '.')",
+                errorf(l, l->line,
+                       "bad feed name %.*s (1 to 100 characters, no quotes, backslashes or control "
+                       "characters)",
                        (int)(end - q), q);
                 return;
             }

@@ -101,3 +101,28 @@ int model_set_str(char **field, const char *s)
     *field = copy;
     return 0;
 }
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+int model_set_trimmed(char **field, const char *s, size_t len)
+{
+    char *copy = NULL;
+
+    while (s && len && is_space(s[0])) {
+        s++;
+        len--;
+    }
+    while (s && len && is_space(s[len - 1]))
+        len--;
+    if (s && len) {
+        copy = strndup(s, len);
+        if (!copy)
+            return -ENOMEM;
+    }
+    free(*field);
+    *field = copy;
+    return 0;
+}

@@ -34,13 +34,13 @@ struct entry_source {
 };
 
 struct entry {
-    char *id;              /* guid / atom:id / JSON id, verbatim */
-    bool id_is_permalink;  /* RSS guid isPermaLink (default true) */
-    char *link;            /* absolute URL of the entry's page */
-    char *title;           /* plain text */
-    char *summary;         /* HTML */
-    char *content;         /* HTML */
-    char *author;          /* display name (or e-mail when that is all) */
+    char *id;             /* guid / atom:id / JSON id, verbatim */
+    bool id_is_permalink; /* RSS guid isPermaLink (default true) */
+    char *link;           /* absolute URL of the entry's page */
+    char *title;          /* plain text */
+    char *summary;        /* HTML */
+    char *content;        /* HTML */
+    char *author;         /* display name (or e-mail when that is all) */
     int64_t published;
     int64_t updated;
     struct entry_source source; /* output only; all NULL after parsing */
@@ -75,5 +75,8 @@ void entry_release(struct entry *e);
 
 /* Replaces *field with a copy of s (NULL clears). Returns 0 or -ENOMEM. */
 int model_set_str(char **field, const char *s);
+/* Like model_set_str() for len bytes of s, trimmed of surrounding ASCII
+ * whitespace; empty (or NULL s) clears, as the model never holds "". */
+int model_set_trimmed(char **field, const char *s, size_t len);
 
 #endif

@@ -131,7 +131,8 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("[nonsense]\nkey = 1\n", "t.conf:1: unknown section [nonsense]");
     expect_error("[feed \"a\"]\ntitle = x\n", "t.conf:1: feed \"a\" has no url");
     expect_error("[feed \"a\"]\nurl = ftp://x/\n", "t.conf:2: url: 'ftp://x/' is not");
-    expect_error("[feed \"a b\"]\nurl = http://x/\n", "t.conf:1: bad feed name");
+    expect_error("[feed \"a\\\\b\"]\nurl = http://x/\n", "t.conf:1: bad feed name");
+    expect_error("[feed \"\"]\nurl = http://x/\n", "t.conf:1: bad");
     expect_error("[feed a]\nurl = http://x/\n", "t.conf:1: bad section");
     expect_error("[feed \"a\"]\nurl = http://x/\n[feed \"a\"]\nurl = http://y/\n",
                  "t.conf:3: feed \"a\" is already defined on line 1");
