@@ -1,0 +1,289 @@
+/* xml: see xml.h. */
+#include "feed/xml.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/entities.h>
+
+#include "base/buf.h"
+#include "base/url.h"
+#include "feed/model.h"
+
+/* Internal entities may nest; libxml2 already rejected loops and runaway
+ * amplification while parsing, this bounds our own expansion as well. */
+#define ENTITY_DEPTH_MAX 8
+/* xml:base attributes honoured on the way from the root to a node. */
+#define BASE_CHAIN_MAX 32
+
+const char *xml_ns(const xmlNode *n)
+{
+    return n->ns && n->ns->href ? (const char *)n->ns->href : NULL;
+}
+
+bool xml_is(const xmlNode *n, const char *ns, const char *name)
+{
+    const char *href;
+
+    if (!n || n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
+        return false;
+    href = xml_ns(n);
+    if (!ns || !href)
+        return !ns && !href;
+    return strcmp(ns, href) == 0;
+}
+
+xmlNode *xml_child(const xmlNode *parent, const char *ns, const char *name)
+{
+    for (xmlNode *c = parent->children; c; c = c->next) {
+        if (xml_is(c, ns, name))
+            return c;
+    }
+    return NULL;
+}
+
+size_t xml_count_elements(const xmlNode *n)
+{
+    size_t count = 0;
+
+    for (const xmlNode *c = n->children; c; c = c->next)
+        count += c->type == XML_ELEMENT_NODE;
+    return count;
+}
+
+static int finish(struct buf *b, char **ret)
+{
+    char *s = NULL;
+    int r = b->err;
+
+    if (r == 0)
+        r = model_set_trimmed(&s, b->data, b->len);
+    buf_release(b);
+    if (r == 0)
+        *ret = s;
+    return r;
+}
+
+static void put_text(struct buf *b, const xmlNode *n, int depth);
+
+/* Only internal entities declared by the document itself are expanded;
+ * external ones were never loaded and stay empty. */
+static void put_entity(struct buf *b, const xmlNode *ref, int depth)
+{
+    xmlEntity *ent = xmlGetDocEntity(ref->doc, ref->name);
+
+    if (!ent || ent->etype != XML_INTERNAL_GENERAL_ENTITY || depth >= ENTITY_DEPTH_MAX)
+        return;
+    put_text(b, ent->children, depth + 1);
+}
+
+static void put_text(struct buf *b, const xmlNode *n, int depth)
+{
+    for (; n && !b->err; n = n->next) {
+        switch (n->type) {
+        case XML_TEXT_NODE:
+        case XML_CDATA_SECTION_NODE:
+            if (n->content)
+                buf_puts(b, (const char *)n->content);
+            break;
+        case XML_ELEMENT_NODE:
+            put_text(b, n->children, depth);
+            break;
+        case XML_ENTITY_REF_NODE:
+            put_entity(b, n, depth);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+int xml_text(const xmlNode *n, char **ret)
+{
+    struct buf b;
+
+    buf_init(&b, XML_VALUE_MAX);
+    put_text(&b, n->children, 0);
+    return finish(&b, ret);
+}
+
+int xml_inner(const xmlNode *n, char **ret)
+{
+    xmlBuffer *xb = xmlBufferCreate();
+    struct buf b;
+
+    if (!xb)
+        return -ENOMEM;
+    buf_init(&b, XML_VALUE_MAX);
+    for (xmlNode *c = n->children; c && !b.err; c = c->next) {
+        xmlBufferEmpty(xb);
+        if (xmlNodeDump(xb, n->doc, c, 0, 0) < 0) {
+            b.err = -ENOMEM;
+            break;
+        }
+        buf_append(&b, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
+    }
+    xmlBufferFree(xb);
+    return finish(&b, ret);
+}
+
+int xml_attr(const xmlNode *n, const char *name, char **ret)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    char *s = NULL;
+    int r;
+
+    if (!v) {
+        *ret = NULL;
+        return 0;
+    }
+    r = model_set_trimmed(&s, (const char *)v, strlen((const char *)v));
+    xmlFree(v);
+    if (r == 0)
+        *ret = s;
+    return r;
+}
+
+/* Replaces *base by the resolution of n's xml:base against it; an
+ * unusable xml:base is ignored. */
+static int apply_base(const xmlNode *n, char **base)
+{
+    xmlChar *v = xmlGetNsProp(n, (const xmlChar *)"base", XML_XML_NAMESPACE);
+    char *next;
+    int r = 0;
+
+    if (!v)
+        return -ENOMEM; /* the attribute was seen: only OOM makes this fail */
+    if (*v) {
+        r = url_resolve(*base, (const char *)v, &next);
+        if (r == 0) {
+            free(*base);
+            *base = next;
+        }
+    }
+    xmlFree(v);
+    return r == -EINVAL ? 0 : r;
+}
+
+static int node_base(const xmlNode *n, const char *doc_url, char **ret)
+{
+    const xmlNode *chain[BASE_CHAIN_MAX];
+    size_t k = 0;
+    char *base = NULL;
+    int r = 0;
+
+    for (const xmlNode *p = n; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
+        if (k < BASE_CHAIN_MAX && xmlHasNsProp(p, (const xmlChar *)"base", XML_XML_NAMESPACE))
+            chain[k++] = p;
+    }
+    if (doc_url) {
+        base = strdup(doc_url);
+        if (!base)
+            return -ENOMEM;
+    }
+    while (k > 0 && r == 0)
+        r = apply_base(chain[--k], &base);
+    if (r < 0) {
+        free(base);
+        return r;
+    }
+    *ret = base;
+    return 0;
+}
+
+int xml_resolve(const xmlNode *n, const char *doc_url, const char *ref, char **ret)
+{
+    char *base, *out = NULL;
+    int r;
+
+    r = node_base(n, doc_url, &base);
+    if (r < 0)
+        return r;
+    r = url_resolve(base, ref, &out);
+    free(base);
+    if (r == -EINVAL)
+        r = model_set_trimmed(&out, ref, strlen(ref));
+    if (r == 0)
+        *ret = out;
+    return r;
+}
+
+static bool is_block(const xmlNode *n)
+{
+    static const char *const names[] = {"br", "p",  "div", "li", "tr", "td",         "h1",
+                                        "h2", "h3", "h4",  "h5", "h6", "blockquote", "pre"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp((const char *)n->name, names[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* White space runs become one space (ASCII white space only). */
+static void put_collapsed(struct buf *b, const char *s)
+{
+    for (; *s && !b->err; s++) {
+        bool space = *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f';
+
+        if (!space)
+            buf_putc(b, *s);
+        else if (b->len && b->data[b->len - 1] != ' ')
+            buf_putc(b, ' ');
+    }
+}
+
+static void put_html_text(struct buf *b, const xmlNode *n)
+{
+    for (; n && !b->err; n = n->next) {
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            put_collapsed(b, (const char *)n->content);
+        } else if (n->type == XML_ELEMENT_NODE) {
+            if (strcmp((const char *)n->name, "script") == 0 ||
+                strcmp((const char *)n->name, "style") == 0)
+                continue;
+            if (is_block(n))
+                put_collapsed(b, " ");
+            put_html_text(b, n->children);
+            if (is_block(n))
+                put_collapsed(b, " ");
+        }
+    }
+}
+
+int xml_html_to_text(const char *html, char **ret)
+{
+    const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                     HTML_PARSE_NOWARNING | HTML_PARSE_NODEFDTD | HTML_PARSE_NOIMPLIED |
+                     HTML_PARSE_COMPACT;
+    size_t len = strlen(html);
+    htmlParserCtxtPtr ctxt;
+    xmlDoc *doc;
+    struct buf b;
+
+    if (len == 0 || len > XML_VALUE_MAX) {
+        *ret = NULL;
+        return len ? -E2BIG : 0;
+    }
+    ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return -ENOMEM;
+    doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", opts);
+    htmlFreeParserCtxt(ctxt);
+    buf_init(&b, XML_VALUE_MAX);
+    if (doc)
+        put_html_text(&b, doc->children);
+    xmlFreeDoc(doc);
+    return finish(&b, ret);
+}
+
+int xml_text_to_html(const char *text, char **ret)
+{
+    struct buf b;
+
+    buf_init(&b, XML_VALUE_MAX);
+    buf_put_xml(&b, text);
+    return finish(&b, ret);
+}
