@@ -65,7 +65,7 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "max_concurrent", TYPE_INT, G(max_concurrent), 1, 1000},
     {SECTION_HERALD, "timeout", TYPE_DURATION_MS, G(timeout), 1, 3600},
     {SECTION_HERALD, "connect_timeout", TYPE_DURATION_MS, G(connect_timeout), 1, 600},
-    {SECTION_HERALD, "max_feed_size", TYPE_SIZE, G(max_feed_size), 1024, 64 << 20},
+    {SECTION_HERALD, "max_feed_size", TYPE_SIZE, G(max_feed_size), 1024, 16 << 20},
     {SECTION_HERALD, "max_redirects", TYPE_INT, G(max_redirects), 0, 20},
     {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
     {SECTION_FEED, "url", TYPE_FEED_URL, F(url), 0, 0},
@@ -562,6 +562,8 @@ static char *read_line(char *str, int num, void *stream)
     if (!p || !*p)
         return NULL;
     l->line++;
+    if (l->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark */
     nl = strchr(p, '\n');
     linelen = nl ? (size_t)(nl - p) : strlen(p);
     l->next = nl ? nl + 1 : p + linelen;

@@ -71,7 +71,8 @@ static int load_config(struct daemon *d, const char *path)
     if (r < 0)
         fprintf(stderr, "%s", buf_cstr(&errors));
     buf_release(&errors);
-    if (r == 0)
+    /* HERALD_LOG_LEVEL in the environment wins over the file. */
+    if (r == 0 && !getenv("HERALD_LOG_LEVEL"))
         (void)log_set_level_name(d->cfg->log_level);
     return r;
 }

@@ -264,6 +264,7 @@ static int parse_xml(const char *p, size_t n, const char *enc, const char *url, 
     const int strict = XML_PARSE_NONET | XML_PARSE_NOCDATA | (enc ? XML_PARSE_IGNORE_ENC : 0);
     const int recover = strict | XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
     struct xml_state st = {.recording = true};
+    struct xml_budget budget;
     bool oom, recovered = false;
     xmlDoc *doc;
     int r;
@@ -280,7 +281,12 @@ static int parse_xml(const char *p, size_t n, const char *enc, const char *url, 
             set_err(err, errlen, "not well-formed XML: %s", st.error);
         goto out;
     }
+    /* Entity text expanded over the whole document: the body's own size
+     * plus 1 MiB, enough for any honest use of internal entities. */
+    budget.left = n + (1u << 20);
+    doc->_private = &budget;
     r = dispatch(xmlDocGetRootElement(doc), url, f, err, errlen);
+    doc->_private = NULL;
     if (r == 0)
         r = set_bozo(f, &st, recovered);
 out:

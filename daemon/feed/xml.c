@@ -73,9 +73,18 @@ static void put_text(struct buf *b, const xmlNode *n, int depth);
 static void put_entity(struct buf *b, const xmlNode *ref, int depth)
 {
     xmlEntity *ent = xmlGetDocEntity(ref->doc, ref->name);
+    struct xml_budget *budget = ref->doc ? ref->doc->_private : NULL;
+    size_t cost;
 
     if (!ent || ent->etype != XML_INTERNAL_GENERAL_ENTITY || depth >= ENTITY_DEPTH_MAX)
         return;
+    cost = ent->length > 0 ? (size_t)ent->length : 1;
+    if (!budget || cost > budget->left) {
+        if (budget)
+            budget->left = 0;
+        return;
+    }
+    budget->left -= cost;
     put_text(b, ent->children, depth + 1);
 }
 

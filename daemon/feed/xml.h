@@ -28,6 +28,16 @@
 /* Longest single value (a content:encoded, say) after entity expansion. */
 #define XML_VALUE_MAX (16u << 20)
 
+/* How many bytes of entity text the readers may expand in one document,
+ * over all fields and all references together: without it, a small
+ * document that references one large internal entity many times expands
+ * quadratically (libxml2 does not count re-expansions in tree mode).
+ * parse.c points doc->_private at one per document; past the budget (or
+ * without one) entity references expand to nothing. */
+struct xml_budget {
+    size_t left;
+};
+
 /* Namespace URI of an element, or NULL. */
 const char *xml_ns(const xmlNode *n);
 /* True when n is an element with this local name and namespace (ns NULL:

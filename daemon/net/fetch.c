@@ -55,6 +55,8 @@ struct fetcher {
     unsigned inflight;
     struct transfer *queue_head, *queue_tail;
     struct transfer *running;
+    struct transfer *failed; /* could not be handed to curl; reported by `defer` */
+    uv_timer_t defer;
     unsigned queued;
     struct sock *socks;
     bool closing;
@@ -198,6 +200,10 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Longest validator or content type kept: anything longer is not an
+ * honest header, and echoing it back would make every poll fail. */
+#define HEADER_VALUE_MAX 1024
+
 /* Keeps a copy of the value when line is "Name: value". */
 static void grab_header(const char *line, size_t n, const char *name, char **field)
 {
@@ -213,6 +219,9 @@ static void grab_header(const char *line, size_t n, const char *name, char **fie
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
         end--;
     free(*field);
+    *field = NULL;
+    if (end - v > HEADER_VALUE_MAX)
+        return;
     *field = strndup(v, (size_t)(end - v)); /* NULL on OOM: the header is lost, not the poll */
 }
 
@@ -383,9 +392,10 @@ static int setup(struct transfer *t, const struct fetch_request *req)
                        "application/atom+xml, application/rss+xml, application/feed+json, "
                        "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5");
 
-    if (r == 0 && req->etag)
+    /* A validator we would not have stored is not sent either. */
+    if (r == 0 && req->etag && strlen(req->etag) <= HEADER_VALUE_MAX)
         r = add_header(&t->headers, "If-None-Match", req->etag);
-    if (r == 0 && req->last_modified)
+    if (r == 0 && req->last_modified && strlen(req->last_modified) <= HEADER_VALUE_MAX)
         r = add_header(&t->headers, "If-Modified-Since", req->last_modified);
     if (r < 0)
         return r;
@@ -413,6 +423,17 @@ static int setup(struct transfer *t, const struct fetch_request *req)
     return 0;
 }
 
+static void on_deferred(uv_timer_t *timer)
+{
+    struct fetcher *f = timer->data;
+    struct transfer *t;
+
+    while ((t = f->failed)) {
+        f->failed = t->next;
+        finish(t, CURLE_OUT_OF_MEMORY, false);
+    }
+}
+
 /* Hands queued transfers to curl while there is room. */
 static void admit(struct fetcher *f)
 {
@@ -425,7 +446,10 @@ static void admit(struct fetcher *f)
         f->queued--;
         t->started_ms = clock_mono_ms();
         if (curl_multi_add_handle(f->multi, t->easy) != CURLM_OK) {
-            finish(t, CURLE_OUT_OF_MEMORY, false);
+            /* Never report from here: admit() runs inside fetch_start(). */
+            t->next = f->failed;
+            f->failed = t;
+            uv_timer_start(&f->defer, on_deferred, 0, 0);
             continue;
         }
         f->inflight++;
@@ -510,8 +534,9 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
         return -ENOMEM;
     }
     uv_timer_init(loop, &f->timer);
-    f->timer.data = f;
-    f->open_handles = 1;
+    uv_timer_init(loop, &f->defer);
+    f->timer.data = f->defer.data = f;
+    f->open_handles = 2;
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
     curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
@@ -544,9 +569,15 @@ void fetcher_close(struct fetcher *f, void (*closed)(void *userdata), void *user
         finish(t, CURLE_ABORTED_BY_CALLBACK, true);
     }
     f->queue_tail = NULL;
+    while ((t = f->failed)) {
+        f->failed = t->next;
+        finish(t, CURLE_ABORTED_BY_CALLBACK, true);
+    }
     /* Cancel what curl is running. Removing a transfer that is still
-     * resolving waits for its resolver thread (curl 7.88): bounded by the
-     * connect timeout. */
+     * resolving waits for its resolver thread (curl 7.88's threaded
+     * resolver joins it): bounded by the system resolver's own timeouts,
+     * not by ours. Resolving with uv_getaddrinfo and CURLOPT_RESOLVE would
+     * remove that wait. */
     while ((t = f->running)) {
         unlink_running(t);
         finish(t, CURLE_ABORTED_BY_CALLBACK, true);
@@ -558,5 +589,7 @@ void fetcher_close(struct fetcher *f, void (*closed)(void *userdata), void *user
     while (f->socks)
         sock_close(f->socks);
     uv_timer_stop(&f->timer);
+    uv_timer_stop(&f->defer);
     uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&f->defer, on_timer_closed);
 }

@@ -378,6 +378,7 @@ static int feed_get(struct store *s, const char *name, struct store_feed_state *
     if (oom) {
         store_feed_state_free(f);
         free(*url_out);
+        *url_out = NULL;
         return -ENOMEM;
     }
     *ret = f;

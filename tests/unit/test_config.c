@@ -153,6 +153,19 @@ static void test_all_errors_reported(void **state)
     buf_release(&errs);
 }
 
+static void test_byte_order_mark(void **state)
+{
+    struct buf errs;
+    struct config *c = load("\xEF\xBB\xBF[herald]\nlisten = 127.0.0.1:9\n", &errs);
+
+    (void)state;
+    if (!c)
+        fail_msg("%s", buf_cstr(&errs));
+    assert_int_equal(c->listen_port, 9);
+    config_free(c);
+    buf_release(&errs);
+}
+
 static void test_long_line(void **state)
 {
     char text[600];
@@ -218,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_parsers),

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "feed/date.h"
+#include "base/buf.h"
 #include "feed/parse.h"
 
 #define DIR FIXTURES "/parse/"
@@ -342,6 +343,40 @@ static void test_billion_laughs(void **state)
     }
 }
 
+/* One 64 KiB entity referenced 200 times in each of 20 items: a 78 KB
+ * document that would expand to 262 MB without a per-document budget. */
+static void test_entity_amplification(void **state)
+{
+    struct buf b;
+    struct feed *f = NULL;
+    char err[256];
+    size_t total = 0;
+
+    (void)state;
+    buf_init(&b, 1 << 20);
+    buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY big \"");
+    for (int i = 0; i < 65536; i++)
+        buf_putc(&b, 'x');
+    buf_puts(&b, "\">]>\n<rss version=\"2.0\"><channel><title>t</title>");
+    for (int i = 0; i < 20; i++) {
+        buf_printf(&b, "<item><guid>g%d</guid><description>", i);
+        for (int j = 0; j < 200; j++)
+            buf_puts(&b, "&big;");
+        buf_puts(&b, "</description></item>");
+    }
+    buf_puts(&b, "</channel></rss>\n");
+    assert_int_equal(b.err, 0);
+    assert_int_equal(feed_parse(b.data, b.len, NULL, NULL, &f, err, sizeof(err)), 0);
+    assert_int_equal(f->n_entries, 20);
+    for (size_t i = 0; i < f->n_entries; i++)
+        total += f->entries[i].summary ? strlen(f->entries[i].summary) : 0;
+    /* Bounded by the budget: the body's size plus 1 MiB. */
+    assert_true(total <= b.len + (1u << 20));
+    assert_true(total >= 65536); /* honest use still expands */
+    feed_free(f);
+    buf_release(&b);
+}
+
 static void test_not_a_feed(void **state)
 {
     char path[512], err[256] = "";
@@ -420,13 +455,21 @@ static void test_encoding(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rss2),          cmocka_unit_test(test_atom10),
-        cmocka_unit_test(test_rss10),         cmocka_unit_test(test_atom03),
-        cmocka_unit_test(test_jsonfeed),      cmocka_unit_test(test_broken),
-        cmocka_unit_test(test_html_entities), cmocka_unit_test(test_xxe),
-        cmocka_unit_test(test_xxe_dtd),       cmocka_unit_test(test_billion_laughs),
-        cmocka_unit_test(test_not_a_feed),    cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_too_big),       cmocka_unit_test(test_encoding),
+        cmocka_unit_test(test_rss2),
+        cmocka_unit_test(test_atom10),
+        cmocka_unit_test(test_rss10),
+        cmocka_unit_test(test_atom03),
+        cmocka_unit_test(test_jsonfeed),
+        cmocka_unit_test(test_broken),
+        cmocka_unit_test(test_html_entities),
+        cmocka_unit_test(test_xxe),
+        cmocka_unit_test(test_xxe_dtd),
+        cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_not_a_feed),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_encoding),
+        cmocka_unit_test(test_entity_amplification),
     };
     int r;
 
