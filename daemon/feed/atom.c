@@ -76,24 +76,6 @@ static int read_entry(const struct field_ctx *c, const xmlNode *node, struct fee
     return r;
 }
 
-/* Entries nested in entries are read too: that is how libxml2's recover
- * mode often leaves the entries that follow an unclosed tag. */
-static int read_entries(const struct field_ctx *c, const xmlNode *parent, struct feed *f)
-{
-    for (const xmlNode *n = parent->children; n; n = n->next) {
-        int r = 0;
-
-        if (xml_is(n, c->core_ns, "entry")) {
-            r = read_entry(c, n, f);
-            if (r == 0)
-                r = read_entries(c, n, f);
-        }
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
 int atom_read(const xmlNode *root, const char *url, struct feed *f)
 {
     struct field_ctx c = {.url = url, .core_ns = xml_ns(root)};
@@ -107,6 +89,6 @@ int atom_read(const xmlNode *root, const char *url, struct feed *f)
         fields_to_feed(&fl, f);
     fields_release(&fl);
     if (r == 0)
-        r = read_entries(&c, root, f);
+        r = fields_read_items(&c, root, "entry", read_entry, f);
     return r;
 }

@@ -384,3 +384,20 @@ void fields_to_entry(struct fields *f, struct entry *e)
     e->published = f->time[FIELD_PUBLISHED];
     e->updated = f->time[FIELD_UPDATED];
 }
+
+int fields_read_items(const struct field_ctx *c, const xmlNode *parent, const char *name,
+                      fields_item_cb read, struct feed *f)
+{
+    for (const xmlNode *n = parent->children; n && f->n_entries < FEED_MAX_ENTRIES; n = n->next) {
+        int r = 0;
+
+        if (xml_is(n, c->core_ns, name)) {
+            r = read(c, n, f);
+            if (r == 0)
+                r = fields_read_items(c, n, name, read, f);
+        }
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

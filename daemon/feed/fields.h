@@ -81,6 +81,16 @@ int fields_collect(const struct field_ctx *c, const xmlNode *parent, const struc
 
 /* Move the values into the model (the fields a struct has); f keeps only
  * what was not moved and must still be released. */
+/* Reads one item (entry) element into f. */
+typedef int (*fields_item_cb)(const struct field_ctx *c, const xmlNode *node, struct feed *f);
+
+/* Calls read for every element `name` (in c->core_ns) under parent, in
+ * document order, and for those nested in them: that is how libxml2's
+ * recover mode leaves the items that follow an unclosed tag. Stops at
+ * FEED_MAX_ENTRIES entries in f. Returns 0 or read's error. */
+int fields_read_items(const struct field_ctx *c, const xmlNode *parent, const char *name,
+                      fields_item_cb read, struct feed *f);
+
 void fields_to_feed(struct fields *f, struct feed *feed);
 void fields_to_entry(struct fields *f, struct entry *e);
 

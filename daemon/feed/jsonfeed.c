@@ -130,7 +130,7 @@ int jsonfeed_read(const json_t *root, const char *url, struct feed *f)
         r = set_author(&f->author, root);
     json_array_foreach(items, i, item)
     {
-        if (r == 0 && json_is_object(item))
+        if (r == 0 && json_is_object(item) && f->n_entries < FEED_MAX_ENTRIES)
             r = read_item(item, url, f);
     }
     return r;

@@ -16,6 +16,10 @@
 
 #include "base/clock.h"
 
+/* Entries read from one document at most; the rest are ignored (a feed
+ * is a window on recent entries, never an archive of thousands). */
+#define FEED_MAX_ENTRIES 5000
+
 enum feed_format {
     FEED_FORMAT_UNKNOWN = 0,
     FEED_FORMAT_RSS,  /* RSS 0.9x / 2.0 */

@@ -101,24 +101,6 @@ static int read_item(const struct field_ctx *c, const xmlNode *item, struct feed
     return r;
 }
 
-/* Items nested in items are read too: that is how libxml2's recover mode
- * often leaves the items that follow an unclosed tag. */
-static int read_items(const struct field_ctx *c, const xmlNode *parent, struct feed *f)
-{
-    for (const xmlNode *n = parent->children; n; n = n->next) {
-        int r = 0;
-
-        if (xml_is(n, c->core_ns, "item")) {
-            r = read_item(c, n, f);
-            if (r == 0)
-                r = read_items(c, n, f);
-        }
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
 int rss_read(const xmlNode *root, const char *url, struct feed *f)
 {
     const xmlNode *channel = find_channel(root);
@@ -136,8 +118,8 @@ int rss_read(const xmlNode *root, const char *url, struct feed *f)
         fields_to_feed(&fl, f);
     fields_release(&fl);
     if (r == 0)
-        r = read_items(&c, channel, f);
+        r = fields_read_items(&c, channel, "item", read_item, f);
     if (r == 0 && f->format == FEED_FORMAT_RDF)
-        r = read_items(&c, root, f);
+        r = fields_read_items(&c, root, "item", read_item, f);
     return r;
 }

@@ -377,6 +377,25 @@ static void test_entity_amplification(void **state)
     buf_release(&b);
 }
 
+static void test_entry_cap(void **state)
+{
+    struct buf b;
+    struct feed *f = NULL;
+    char err[256];
+
+    (void)state;
+    buf_init(&b, 4 << 20);
+    buf_puts(&b, "<rss version=\"2.0\"><channel><title>t</title>");
+    for (int i = 0; i < FEED_MAX_ENTRIES + 100; i++)
+        buf_printf(&b, "<item><guid>g%d</guid></item>", i);
+    buf_puts(&b, "</channel></rss>");
+    assert_int_equal(feed_parse(b.data, b.len, NULL, NULL, &f, err, sizeof(err)), 0);
+    assert_int_equal(f->n_entries, FEED_MAX_ENTRIES);
+    assert_string_equal(f->entries[0].id, "g0");
+    feed_free(f);
+    buf_release(&b);
+}
+
 static void test_not_a_feed(void **state)
 {
     char path[512], err[256] = "";
@@ -470,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_too_big),
         cmocka_unit_test(test_encoding),
         cmocka_unit_test(test_entity_amplification),
+        cmocka_unit_test(test_entry_cap),
     };
     int r;
 
