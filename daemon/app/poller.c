@@ -77,7 +77,14 @@ static void ingest(struct feed_slot *s, const struct fetch_result *res, struct s
     r = feed_parse(res->body, res->body_len, res->effective_url, res->content_type, &doc, err,
                    sizeof(err));
     if (r < 0) {
-        snprintf(msg, sizeof(msg), "not a feed: %s", r == -EBADMSG ? err : strerror(-r));
+        /* parse.c's messages say what is wrong ("not a feed: ...",
+         * "not well-formed XML: ..."); other errors are limits or OOM. */
+        if (r == -EBADMSG)
+            snprintf(msg, sizeof(msg), "%s", err);
+        else if (r == -E2BIG)
+            snprintf(msg, sizeof(msg), "cannot parse: document beyond the parser's limits");
+        else
+            snprintf(msg, sizeof(msg), "cannot parse: %s", strerror(-r));
         fail(s, poll, msg);
         return;
     }
