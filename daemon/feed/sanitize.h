@@ -2,30 +2,44 @@
  * allowlist.
  *
  * The input is parsed with libxml2's HTML parser (recover mode, no network,
- * no implied html/body) and serialized again from scratch: only allowlisted
- * elements and attributes survive. Dropped with their content: script,
- * style, iframe, object, embed, form, base, meta, link, frame, frameset,
- * noscript, template, svg, math. Dropped but their children kept: unknown
- * elements. No on* or style attributes. URLs in href, src, srcset, cite,
- * poster are resolved against the base URL (curl URL API) and kept only
- * when http, https or mailto (and data:image/* in img src); anything else
- * (javascript:, vbscript:, data:...) removes the attribute. Links get
- * rel="noopener noreferrer". Output is valid UTF-8 XHTML-compatible HTML
- * (every element closed, attributes quoted and escaped), so it can be
+ * no implied html/body, meta charset ignored) and serialized again from
+ * scratch: only allowlisted elements and attributes survive. Dropped with
+ * their content: script, style, iframe, object, embed, applet, form and its
+ * controls, base, meta, link, frame, frameset, noscript, template, svg,
+ * math, head, title. Dropped but their children kept: unknown elements
+ * (html and body among them). Comments and processing instructions go.
+ * No on*, style, class or id attributes; font keeps none at all.
+ *
+ * URLs in href, src, srcset, cite, poster are resolved against the base URL
+ * (curl URL API) and kept only when http or https, plus mailto: in a href
+ * and data:image/(png|gif|jpeg|webp);base64 in img src; anything else
+ * (javascript:, vbscript:, data:...) removes the attribute. Schemes are
+ * read as browsers read them: C0 controls (tab, newline) removed, case
+ * ignored, entities already decoded. Links get rel="noopener noreferrer".
+ *
+ * Output: valid UTF-8 HTML (invalid input bytes become U+FFFD) with every
+ * attribute double-quoted and escaped, every non-void element closed and
+ * void elements written as <br>, <img ...> (no end tag); no comments, no
+ * raw-text elements, no characters XML 1.0 forbids. At most 64 elements
+ * are nested; deeper ones are flattened (their children kept). It can be
  * embedded as escaped text in Atom, RSS and JSON.
  *
- * Pure function; never touches the network or the filesystem. Depends on
- * base/ and libxml2.
+ * Pure function; never touches the network or the filesystem. Thread-safe
+ * once xmlInitParser() ran in the main thread (feed_parse_init()). Depends
+ * on base/ and libxml2.
  */
 #ifndef HERALD_FEED_SANITIZE_H
 #define HERALD_FEED_SANITIZE_H
 
 #include <stddef.h>
 
-/* Sanitizes len bytes of html. base is the URL relative links resolve
- * against (may be NULL: relative links are kept relative). Returns 0 and a
- * malloc'ed NUL-terminated string in *ret (NULL when nothing remains), or
- * -ENOMEM / -E2BIG (input beyond SANITIZE_MAX). */
+/* Sanitizes len bytes of html (may contain NUL bytes; html may be NULL when
+ * len is 0). base is the URL relative links resolve against (may be NULL,
+ * or not an absolute http(s) URL: relative links are then kept relative).
+ * Returns 0 and a malloc'ed NUL-terminated string in *ret, NULL when
+ * nothing remains (no text but white space and &nbsp;, and no img, video
+ * or audio); -ENOMEM; or -E2BIG when the input exceeds SANITIZE_MAX or
+ * the output 4 * SANITIZE_MAX. *ret is written only on success. */
 int sanitize_html(const char *html, size_t len, const char *base, char **ret);
 
 #define SANITIZE_MAX (16u << 20)
