@@ -60,6 +60,9 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "public_url", TYPE_HTTP_URL, G(public_url), 0, 0},
     {SECTION_HERALD, "title", TYPE_STRING, G(title), 1, 200},
     {SECTION_HERALD, "interval", TYPE_DURATION, G(interval), 1, 7 * 86400},
+    {SECTION_HERALD, "min_interval", TYPE_DURATION, G(min_interval), 1, 7 * 86400},
+    {SECTION_HERALD, "max_interval", TYPE_DURATION, G(max_interval), 1, 30 * 86400},
+    {SECTION_HERALD, "max_backoff", TYPE_DURATION, G(max_backoff), 1, 30 * 86400},
     {SECTION_HERALD, "user_agent", TYPE_STRING, G(user_agent), 1, 190},
     {SECTION_HERALD, "max_entries", TYPE_INT, G(max_entries), 1, 10000},
     {SECTION_HERALD, "max_concurrent", TYPE_INT, G(max_concurrent), 1, 1000},
@@ -638,6 +641,9 @@ static int set_defaults(struct config *c, const char *dir)
     c->listen_port = 8080;
     c->title = strdup("Herald");
     c->interval = 30 * 60;
+    c->min_interval = 5 * 60;
+    c->max_interval = 86400;
+    c->max_backoff = 86400;
     c->user_agent = strdup(DEFAULT_USER_AGENT);
     c->max_entries = 100;
     c->max_concurrent = 16;
@@ -654,6 +660,10 @@ static int set_defaults(struct config *c, const char *dir)
 static int finish(struct loader *l)
 {
     struct config *c = l->cfg;
+
+    if (c->min_interval > c->max_interval)
+        errorf(l, 0, "min_interval (%llds) is above max_interval (%llds)",
+               (long long)c->min_interval, (long long)c->max_interval);
 
     for (size_t i = 0; i < c->n_feeds; i++) {
         if (!c->feeds[i].url)

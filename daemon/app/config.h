@@ -32,9 +32,12 @@ struct config {
     char *database; /* resolved against the config's folder */
     char *listen_host;
     int listen_port;
-    char *public_url; /* base URL readers use; default http://LISTEN */
-    char *title;      /* title of the merged feed */
-    int64_t interval; /* seconds */
+    char *public_url;     /* base URL readers use; default http://LISTEN */
+    char *title;          /* title of the merged feed */
+    int64_t interval;     /* seconds */
+    int64_t min_interval; /* bounds for server hints and learned intervals */
+    int64_t max_interval;
+    int64_t max_backoff; /* longest wait after consecutive errors */
     char *user_agent;
     int64_t max_entries;
     int64_t max_concurrent;

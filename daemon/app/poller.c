@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/schedule.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "feed/parse.h"
@@ -15,6 +16,7 @@ struct feed_slot {
     struct poller *p;
     const struct feed_conf *conf;
     struct store_feed_state *state;
+    int64_t adaptive; /* learned interval, 0 until known */
     bool in_flight;
 };
 
@@ -38,6 +40,100 @@ static void arm(struct poller *p);
 static int64_t interval_of(const struct feed_slot *s)
 {
     return s->conf->interval ? s->conf->interval : s->p->cfg->interval;
+}
+
+static uint64_t random64(void)
+{
+    uint64_t r = 0;
+
+    uv_random(NULL, NULL, &r, sizeof(r), 0, NULL);
+    return r;
+}
+
+/* What one poll came to, before anything is stored. */
+struct outcome {
+    struct feed *doc; /* parsed document of a 2xx, or NULL */
+    char error[320];  /* set when the poll failed */
+    int64_t retry_after;
+};
+
+static void parse_body(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
+{
+    char err[256];
+    int r = feed_parse(res->body, res->body_len, res->effective_url, res->content_type, &o->doc,
+                       err, sizeof(err));
+
+    if (r == 0) {
+        if (o->doc->bozo)
+            log_info("PARSE", "feed \"%s\": recovered from broken XML: %s", s->conf->name,
+                     o->doc->bozo_message ? o->doc->bozo_message : "?");
+        return;
+    }
+    /* parse.c's messages say what is wrong ("not a feed: ...", "not
+     * well-formed XML: ..."); other errors are limits or OOM. */
+    if (r == -EBADMSG)
+        snprintf(o->error, sizeof(o->error), "%s", err);
+    else if (r == -E2BIG)
+        snprintf(o->error, sizeof(o->error), "cannot parse: document beyond the parser's limits");
+    else
+        snprintf(o->error, sizeof(o->error), "cannot parse: %s", strerror(-r));
+}
+
+static void classify(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
+{
+    if (res->error != FETCH_OK) {
+        snprintf(o->error, sizeof(o->error), "%s", res->errmsg);
+    } else if (res->status == 304) {
+        log_debug("FETCH", "feed \"%s\": not modified", s->conf->name);
+    } else if (res->status >= 200 && res->status < 300) {
+        parse_body(s, res, o);
+    } else {
+        snprintf(o->error, sizeof(o->error), "HTTP %ld", res->status);
+        if (res->status == 429 || res->status == 503)
+            o->retry_after = res->retry_after;
+    }
+}
+
+/* The learned interval: from the document's entry dates when there is a
+ * document, else the last one learned. */
+static int64_t learn(struct feed_slot *s, const struct feed *doc)
+{
+    int64_t times[64];
+    unsigned n = 0;
+
+    if (!doc)
+        return s->adaptive;
+    for (size_t i = 0; i < doc->n_entries && n < 64; i++) {
+        const struct entry *e = &doc->entries[i];
+        times[n++] = e->published != TIME_NONE ? e->published : e->updated;
+    }
+    s->adaptive = schedule_learn(times, n);
+    return s->adaptive;
+}
+
+static int64_t next_poll(struct feed_slot *s, const struct fetch_result *res,
+                         const struct outcome *o, int64_t now)
+{
+    const struct config *cfg = s->p->cfg;
+    struct schedule_policy policy = {
+        .interval = interval_of(s),
+        .min_interval = cfg->min_interval,
+        .max_interval = cfg->max_interval,
+        .backoff_cap = cfg->max_backoff,
+    };
+    struct schedule_input in = {
+        .failed = o->error[0] != '\0',
+        .error_count = s->state->error_count + 1,
+        .retry_after = o->retry_after,
+        .max_age = res->max_age,
+        .expires = res->expires,
+        .ttl = -1,
+        .sy_period = -1,
+        /* A feed's own interval pins it; the default one adapts. */
+        .adaptive = s->conf->interval ? 0 : learn(s, o->doc),
+    };
+
+    return schedule_next(&policy, &in, now, random64());
 }
 
 static void set_error(struct feed_slot *s, const char *msg, int status)
@@ -66,35 +162,16 @@ static void fail(struct feed_slot *s, struct store_poll *poll, const char *msg)
     record(s, poll);
 }
 
-static void ingest(struct feed_slot *s, const struct fetch_result *res, struct store_poll *poll)
+static void store_doc(struct feed_slot *s, const struct fetch_result *res, struct feed *doc,
+                      struct store_poll *poll)
 {
     struct poller *p = s->p;
     struct store_ingest_stats stats;
-    struct feed *doc = NULL;
-    char err[256], msg[320];
     int r;
 
-    r = feed_parse(res->body, res->body_len, res->effective_url, res->content_type, &doc, err,
-                   sizeof(err));
-    if (r < 0) {
-        /* parse.c's messages say what is wrong ("not a feed: ...",
-         * "not well-formed XML: ..."); other errors are limits or OOM. */
-        if (r == -EBADMSG)
-            snprintf(msg, sizeof(msg), "%s", err);
-        else if (r == -E2BIG)
-            snprintf(msg, sizeof(msg), "cannot parse: document beyond the parser's limits");
-        else
-            snprintf(msg, sizeof(msg), "cannot parse: %s", strerror(-r));
-        fail(s, poll, msg);
-        return;
-    }
-    if (doc->bozo)
-        log_info("PARSE", "feed \"%s\": recovered from broken XML: %s", s->conf->name,
-                 doc->bozo_message ? doc->bozo_message : "?");
     poll->etag = res->etag;
     poll->last_modified = res->last_modified;
     r = store_ingest(p->store, s->state->id, doc, poll, &stats);
-    feed_free(doc);
     if (r < 0) {
         /* Nothing was stored; the validators stay as they were, so the next
          * poll downloads the document again. */
@@ -118,28 +195,25 @@ static void on_fetched(const struct fetch_result *res, void *userdata)
 {
     struct feed_slot *s = userdata;
     struct store_poll poll = {.status = (int)res->status};
-    char msg[320];
+    struct outcome o = {0};
 
     s->in_flight = false;
     if (res->error == FETCH_ERR_CANCELED || s->p->closing)
         return;
+    classify(s, res, &o);
     poll.polled_at = clock_now();
-    poll.next_poll = poll.polled_at + interval_of(s);
+    poll.next_poll = next_poll(s, res, &o, poll.polled_at);
     s->state->next_poll = poll.next_poll;
     s->state->last_poll = poll.polled_at;
-
-    if (res->error != FETCH_OK) {
-        fail(s, &poll, res->errmsg);
-    } else if (res->status == 304) {
-        log_debug("FETCH", "feed \"%s\": not modified", s->conf->name);
+    if (o.error[0]) {
+        fail(s, &poll, o.error);
+    } else if (o.doc) {
+        store_doc(s, res, o.doc, &poll);
+    } else {
         s->state->error_count = 0;
         record(s, &poll);
-    } else if (res->status >= 200 && res->status < 300) {
-        ingest(s, res, &poll);
-    } else {
-        snprintf(msg, sizeof(msg), "HTTP %ld", res->status);
-        fail(s, &poll, msg);
     }
+    feed_free(o.doc);
     arm(s->p);
 }
 
@@ -249,9 +323,29 @@ err:
     return r;
 }
 
+/* Feeds that are due at start-up (new ones, or all of them after a long
+ * outage) are spread over a window instead of fired at once: one second
+ * per 200 feeds (times are whole seconds), at most 5 s, and never more
+ * than the smallest of their intervals. */
 void poller_start(struct poller *p)
 {
-    log_info("FETCH", "polling %zu feeds", p->n_slots);
+    int64_t now = clock_now(), window;
+    unsigned due = 0, k = 0;
+
+    for (size_t i = 0; i < p->n_slots; i++)
+        due += p->slots[i].state->next_poll <= now;
+    window = due / 200 < 5 ? due / 200 : 5;
+    for (size_t i = 0; i < p->n_slots; i++) {
+        if (p->slots[i].state->next_poll <= now && interval_of(&p->slots[i]) < window)
+            window = interval_of(&p->slots[i]);
+    }
+    for (size_t i = 0; i < p->n_slots; i++) {
+        struct store_feed_state *st = p->slots[i].state;
+        if (st->next_poll <= now)
+            st->next_poll = now + schedule_spread(k++, due, window);
+    }
+    log_info("FETCH", "polling %zu feeds (%u due, spread over %llds)", p->n_slots, due,
+             (long long)window);
     arm(p);
 }
 

@@ -34,12 +34,16 @@ static int64_t healthy(const struct schedule_policy *p, const struct schedule_in
     int64_t base = in->adaptive > 0 ? in->adaptive : p->interval;
     int64_t floor = -1;
 
+    /* The configured interval is always allowed, whatever the bounds. */
+    int64_t lo = p->min_interval < p->interval ? p->min_interval : p->interval;
+    int64_t hi = p->max_interval > p->interval ? p->max_interval : p->interval;
+
     floor = max64(floor, in->ttl);
     floor = max64(floor, in->sy_period);
     floor = max64(floor, in->max_age);
     if (in->expires > now)
         floor = max64(floor, in->expires - now);
-    return clamp(max64(base, floor), p->min_interval, p->max_interval);
+    return clamp(max64(base, floor), lo, hi);
 }
 
 /* Moves t forward to the start of the next hour that is neither a

@@ -7,6 +7,7 @@
  *       floor = max(RSS ttl, sy:updatePeriod/updateFrequency,
  *                   Cache-Control max-age, Expires - now)
  *       next  = now + clamp(max(base, floor), min_interval, max_interval)
+ *               (the bounds widen to include the configured interval)
  *   failure (n consecutive errors):
  *       next  = now + min(interval * 2^(n-1), backoff_cap)
  *   Retry-After (429, 503) is a lower bound for either.

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -37,6 +38,7 @@ struct transfer {
     struct curl_slist *headers;
     struct buf body;
     char *etag, *last_modified, *content_type;
+    char *cache_control, *expires, *retry_after;
     bool too_large;
     int64_t started_ms;
     fetch_done_cb done;
@@ -235,12 +237,19 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
         free(t->etag);
         free(t->last_modified);
         free(t->content_type);
+        free(t->cache_control);
+        free(t->expires);
+        free(t->retry_after);
         t->etag = t->last_modified = t->content_type = NULL;
+        t->cache_control = t->expires = t->retry_after = NULL;
         return n;
     }
     grab_header(line, n, "ETag", &t->etag);
     grab_header(line, n, "Last-Modified", &t->last_modified);
     grab_header(line, n, "Content-Type", &t->content_type);
+    grab_header(line, n, "Cache-Control", &t->cache_control);
+    grab_header(line, n, "Expires", &t->expires);
+    grab_header(line, n, "Retry-After", &t->retry_after);
     return n;
 }
 
@@ -255,6 +264,9 @@ static void transfer_free(struct transfer *t)
     free(t->etag);
     free(t->last_modified);
     free(t->content_type);
+    free(t->cache_control);
+    free(t->expires);
+    free(t->retry_after);
     free(t);
 }
 
@@ -313,6 +325,54 @@ static void unlink_running(struct transfer *t)
     f->inflight--;
 }
 
+/* "max-age=N" of a Cache-Control value, or -1 (also for no-cache and
+ * no-store, which ask for revalidation, not for a pause). */
+static int64_t max_age(const char *cc)
+{
+    const char *p;
+    char *end;
+    long long v;
+
+    if (!cc || strcasestr(cc, "no-cache") || strcasestr(cc, "no-store"))
+        return -1;
+    for (p = cc; (p = strcasestr(p, "max-age")); p += 7) {
+        if (p > cc && p[-1] != ' ' && p[-1] != ',')
+            continue; /* s-maxage and the like */
+        if (p[7] != '=')
+            continue;
+        v = strtoll(p + 8, &end, 10);
+        if (end == p + 8 || v < 0)
+            return -1;
+        return v > INT32_MAX ? INT32_MAX : v;
+    }
+    return -1;
+}
+
+/* An HTTP-date as epoch seconds, or 0. */
+static int64_t http_date(const char *s)
+{
+    time_t t;
+
+    if (!s)
+        return 0;
+    t = curl_getdate(s, NULL);
+    return t > 0 ? (int64_t)t : 0;
+}
+
+/* Retry-After: delay-seconds or an HTTP-date, as an absolute time, or 0. */
+static int64_t retry_after(const char *s, int64_t now)
+{
+    char *end;
+    long long v;
+
+    if (!s)
+        return 0;
+    v = strtoll(s, &end, 10);
+    if (end != s && *end == '\0')
+        return v < 0 ? 0 : now + (v > 30 * 86400 ? 30 * 86400 : v);
+    return http_date(s);
+}
+
 static void finish(struct transfer *t, CURLcode rc, bool canceled)
 {
     struct fetch_result res = {.errmsg = ""};
@@ -341,6 +401,9 @@ static void finish(struct transfer *t, CURLcode rc, bool canceled)
     res.etag = t->etag;
     res.last_modified = t->last_modified;
     res.content_type = t->content_type;
+    res.max_age = max_age(t->cache_control);
+    res.expires = http_date(t->expires);
+    res.retry_after = retry_after(t->retry_after, clock_now());
     res.body = buf_cstr(&t->body);
     res.body_len = t->body.len;
     res.elapsed_ms = canceled ? 0 : (int64_t)(total_us / 1000);

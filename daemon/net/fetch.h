@@ -63,6 +63,9 @@ struct fetch_result {
     const char *etag;   /* response headers of the final response, or NULL */
     const char *last_modified;
     const char *content_type;
+    int64_t max_age;     /* Cache-Control max-age in seconds, or -1 */
+    int64_t expires;     /* Expires as epoch seconds, or 0 */
+    int64_t retry_after; /* Retry-After as epoch seconds, or 0 */
     const char *effective_url;
     const char *body;
     size_t body_len;

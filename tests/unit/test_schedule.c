@@ -68,6 +68,21 @@ static void test_adaptive_replaces_interval_within_bounds(void **state)
     assert_int_equal(schedule_next(&policy, &in, NOW, 0), NOW + 86400);
 }
 
+static void test_configured_interval_beyond_bounds(void **state)
+{
+    struct schedule_policy fast = policy;
+    struct schedule_input in = ok();
+
+    (void)state;
+    fast.interval = 1; /* below min_interval: the configuration wins */
+    assert_int_equal(schedule_next(&fast, &in, NOW, 0), NOW + 1);
+    in.max_age = 120; /* hints still count */
+    assert_int_equal(schedule_next(&fast, &in, NOW, 0), NOW + 120);
+    fast.interval = 2 * 86400; /* above max_interval */
+    in = ok();
+    assert_int_equal(schedule_next(&fast, &in, NOW, 0), NOW + 2 * 86400);
+}
+
 static void test_backoff_doubles_to_cap_and_retry_after(void **state)
 {
     struct schedule_input in = ok();
@@ -133,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_interval_and_jitter),
         cmocka_unit_test(test_hints_are_floors),
         cmocka_unit_test(test_adaptive_replaces_interval_within_bounds),
+        cmocka_unit_test(test_configured_interval_beyond_bounds),
         cmocka_unit_test(test_backoff_doubles_to_cap_and_retry_after),
         cmocka_unit_test(test_skip_hours_and_days),
         cmocka_unit_test(test_learn),
