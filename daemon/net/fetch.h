@@ -27,6 +27,8 @@ struct fetcher;
 
 struct fetch_options {
     unsigned max_inflight;   /* transfers in curl at once; default 16 */
+    unsigned per_site;       /* transfers at once per site (registrable domain); default 2 */
+    long site_gap_ms;        /* least time between two request starts to one site; default 1000 */
     long timeout_ms;         /* whole transfer; default 30000 */
     long connect_timeout_ms; /* DNS + TCP + TLS; default 10000 */
     size_t max_body;         /* bytes; default 8 MiB */
@@ -36,9 +38,13 @@ struct fetch_options {
 
 struct fetch_request {
     const char *url;
-    const char *etag;          /* sent as If-None-Match, or NULL */
-    const char *last_modified; /* sent as If-Modified-Since, or NULL */
-    bool allow_file;           /* a file:// URL may be read (configured URLs only) */
+    const char *etag;           /* sent as If-None-Match, or NULL */
+    const char *last_modified;  /* sent as If-Modified-Since, or NULL */
+    bool allow_file;            /* a file:// URL may be read (configured URLs only) */
+    const char *user_agent;     /* overrides the fetcher's, or NULL */
+    const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
+    const char *userpwd;        /* "user:password" for HTTP basic auth, or NULL; never logged */
+    const char *proxy;          /* proxy URL, or NULL: direct (environment proxies are ignored) */
 };
 
 /* Failure classes, for logs and for the scheduler. */
@@ -51,6 +57,7 @@ enum fetch_error {
     FETCH_ERR_TOO_LARGE,
     FETCH_ERR_REDIRECTS,
     FETCH_ERR_PROTOCOL, /* refused scheme, malformed response... */
+    FETCH_ERR_BLOCKED,  /* a redirect to a loopback/private/link-local address from a public one */
     FETCH_ERR_CANCELED, /* the fetcher was closed */
     FETCH_ERR_OTHER,
 };
@@ -67,6 +74,8 @@ struct fetch_result {
     int64_t expires;     /* Expires as epoch seconds, or 0 */
     int64_t retry_after; /* Retry-After as epoch seconds, or 0 */
     const char *effective_url;
+    const char *permanent_url; /* the final URL when every redirect followed was a 301 or
+                                  308 (the feed moved), else NULL */
     const char *body;
     size_t body_len;
     int64_t elapsed_ms; /* since the transfer started (not counting the queue) */
