@@ -2,7 +2,8 @@
  *
  *   heraldd [run] [-c FILE]   run the daemon in the foreground
  *   heraldd check [-c FILE]   validate the configuration
- *   heraldd parse FILE        print a feed file as JSON Feed 1.1
+ *   heraldd parse [--content-type TYPE] [--base URL] FILE|-
+ *                             print a feed file (- for stdin) as JSON Feed 1.1
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -20,13 +21,16 @@
 static const char usage[] =
     "Usage: heraldd [run] [-c FILE]     run the feed aggregator in the foreground\n"
     "       heraldd check [-c FILE]     validate a configuration file\n"
-    "       heraldd parse FILE          print a feed file as JSON Feed 1.1\n"
+    "       heraldd parse [--content-type TYPE] [--base URL] FILE|-\n"
+    "                                   print a feed file (- reads stdin) as JSON Feed 1.1\n"
     "       heraldd --help | --version\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
     "  -h, --help          show this help\n"
     "  -V, --version       show the version\n"
+    "  --content-type TYPE (parse) the HTTP Content-Type to assume, for its charset\n"
+    "  --base URL          (parse) the feed's URL, base of relative links\n"
     "\n"
     "Environment: HERALD_LOG_LEVEL=error|warn|info|debug overrides log_level.\n";
 
@@ -39,8 +43,31 @@ enum command {
 struct args {
     enum command cmd;
     const char *config;
-    const char *file; /* for parse */
+    const char *file;         /* for parse */
+    const char *content_type; /* for parse: as if from HTTP */
+    const char *base;         /* for parse: the document URL */
 };
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i over the
+ * value. Returns 1 when matched, 0 when not, -EINVAL without a value. */
+static int option_value(int argc, char **argv, int *i, const char *name, const char **ret)
+{
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+
+    if (strncmp(arg, name, len) != 0 || (arg[len] != '\0' && arg[len] != '='))
+        return 0;
+    if (arg[len] == '=') {
+        *ret = arg + len + 1;
+        return 1;
+    }
+    if (*i + 1 == argc) {
+        fprintf(stderr, "heraldd: %s needs a value\n", name);
+        return -EINVAL;
+    }
+    *ret = argv[++*i];
+    return 1;
+}
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -62,7 +89,17 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     for (; i < argc; i++) {
         const char *arg = argv[i];
+        int m = 0;
 
+        if (a->cmd == CMD_PARSE) {
+            m = option_value(argc, argv, &i, "--content-type", &a->content_type);
+            if (m == 0)
+                m = option_value(argc, argv, &i, "--base", &a->base);
+            if (m < 0)
+                return m;
+        }
+        if (m > 0)
+            continue;
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             fputs(usage, stdout);
             exit(0);
@@ -77,7 +114,7 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->config = argv[i];
         } else if (strncmp(arg, "--config=", 9) == 0) {
             a->config = arg + 9;
-        } else if (a->cmd == CMD_PARSE && !a->file && arg[0] != '-') {
+        } else if (a->cmd == CMD_PARSE && !a->file && (arg[0] != '-' || !strcmp(arg, "-"))) {
             a->file = arg;
         } else {
             fprintf(stderr, "heraldd: unexpected argument '%s'\n%s", arg, usage);
@@ -131,8 +168,9 @@ static int read_all(const char *path, struct buf *b)
     return r;
 }
 
-static int cmd_parse(const char *path)
+static int cmd_parse(const struct args *a)
 {
+    const char *path = a->file;
     struct buf body;
     struct feed *feed = NULL;
     char err[256], *json = NULL;
@@ -145,10 +183,11 @@ static int cmd_parse(const char *path)
         buf_release(&body);
         return 1;
     }
-    r = feed_parse(buf_cstr(&body), body.len, NULL, NULL, &feed, err, sizeof(err));
+    r = feed_parse_ex(buf_cstr(&body), body.len, a->base, a->content_type, NULL, &feed, err,
+                      sizeof(err));
     buf_release(&body);
     if (r < 0) {
-        fprintf(stderr, "heraldd: %s: %s\n", path, r == -EBADMSG ? err : strerror(-r));
+        fprintf(stderr, "heraldd: %s: %s\n", path, err[0] ? err : strerror(-r));
         return 1;
     }
     r = jsonfeed_render(feed, &json);
@@ -180,7 +219,7 @@ int main(int argc, char **argv)
         return 1;
     }
     feed_parse_init();
-    status = a.cmd == CMD_PARSE ? cmd_parse(a.file) : daemon_run(a.config);
+    status = a.cmd == CMD_PARSE ? cmd_parse(&a) : daemon_run(a.config);
     feed_parse_cleanup();
     curl_global_cleanup();
     return status;

@@ -10,6 +10,9 @@
 /* Resolves ref against base (base may be NULL when ref is absolute).
  * Schemes curl does not support are accepted when they use "//" authority
  * syntax; references such as "mailto:" or "urn:" cannot be resolved.
+ * An absolute http(s) reference with nothing to normalize (no dot
+ * segments, no character needing escapes) is returned as written, without
+ * curl's normalization (which would add a "/" path to "http://host").
  * Returns 0 and a malloc'ed, normalized absolute URL in *ret (caller
  * frees), -EINVAL when base or ref is not usable (relative ref without a
  * base, malformed input), or -ENOMEM. */

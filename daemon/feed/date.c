@@ -2,15 +2,21 @@
  *
  * Two hand-written scanners, tried in order: ISO 8601 / RFC 3339 (strict
  * about what follows the date, as a four-digit number alone is ambiguous),
- * then RFC 822 / 1123 / 850 and asctime (lenient, like feedparser). Every
- * field is range-checked: an impossible date (Feb 30, 25:00) is garbage,
- * not rolled over. Names come from our own tables (no locale), and the
+ * then a lenient token scanner for RFC 822 / 1123 / 850, asctime and the
+ * free forms feeds use ("Di, 2. Januar 2024 10:00 MEZ", "mardi 2 janvier
+ * 2024 à 10h30", "Jan 2 2024 10:00 PM EST"): weekdays are ignored wherever
+ * they are, one month name and two numbers (day, year) make the date, an
+ * optional clock and zone follow. Every field is range-checked: an
+ * impossible date (Feb 30, 25:00) is garbage, not rolled over, and nothing
+ * missing is filled in from the clock (a date without a time is midnight,
+ * without a zone UTC). Names come from our own tables (no locale), and the
  * epoch is computed with days_from_civil (no TZ, no timegm).
  */
 #include "feed/date.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "base/clock.h"
 
@@ -25,26 +31,90 @@ struct zone {
     int minutes;
 };
 
-/* RFC 822 names, feedparser's AT/ET/CT/MT/PT, then common names feeds use
- * that feedparser wrongly takes as +0000. Ambiguous ones (IST: India,
- * Ireland or Israel) are left out: unknown names count as UTC. */
+/* RFC 822 names, feedparser's AT/ET/CT/MT/PT, then names feeds use that
+ * feedparser takes as +0000, with their real offset. Ambiguous names get
+ * their most common meaning in feeds: CST is US Central (not China), IST
+ * India (not Ireland or Israel), BST British Summer Time, AST Atlantic.
+ * MEZ/MESZ are the German names of CET/CEST. Military letters follow RFC
+ * 822's signs (A = -1 ... M = -12, N = +1 ... Y = +12), as feedparser does
+ * (RFC 1123 notes the signs were published reversed; practice follows 822). */
 static const struct zone zones[] = {
-    {"UT", 0},     {"UTC", 0},     {"GMT", 0},     {"Z", 0},      {"EST", -300}, {"EDT", -240},
-    {"CST", -360}, {"CDT", -300},  {"MST", -420},  {"MDT", -360}, {"PST", -480}, {"PDT", -420},
-    {"AST", -240}, {"ADT", -180},  {"AT", -240},   {"ET", -300},  {"CT", -360},  {"MT", -420},
-    {"PT", -480},  {"AKST", -540}, {"AKDT", -480}, {"HST", -600}, {"NST", -210}, {"NDT", -150},
-    {"WET", 0},    {"WEST", 60},   {"BST", 60},    {"CET", 60},   {"CEST", 120}, {"MET", 60},
-    {"MEST", 120}, {"EET", 120},   {"EEST", 180},  {"MSK", 180},  {"SGT", 480},  {"HKT", 480},
-    {"AWST", 480}, {"JST", 540},   {"KST", 540},   {"ACST", 570}, {"ACDT", 630}, {"AEST", 600},
-    {"AEDT", 660}, {"NZST", 720},  {"NZDT", 780},
+    {"UT", 0},     {"UTC", 0},    {"GMT", 0},     {"Z", 0},       {"ZULU", 0},   {"EST", -300},
+    {"EDT", -240}, {"CST", -360}, {"CDT", -300},  {"MST", -420},  {"MDT", -360}, {"PST", -480},
+    {"PDT", -420}, {"AST", -240}, {"ADT", -180},  {"AT", -240},   {"ET", -300},  {"CT", -360},
+    {"MT", -420},  {"PT", -480},  {"AKST", -540}, {"AKDT", -480}, {"HST", -600}, {"HAST", -600},
+    {"NST", -210}, {"NDT", -150}, {"WET", 0},     {"WEST", 60},   {"BST", 60},   {"IST", 330},
+    {"CET", 60},   {"CEST", 120}, {"MET", 60},    {"MEST", 120},  {"MEZ", 60},   {"MESZ", 120},
+    {"EET", 120},  {"EEST", 180}, {"MSK", 180},   {"WAT", 60},    {"CAT", 120},  {"EAT", 180},
+    {"SAST", 120}, {"PKT", 300},  {"ICT", 420},   {"WIB", 420},   {"SGT", 480},  {"HKT", 480},
+    {"PHT", 480},  {"AWST", 480}, {"JST", 540},   {"KST", 540},   {"ACST", 570}, {"ACDT", 630},
+    {"AEST", 600}, {"AEDT", 660}, {"NZST", 720},  {"NZDT", 780},  {"BRT", -180}, {"ART", -180},
+    {"A", -60},    {"B", -120},   {"C", -180},    {"D", -240},    {"E", -300},   {"F", -360},
+    {"G", -420},   {"H", -480},   {"I", -540},    {"K", -600},    {"L", -660},   {"M", -720},
+    {"N", 60},     {"O", 120},    {"P", 180},     {"Q", 240},     {"R", 300},    {"S", 360},
+    {"T", 420},    {"U", 480},    {"V", 540},     {"W", 600},     {"X", 660},    {"Y", 720},
 };
 
-static const char *const months[] = {"january",   "february", "march",    "april",
-                                     "may",       "june",     "july",     "august",
-                                     "september", "october",  "november", "december"};
+/* Month names (accents folded to ASCII, lower case): a word names month m
+ * when it is one of these or a prefix of at least three letters of one,
+ * and all names it is a prefix of agree on m. English, German, French,
+ * Spanish, Italian, Dutch, Portuguese, Swedish, Danish, Norwegian and
+ * Polish (nominative and genitive), plus abbreviations that are no prefix. */
+static const struct {
+    const char *name;
+    int month;
+} month_names[] = {
+    {"january", 1},    {"januar", 1},       {"januari", 1},       {"janner", 1},
+    {"janvier", 1},    {"enero", 1},        {"gennaio", 1},       {"janeiro", 1},
+    {"styczen", 1},    {"stycznia", 1},     {"february", 2},      {"februar", 2},
+    {"februari", 2},   {"fevrier", 2},      {"febrero", 2},       {"febbraio", 2},
+    {"fevereiro", 2},  {"luty", 2},         {"lutego", 2},        {"march", 3},
+    {"marz", 3},       {"mars", 3},         {"marzo", 3},         {"maart", 3},
+    {"marco", 3},      {"marts", 3},        {"marzec", 3},        {"marca", 3},
+    {"mrt", 3},        {"mrz", 3},          {"april", 4},         {"avril", 4},
+    {"abril", 4},      {"aprile", 4},       {"kwiecien", 4},      {"kwietnia", 4},
+    {"may", 5},        {"mai", 5},          {"mayo", 5},          {"maggio", 5},
+    {"mei", 5},        {"maio", 5},         {"maj", 5},           {"maja", 5},
+    {"june", 6},       {"juni", 6},         {"juin", 6},          {"junio", 6},
+    {"giugno", 6},     {"junho", 6},        {"czerwiec", 6},      {"czerwca", 6},
+    {"july", 7},       {"juli", 7},         {"juillet", 7},       {"julio", 7},
+    {"luglio", 7},     {"julho", 7},        {"lipiec", 7},        {"lipca", 7},
+    {"august", 8},     {"aout", 8},         {"agosto", 8},        {"augustus", 8},
+    {"augusti", 8},    {"sierpien", 8},     {"sierpnia", 8},      {"september", 9},
+    {"septembre", 9},  {"septiembre", 9},   {"setiembre", 9},     {"settembre", 9},
+    {"setembro", 9},   {"wrzesien", 9},     {"wrzesnia", 9},      {"october", 10},
+    {"oktober", 10},   {"octobre", 10},     {"octubre", 10},      {"ottobre", 10},
+    {"outubro", 10},   {"pazdziernik", 10}, {"pazdziernika", 10}, {"november", 11},
+    {"novembre", 11},  {"noviembre", 11},   {"novembro", 11},     {"listopad", 11},
+    {"listopada", 11}, {"december", 12},    {"dezember", 12},     {"decembre", 12},
+    {"diciembre", 12}, {"dicembre", 12},    {"dezembro", 12},     {"desember", 12},
+    {"grudzien", 12},  {"grudnia", 12},
+};
 
-static const char *const weekdays[] = {"monday", "tuesday",  "wednesday", "thursday",
-                                       "friday", "saturday", "sunday"};
+/* Weekday names in the same languages: ignored wherever they stand (a
+ * prefix of three letters or more, or one of the short forms). */
+static const char *const weekday_names[] = {
+    "monday",    "tuesday",      "wednesday", "thursday", "friday",     "saturday",  "sunday",
+    "weds",      "montag",       "dienstag",  "mittwoch", "donnerstag", "freitag",   "samstag",
+    "sonnabend", "sonntag",      "lundi",     "mardi",    "mercredi",   "jeudi",     "vendredi",
+    "samedi",    "dimanche",     "lunes",     "martes",   "miercoles",  "jueves",    "viernes",
+    "sabado",    "domingo",      "lunedi",    "martedi",  "mercoledi",  "giovedi",   "venerdi",
+    "sabato",    "domenica",     "maandag",   "dinsdag",  "woensdag",   "donderdag", "vrijdag",
+    "zaterdag",  "zondag",       "segunda",   "terca",    "quarta",     "quinta",    "sexta",
+    "mandag",    "tisdag",       "tirsdag",   "onsdag",   "torsdag",    "fredag",    "lordag",
+    "sondag",    "poniedzialek", "wtorek",    "sroda",    "czwartek",   "piatek",    "sobota",
+    "niedziela",
+};
+
+static const char *const weekday_short[] = {"mo", "di", "mi", "do", "fr", "sa", "so", "ma",
+                                            "wo", "vr", "za", "zo", "pn", "wt", "sr", "cz",
+                                            "pt", "sb", "nd", "lu", "ju", "vi", "me", "ve"};
+
+/* Words that join parts of a date in some language ("2 de enero de 2024",
+ * "le 2 janvier à 10:00", "2. Januar um 10:00 Uhr", "segunda-feira"). */
+static const char *const fillers[] = {
+    "de", "del", "la",   "le",  "el",    "at",  "um", "uhr", "om",   "kl", "klo", "den", "o",
+    "a",  "as",  "alle", "ore", "feira", "the", "of", "on",  "godz", "r",  "em",  "dia", "h"};
 
 struct scan {
     const char *p;
@@ -86,34 +156,111 @@ static int scan_num(struct scan *s, int max, int *ret)
     return n;
 }
 
-/* Reads a run of letters; returns its full length, copying at most n-1. */
+/* The ASCII letter a two-byte UTF-8 letter folds to (Latin-1 and the
+ * Polish letters), 0 for anything else. */
+static char fold2(unsigned char a, unsigned char b)
+{
+    static const char c3[64] = "AAAAAAACEEEEIIII"
+                               "DNOOOOO*OUUUUY*s"
+                               "aaaaaaaceeeeiiii"
+                               "dnooooo/ouuuuy*y";
+
+    if (a == 0xC3 && b >= 0x80 && b <= 0xBF) {
+        char c = c3[b - 0x80];
+
+        return is_alpha(c) ? lower(c) : 0;
+    }
+    if (a == 0xC4 && (b == 0x84 || b == 0x85))
+        return 'a';
+    if (a == 0xC4 && (b == 0x86 || b == 0x87))
+        return 'c';
+    if (a == 0xC4 && (b == 0x98 || b == 0x99))
+        return 'e';
+    if (a == 0xC5 && (b == 0x81 || b == 0x82))
+        return 'l';
+    if (a == 0xC5 && (b == 0x83 || b == 0x84))
+        return 'n';
+    if (a == 0xC5 && (b == 0x9A || b == 0x9B))
+        return 's';
+    if (a == 0xC5 && b >= 0xB9 && b <= 0xBC)
+        return 'z';
+    return 0;
+}
+
+/* Reads a word of letters (accented ones folded to ASCII, lower-cased).
+ * Returns its length, copying at most n-1 bytes; 0 when it holds a byte
+ * that is no known letter (the word is then unusable). */
 static size_t scan_word(struct scan *s, char *w, size_t n)
 {
     size_t len = 0;
+    bool ok = true;
 
-    for (; is_alpha(*s->p); s->p++, len++) {
+    for (;;) {
+        unsigned char c = (unsigned char)*s->p;
+        char f;
+
+        if (is_alpha((char)c)) {
+            f = lower((char)c);
+            s->p++;
+        } else if (c >= 0xC0 && s->p[1]) {
+            f = fold2(c, (unsigned char)s->p[1]);
+            ok = ok && f;
+            s->p += 2;
+            while (((unsigned char)*s->p & 0xC0) == 0x80)
+                s->p++;
+        } else {
+            break;
+        }
         if (len + 1 < n)
-            w[len] = lower(*s->p);
+            w[len] = f;
+        len++;
     }
     w[len < n ? len : n - 1] = '\0';
-    return len;
+    return ok ? len : 0;
 }
 
-/* A word names entry i of names when it is that name or a prefix of it of
- * at least three letters ("Mon", "Tues", "Sept", "January"). */
-static int lookup_name(const char *w, size_t len, const char *const *names, int n)
+static bool in_list(const char *w, const char *const *list, size_t n)
 {
-    if (len < 3)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        size_t k = 0;
-
-        while (k < len && names[i][k] && names[i][k] == w[k])
-            k++;
-        if (k == len)
-            return i;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(w, list[i]))
+            return true;
     }
-    return -1;
+    return false;
+}
+
+static bool is_prefix(const char *w, size_t len, const char *name)
+{
+    return strncmp(w, name, len) == 0;
+}
+
+/* Month 1..12, 0 when none, -1 when the word is ambiguous. */
+static int lookup_month(const char *w, size_t len)
+{
+    int m = 0;
+
+    if (len < 3)
+        return 0;
+    for (size_t i = 0; i < sizeof(month_names) / sizeof(month_names[0]); i++) {
+        if (!is_prefix(w, len, month_names[i].name))
+            continue;
+        if (m && m != month_names[i].month)
+            return -1;
+        m = month_names[i].month;
+    }
+    return m;
+}
+
+static bool is_weekday(const char *w, size_t len)
+{
+    if (in_list(w, weekday_short, sizeof(weekday_short) / sizeof(weekday_short[0])))
+        return true;
+    if (len < 3)
+        return false;
+    for (size_t i = 0; i < sizeof(weekday_names) / sizeof(weekday_names[0]); i++) {
+        if (is_prefix(w, len, weekday_names[i]))
+            return true;
+    }
+    return false;
 }
 
 static const struct zone *lookup_zone(const char *w)
@@ -163,21 +310,21 @@ static int64_t make_time(const struct tm_fields *f)
     if (f->year < 0 || f->year > 9999 || f->mon < 1 || f->mon > 12 || f->day < 1 ||
         f->day > days_in_month(f->year, f->mon))
         return TIME_NONE;
-    if (f->hour > 24 || f->min > 59 || f->sec > 60 ||
+    if (f->hour < 0 || f->hour > 24 || f->min < 0 || f->min > 59 || f->sec < 0 || f->sec > 60 ||
         (f->hour == 24 && (f->min != 0 || f->sec != 0)))
         return TIME_NONE;
     return days_from_civil(f->year, f->mon, f->day) * 86400 + f->hour * 3600 + f->min * 60 +
            f->sec - (int64_t)f->offset * 60;
 }
 
-/* "+hh:mm", "+hhmm", "+hh". */
+/* "+hh:mm", "+hhmm", "+hh", "+h". */
 static bool parse_offset(struct scan *s, int *ret)
 {
     int sign = *s->p == '-' ? -1 : 1, hh = 0, mm = 0, n;
 
     s->p++;
     n = scan_num(s, 4, &hh);
-    if (n == 4) {
+    if (n == 4 || n == 3) {
         mm = hh % 100;
         hh /= 100;
     } else if (n == 1 || n == 2) {
@@ -195,10 +342,9 @@ static bool parse_offset(struct scan *s, int *ret)
     return true;
 }
 
-/* A zone: numeric offset, or a name (optionally "Etc/"-prefixed, or
- * "GMT+hh:mm"). An unknown name of at most five letters counts as UTC
- * when lenient; otherwise it is an error. No zone at all is UTC. */
-static bool parse_zone(struct scan *s, bool lenient, int *ret)
+/* ISO's zone: numeric offset, or a known name ("Z", "UTC", "EST"...). No
+ * zone at all is UTC. */
+static bool parse_iso_zone(struct scan *s, int *ret)
 {
     const struct zone *z;
     char w[8];
@@ -210,18 +356,13 @@ static bool parse_zone(struct scan *s, bool lenient, int *ret)
     if (!is_alpha(*s->p))
         return true;
     len = scan_word(s, w, sizeof(w));
-    if (len == 3 && w[0] == 'e' && w[1] == 't' && w[2] == 'c' && *s->p == '/') {
-        s->p++;
-        len = scan_word(s, w, sizeof(w));
-    }
-    z = len < sizeof(w) ? lookup_zone(w) : NULL;
+    z = len && len < sizeof(w) ? lookup_zone(w) : NULL;
     if (z && z->minutes == 0 && (*s->p == '+' || *s->p == '-'))
         return parse_offset(s, ret);
-    if (z) {
-        *ret = z->minutes;
-        return true;
-    }
-    return lenient && len >= 1 && len <= 5;
+    if (!z)
+        return false;
+    *ret = z->minutes;
+    return true;
 }
 
 /* "hh:mm[:ss[.fff]]"; with compact, also "hhmm[ss]". */
@@ -257,32 +398,63 @@ static bool at_end(struct scan *s)
     return *s->p == '\0';
 }
 
-/* YYYY[-MM[-DD]] or YYYYMMDD, then [T|t|space]hh:mm[:ss[.f]][zone]. */
+/* Day of year (1..366) to month and day. */
+static bool from_ordinal(struct tm_fields *f, int yday)
+{
+    int m = 1;
+
+    if (yday < 1 || yday > (is_leap(f->year) ? 366 : 365))
+        return false;
+    while (yday > days_in_month(f->year, m))
+        yday -= days_in_month(f->year, m++);
+    f->mon = m;
+    f->day = yday;
+    return true;
+}
+
+/* YYYY[-MM[-DD]], YYYY-DDD, YYYYMMDD or YYMMDD, then
+ * [T|t|space]hh:mm[:ss[.f]][zone]. */
 static int64_t parse_iso(const char *str)
 {
     struct tm_fields f = {.mon = 1, .day = 1};
     struct scan s = {str};
     bool compact = false;
+    int n;
 
     if (scan_num(&s, 4, &f.year) != 4)
         return TIME_NONE;
     if (*s.p == '-') {
         s.p++;
-        if (scan_num(&s, 2, &f.mon) != 2)
+        n = scan_num(&s, 3, &f.mon);
+        if (n == 3 && !from_ordinal(&f, f.mon))
             return TIME_NONE;
-        if (*s.p == '-' && (s.p++, scan_num(&s, 2, &f.day) != 2))
+        if (n == 2 && *s.p == '-' && (s.p++, scan_num(&s, 2, &f.day) != 2))
+            return TIME_NONE;
+        if (n < 2)
             return TIME_NONE;
     } else if (is_digit(*s.p)) {
+        int rest = 0;
+
         compact = true;
-        if (scan_num(&s, 2, &f.mon) != 2 || scan_num(&s, 2, &f.day) != 2)
+        n = scan_num(&s, 4, &rest);
+        if (n == 2 && !is_digit(*s.p)) { /* YYMMDD */
+            f.day = rest;
+            f.mon = f.year % 100;
+            f.year = f.year / 100;
+            f.year += f.year < 90 ? 2000 : 1900;
+        } else if (n == 4) {
+            f.mon = rest / 100;
+            f.day = rest % 100;
+        } else {
             return TIME_NONE;
+        }
     }
     if ((*s.p == 'T' || *s.p == 't' || *s.p == ' ') && is_digit(s.p[1])) {
         s.p++;
         if (!parse_clock(&s, compact, &f))
             return TIME_NONE;
         skip_space(&s);
-        if (!parse_zone(&s, false, &f.offset))
+        if (!parse_iso_zone(&s, &f.offset))
             return TIME_NONE;
     }
     if (!at_end(&s))
@@ -290,106 +462,192 @@ static int64_t parse_iso(const char *str)
     return make_time(&f);
 }
 
-static bool parse_year(struct scan *s, int *ret)
+/* ---- the lenient scanner -------------------------------------------------------- */
+
+struct loose {
+    int num[3], digits[3], n_num;
+    char num_sep;          /* the separator after the first number: '.', '/', '-' or ' ' */
+    int month, weak_month; /* weak: a word that is also a weekday ("mar") */
+    bool have_time, have_zone;
+    int ampm; /* 0 none, 1 am, 2 pm */
+    struct tm_fields f;
+};
+
+static bool loose_number(struct scan *s, struct loose *l)
 {
-    int n = scan_num(s, 4, ret);
+    const char *start = s->p;
+    int v = 0, n = scan_num(s, 5, &v);
 
-    if (n == 2)
-        *ret += *ret < 90 ? 2000 : 1900;
-    else if (n == 3)
-        *ret += 1900;
-    return n >= 2;
-}
-
-static bool parse_month(struct scan *s, int *ret)
-{
-    char w[16];
-    size_t len = scan_word(s, w, sizeof(w));
-    int m = len < sizeof(w) ? lookup_name(w, len, months, 12) : -1;
-
-    if (m < 0)
+    if (is_digit(*s->p))
         return false;
-    *ret = m + 1;
-    if (*s->p == '.')
-        s->p++; /* "Sept." */
+    if (!l->have_time && n <= 2 && (*s->p == ':' || (*s->p == 'h' && is_digit(s->p[1])))) {
+        s->p = start;
+        scan_num(s, 2, &l->f.hour);
+        s->p++;
+        if (scan_num(s, 2, &l->f.min) != 2)
+            return false;
+        if (*s->p == ':') {
+            s->p++;
+            if (scan_num(s, 2, &l->f.sec) != 2)
+                return false;
+            if ((*s->p == '.' || *s->p == ',') && is_digit(s->p[1])) {
+                s->p++;
+                while (is_digit(*s->p))
+                    s->p++;
+            }
+        }
+        l->have_time = true;
+        return true;
+    }
+    if (l->n_num == 3)
+        return false;
+    if (l->n_num == 0)
+        l->num_sep = *s->p == '.' || *s->p == '/' || *s->p == '-' ? *s->p : ' ';
+    l->num[l->n_num] = v;
+    l->digits[l->n_num++] = n;
     return true;
 }
 
-static bool skip_sep(struct scan *s)
+static bool loose_zone(struct scan *s, struct loose *l, const char *w, size_t len)
 {
-    const char *start = s->p;
+    const struct zone *z = lookup_zone(w);
 
-    skip_space(s);
-    if (*s->p == '-' || *s->p == '/' || *s->p == ',')
+    if (!z) {
+        /* An unknown name where a zone goes counts as UTC (feedparser). */
+        if (len > 5)
+            return false;
+        l->f.offset = 0;
+    } else {
+        l->f.offset = z->minutes;
+    }
+    l->have_zone = true;
+    if (z && z->minutes == 0 && (*s->p == '+' || *s->p == '-') && is_digit(s->p[1]))
+        return parse_offset(s, &l->f.offset); /* "GMT+7", "UTC-05:00" */
+    return true;
+}
+
+static bool loose_word(struct scan *s, struct loose *l)
+{
+    char w[24];
+    size_t len = scan_word(s, w, sizeof(w));
+    int m;
+
+    if (!len || len >= sizeof(w))
+        return false;
+    if (len == 3 && !strcmp(w, "etc") && *s->p == '/') {
         s->p++;
-    skip_space(s);
-    return s->p != start;
-}
-
-/* Optional "hh:mm[:ss]" then an optional zone. */
-static bool parse_time_zone(struct scan *s, struct tm_fields *f)
-{
-    skip_space(s);
-    if (!is_digit(*s->p))
+        return true; /* "Etc/GMT" */
+    }
+    if ((!strcmp(w, "am") || !strcmp(w, "pm")) && l->have_time && !l->ampm) {
+        l->ampm = w[0] == 'a' ? 1 : 2;
         return true;
-    if (!parse_clock(s, false, f))
-        return false;
-    skip_space(s);
-    return parse_zone(s, true, &f->offset);
-}
-
-/* "[Wkd,] DD Mon YYYY [hh:mm[:ss] [zone]]" and RFC 850's "DD-Mon-YY". */
-static bool parse_day_first(struct scan *s, struct tm_fields *f)
-{
-    if (scan_num(s, 2, &f->day) == 0 || !skip_sep(s) || !parse_month(s, &f->mon) || !skip_sep(s) ||
-        !parse_year(s, &f->year))
-        return false;
-    return parse_time_zone(s, f);
-}
-
-/* asctime "Mon DD hh:mm:ss [zone] YYYY" and "Month DD, YYYY [time]". */
-static bool parse_month_first(struct scan *s, struct tm_fields *f)
-{
-    if (!parse_month(s, &f->mon) || !skip_sep(s) || scan_num(s, 2, &f->day) == 0)
-        return false;
-    skip_sep(s);
-    if (is_digit(s->p[0]) && (s->p[1] == ':' || (is_digit(s->p[1]) && s->p[2] == ':'))) {
-        if (!parse_clock(s, false, f))
-            return false;
-        skip_space(s);
-        if (!is_digit(*s->p) && !parse_zone(s, true, &f->offset))
-            return false;
-        skip_space(s);
-        return parse_year(s, &f->year);
     }
-    if (!parse_year(s, &f->year))
-        return false;
-    return parse_time_zone(s, f);
+    /* After the clock a known zone name wins over a filler ("A" is a
+     * military zone there, "à" before it). */
+    if (l->have_time && !l->have_zone &&
+        (lookup_zone(w) || !in_list(w, fillers, sizeof(fillers) / sizeof(fillers[0]))))
+        return loose_zone(s, l, w, len);
+    m = lookup_month(w, len);
+    if (m > 0 && is_weekday(w, len)) {
+        l->weak_month = l->weak_month ? -1 : m;
+        return true;
+    }
+    if (m > 0) {
+        if (l->month && l->month != m)
+            return false;
+        l->month = m;
+        return true;
+    }
+    return is_weekday(w, len) || in_list(w, fillers, sizeof(fillers) / sizeof(fillers[0]));
 }
 
-static int64_t parse_rfc822(const char *str)
+static int two_digit_year(int y, int digits)
 {
-    struct tm_fields f = {0};
+    if (digits == 2)
+        return y + (y < 90 ? 2000 : 1900);
+    if (digits == 3)
+        return y + 1900;
+    return y;
+}
+
+/* Day, month and year from the numbers and the month name. */
+static bool loose_date(struct loose *l)
+{
+    struct tm_fields *f = &l->f;
+
+    if (!l->month && l->weak_month > 0)
+        l->month = l->weak_month;
+    if (l->month) {
+        int y = 1;
+
+        if (l->n_num != 2)
+            return false;
+        if (l->digits[0] >= 3)
+            y = 0; /* "2024 Jan 02" */
+        if (l->digits[1 - y] > 2 || l->digits[y] < 2 || l->digits[y] > 4)
+            return false;
+        f->day = l->num[1 - y];
+        f->year = two_digit_year(l->num[y], l->digits[y]);
+        f->mon = l->month;
+        return true;
+    }
+    if (l->n_num != 3 || l->digits[1] != 2)
+        return false;
+    if (l->num_sep == '/' && l->digits[0] == 4 && l->digits[1] == 2 &&
+        l->digits[2] == 2) { /* 2006/09/15 (perforce) */
+        f->year = l->num[0];
+        f->mon = l->num[1];
+        f->day = l->num[2];
+        return true;
+    }
+    if (l->num_sep == '.' && l->digits[0] <= 2 && l->digits[2] == 4) { /* 15.09.2006 */
+        f->day = l->num[0];
+        f->mon = l->num[1];
+        f->year = l->num[2];
+        return true;
+    }
+    return false;
+}
+
+static int64_t parse_loose(const char *str)
+{
+    struct loose l = {0};
     struct scan s = {str};
-    char w[16];
-    bool ok;
 
-    if (is_alpha(*s.p)) {
-        size_t len = scan_word(&s, w, sizeof(w));
+    while (*s.p) {
+        char c = *s.p;
+        bool ok = true;
 
-        if (len < sizeof(w) && lookup_name(w, len, weekdays, 7) >= 0) {
-            skip_space(&s);
-            if (*s.p == ',')
-                s.p++;
-            skip_space(&s);
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '.' || c == '/') {
+            s.p++;
+        } else if ((c == '+' || c == '-') && is_digit(s.p[1]) && l.have_time && !l.have_zone) {
+            ok = parse_offset(&s, &l.f.offset);
+            l.have_zone = true;
+        } else if (c == '-') {
+            s.p++;
+        } else if (c == '(' && l.have_time) {
+            const char *close = strchr(s.p, ')'); /* "+0100 (CET)": a comment */
+
+            ok = close != NULL;
+            s.p = close ? close + 1 : s.p;
+        } else if (is_digit(c)) {
+            ok = loose_number(&s, &l);
+        } else if (is_alpha(c) || (unsigned char)c >= 0xC0) {
+            ok = loose_word(&s, &l);
         } else {
-            s.p = str;
+            ok = false;
         }
+        if (!ok)
+            return TIME_NONE;
     }
-    ok = is_alpha(*s.p) ? parse_month_first(&s, &f) : parse_day_first(&s, &f);
-    if (!ok || !at_end(&s))
+    if (!loose_date(&l))
         return TIME_NONE;
-    return make_time(&f);
+    if (l.ampm) {
+        if (l.f.hour < 1 || l.f.hour > 12)
+            return TIME_NONE;
+        l.f.hour = l.f.hour % 12 + (l.ampm == 2 ? 12 : 0);
+    }
+    return make_time(&l.f);
 }
 
 int64_t date_parse(const char *s)
@@ -400,8 +658,10 @@ int64_t date_parse(const char *s)
     if (!s)
         return TIME_NONE;
     skip_space(&sc);
+    if (!*sc.p)
+        return TIME_NONE;
     t = parse_iso(sc.p);
     if (t == TIME_NONE)
-        t = parse_rfc822(sc.p);
+        t = parse_loose(sc.p);
     return t;
 }

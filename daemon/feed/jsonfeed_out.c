@@ -1,7 +1,7 @@
 /* jsonfeed_out: see jsonfeed_out.h.
  *
  * The document (JSON Feed 1.1; optional keys are omitted when the model
- * has no value, "_herald" keys are always present):
+ * has no value, "_herald" keys marked "always" are always present):
  *
  *   {
  *     "version": "https://jsonfeed.org/version/1.1",
@@ -9,12 +9,26 @@
  *     "home_page_url": site link,
  *     "feed_url": self link,
  *     "description": subtitle,
- *     "authors": [{"name": author}],
+ *     "icon": logo (RSS image, Atom logo),
+ *     "favicon": icon (Atom icon),
+ *     "language": language,
+ *     "authors": [{"name", "url" (uri, else "mailto:" + e-mail)}],
+ *     "hubs": [{"type": "WebSub", "url": hub}],
  *     "_herald": {
- *       "format": "rss" | "rdf" | "atom" | "json" | "unknown",
- *       "id": Atom id | null,
- *       "bozo": bool,
- *       "bozo_message": string | null
+ *       "format": "rss" | "rdf" | "atom" | "json" | "unknown",   always
+ *       "version": "rss090" | "rss091n" | "rss091u" | "rss092" | "rss093" |
+ *                  "rss094" | "rss20" | "rss" | "rss10" | "atom03" |
+ *                  "atom10" | "json1" | "json11" | "",              always
+ *       "encoding": the encoding the bytes were read in ("utf-8"...), always
+ *       "id": Atom id | null,                                         always
+ *       "bozo": bool,                                                 always
+ *       "bozo_message": string | null,                                always
+ *       "generator": string,
+ *       "updated": RFC 3339 UTC,
+ *       "ttl": minutes,
+ *       "skip_hours": [0-23...],
+ *       "skip_days": ["Monday"...],
+ *       "sy": {"update_period", "update_frequency", "update_base"}
  *     },
  *     "items": [{
  *       "id": the entry id, else its link, else "urn:sha256:<hex>" of its
@@ -24,11 +38,20 @@
  *       "content_html": content, else summary;
  *       "content_text": "" instead when the entry has neither,
  *       "summary": summary as plain text, only when content is also there,
+ *       "image": the first media:thumbnail,
  *       "date_published", "date_modified": RFC 3339 UTC,
- *       "authors": [{"name": author}],
+ *       "authors": [{"name", "url"}],
+ *       "tags": [category term...],
+ *       "attachments": [{"url", "mime_type" (guessed from the extension when
+ *                        the feed gave none), "size_in_bytes",
+ *                        "duration_in_seconds"}]  every enclosure but thumbnails,
  *       "_herald": {
- *         "id": the original id verbatim | null,
- *         "id_is_permalink": bool,
+ *         "id": the original id verbatim | null,                      always
+ *         "id_is_permalink": bool,                                    always
+ *         "comments": URL of the comments page,
+ *         "categories": [{"term", "scheme", "label"}],  when one has scheme or label
+ *         "enclosures": [{"kind": "enclosure" | "media" | "thumbnail",
+ *                         "url", "type", "length", "duration"}],
  *         "source": {"id", "title", "home_page_url", "feed_url",
  *                    "updated"}   only when entry->source.url is set
  *       }
@@ -41,8 +64,10 @@
 #include "feed/jsonfeed_out.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -132,14 +157,187 @@ static int put_date(json_t *obj, const char *key, int64_t t)
     return put(obj, key, json_string(out));
 }
 
-static int put_authors(json_t *obj, const char *name)
+static int put_int(json_t *obj, const char *key, int64_t v)
 {
-    json_t *a;
+    return v < 0 ? 0 : put(obj, key, json_integer((json_int_t)v));
+}
 
-    if (!name)
+static json_t *person_json(const struct person *p)
+{
+    json_t *a = json_object();
+    char *mailto = NULL;
+    int r;
+
+    if (!a)
+        return NULL;
+    r = put_str(a, "name", p->name);
+    if (r == 0 && !p->uri && p->email) {
+        size_t n = strlen(p->email) + 8;
+
+        mailto = malloc(n);
+        if (mailto)
+            snprintf(mailto, n, "mailto:%s", p->email);
+        else
+            r = -ENOMEM;
+    }
+    if (r == 0)
+        r = put_str(a, "url", p->uri ? p->uri : mailto);
+    free(mailto);
+    if (r < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* The model's persons; a lone display name when a hand-built struct has
+ * only that. */
+static int put_authors(json_t *obj, const struct person *p, size_t n, const char *name)
+{
+    json_t *list;
+    int r = 0;
+
+    if (!n && !name)
         return 0;
-    a = json_pack("[{s:o}]", "name", utf8_string(name));
-    return put(obj, "authors", a);
+    list = json_array();
+    if (!list)
+        return -ENOMEM;
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = json_array_append_new(list, person_json(&p[i])) < 0 ? -ENOMEM : 0;
+    if (r == 0 && !n)
+        r = json_array_append_new(list, json_pack("{s:o}", "name", utf8_string(name))) < 0 ? -ENOMEM
+                                                                                           : 0;
+    if (r < 0) {
+        json_decref(list);
+        return r;
+    }
+    return put(obj, "authors", list);
+}
+
+/* A media type for an attachment that came without one. */
+static const char *guess_type(const struct enclosure *e)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".mp3", "audio/mpeg"},      {".m4a", "audio/mp4"},   {".ogg", "audio/ogg"},
+        {".opus", "audio/ogg"},      {".wav", "audio/wav"},   {".mp4", "video/mp4"},
+        {".m4v", "video/mp4"},       {".webm", "video/webm"}, {".mov", "video/quicktime"},
+        {".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"}, {".png", "image/png"},
+        {".gif", "image/gif"},       {".webp", "image/webp"}, {".svg", "image/svg+xml"},
+        {".pdf", "application/pdf"},
+    };
+    const char *end = e->url + strcspn(e->url, "?#");
+    size_t len = (size_t)(end - e->url);
+
+    if (e->type)
+        return e->type;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        size_t k = strlen(types[i].ext);
+
+        if (len > k && !strncasecmp(end - k, types[i].ext, k))
+            return types[i].type;
+    }
+    return e->kind == ENCLOSURE_THUMBNAIL ? "image/jpeg" : "application/octet-stream";
+}
+
+static int append(json_t *list, json_t *v)
+{
+    return json_array_append_new(list, v) < 0 ? -ENOMEM : 0;
+}
+
+static int put_list(json_t *obj, const char *key, json_t *list, int r)
+{
+    if (r < 0 || !json_array_size(list)) {
+        json_decref(list);
+        return r;
+    }
+    return put(obj, key, list);
+}
+
+static int put_attachments(json_t *item, const struct entry *e)
+{
+    json_t *list = json_array();
+    int r = list ? 0 : -ENOMEM;
+
+    for (size_t i = 0; i < e->n_enclosures && r == 0; i++) {
+        const struct enclosure *x = &e->enclosures[i];
+        json_t *a;
+
+        if (x->kind == ENCLOSURE_THUMBNAIL)
+            continue;
+        a = json_pack("{s:o,s:o}", "url", utf8_string(x->url), "mime_type",
+                      utf8_string(guess_type(x)));
+        r = a ? 0 : -ENOMEM;
+        if (r == 0)
+            r = put_int(a, "size_in_bytes", x->length);
+        if (r == 0)
+            r = put_int(a, "duration_in_seconds", x->duration);
+        r = r == 0 ? append(list, a) : (json_decref(a), r);
+    }
+    for (size_t i = 0; i < e->n_enclosures && r == 0; i++) {
+        if (e->enclosures[i].kind == ENCLOSURE_THUMBNAIL) {
+            r = put_str(item, "image", e->enclosures[i].url);
+            break;
+        }
+    }
+    return put_list(item, "attachments", list, r);
+}
+
+static int put_tags(json_t *item, const struct entry *e)
+{
+    json_t *list = json_array();
+    int r = list ? 0 : -ENOMEM;
+
+    for (size_t i = 0; i < e->n_categories && r == 0; i++)
+        r = append(list, utf8_string(e->categories[i].term));
+    return put_list(item, "tags", list, r);
+}
+
+static int put_categories_ext(json_t *ext, const struct entry *e)
+{
+    json_t *list;
+    bool detailed = false;
+    int r;
+
+    for (size_t i = 0; i < e->n_categories; i++)
+        detailed = detailed || e->categories[i].scheme || e->categories[i].label;
+    if (!detailed)
+        return 0;
+    list = json_array();
+    r = list ? 0 : -ENOMEM;
+    for (size_t i = 0; i < e->n_categories && r == 0; i++) {
+        const struct category *c = &e->categories[i];
+        json_t *o = json_object();
+
+        r = o ? put_str(o, "term", c->term) : -ENOMEM;
+        if (r == 0)
+            r = put_str(o, "scheme", c->scheme);
+        if (r == 0)
+            r = put_str(o, "label", c->label);
+        r = r == 0 ? append(list, o) : (json_decref(o), r);
+    }
+    return put_list(ext, "categories", list, r);
+}
+
+static int put_enclosures_ext(json_t *ext, const struct entry *e)
+{
+    static const char *const kinds[] = {"enclosure", "media", "thumbnail"};
+    json_t *list = json_array();
+    int r = list ? 0 : -ENOMEM;
+
+    for (size_t i = 0; i < e->n_enclosures && r == 0; i++) {
+        const struct enclosure *x = &e->enclosures[i];
+        json_t *o = json_pack("{s:s,s:o}", "kind", kinds[x->kind], "url", utf8_string(x->url));
+
+        r = o ? put_str(o, "type", x->type) : -ENOMEM;
+        if (r == 0)
+            r = put_int(o, "length", x->length);
+        if (r == 0)
+            r = put_int(o, "duration", x->duration);
+        r = r == 0 ? append(list, o) : (json_decref(o), r);
+    }
+    return put_list(ext, "enclosures", list, r);
 }
 
 static int item_id(const struct entry *e, char **ret)
@@ -206,6 +404,12 @@ static int put_item_ext(json_t *item, const struct entry *e)
     if (r == 0)
         r = put(ext, "id_is_permalink", json_boolean(e->id_is_permalink));
     if (r == 0)
+        r = put_str(ext, "comments", e->comments);
+    if (r == 0)
+        r = put_categories_ext(ext, e);
+    if (r == 0)
+        r = put_enclosures_ext(ext, e);
+    if (r == 0)
         r = put_source(ext, &e->source);
     if (r < 0) {
         json_decref(ext);
@@ -253,7 +457,11 @@ static int put_item(json_t *items, const struct entry *e)
     if (r == 0)
         r = put_date(item, "date_modified", e->updated);
     if (r == 0)
-        r = put_authors(item, e->author);
+        r = put_authors(item, e->authors, e->n_authors, e->author);
+    if (r == 0)
+        r = put_tags(item, e);
+    if (r == 0)
+        r = put_attachments(item, e);
     if (r == 0)
         r = put_item_ext(item, e);
     free(id);
@@ -262,6 +470,45 @@ static int put_item(json_t *items, const struct entry *e)
         return r;
     }
     return json_array_append_new(items, item) < 0 ? -ENOMEM : 0;
+}
+
+static int put_skip(json_t *ext, const struct feed *f)
+{
+    static const char *const days[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                       "Friday", "Saturday", "Sunday"};
+    json_t *hours = json_array(), *d = json_array();
+    int r = hours && d ? 0 : -ENOMEM;
+
+    for (int h = 0; h < 24 && r == 0; h++) {
+        if (f->skip_hours & (1u << h))
+            r = append(hours, json_integer(h));
+    }
+    for (int i = 0; i < 7 && r == 0; i++) {
+        if (f->skip_days & (1u << i))
+            r = append(d, json_string(days[i]));
+    }
+    r = put_list(ext, "skip_hours", hours, r);
+    return put_list(ext, "skip_days", d, r);
+}
+
+static int put_sy(json_t *ext, const struct feed *f)
+{
+    json_t *sy;
+    int r;
+
+    if (!f->sy_period && f->sy_frequency < 0 && f->sy_base == TIME_NONE)
+        return 0;
+    sy = json_object();
+    r = sy ? put_str(sy, "update_period", f->sy_period) : -ENOMEM;
+    if (r == 0)
+        r = put_int(sy, "update_frequency", f->sy_frequency);
+    if (r == 0)
+        r = put_date(sy, "update_base", f->sy_base);
+    if (r < 0) {
+        json_decref(sy);
+        return r;
+    }
+    return put(ext, "sy", sy);
 }
 
 static int put_feed_ext(json_t *root, const struct feed *f)
@@ -273,16 +520,43 @@ static int put_feed_ext(json_t *root, const struct feed *f)
         return -ENOMEM;
     r = put(ext, "format", json_string(feed_format_name(f->format)));
     if (r == 0)
+        r = put(ext, "version", json_string(feed_version_name(f->version)));
+    if (r == 0)
+        r = put(ext, "encoding", utf8_string(f->encoding ? f->encoding : "utf-8"));
+    if (r == 0)
         r = put_str_or_null(ext, "id", f->id);
     if (r == 0)
         r = put(ext, "bozo", json_boolean(f->bozo));
     if (r == 0)
         r = put_str_or_null(ext, "bozo_message", f->bozo_message);
+    if (r == 0)
+        r = put_str(ext, "generator", f->generator);
+    if (r == 0)
+        r = put_date(ext, "updated", f->updated);
+    if (r == 0)
+        r = put_int(ext, "ttl", f->ttl);
+    if (r == 0)
+        r = put_skip(ext, f);
+    if (r == 0)
+        r = put_sy(ext, f);
     if (r < 0) {
         json_decref(ext);
         return r;
     }
     return put(root, "_herald", ext);
+}
+
+static int put_hubs(json_t *root, const struct feed *f)
+{
+    json_t *list = json_array();
+    int r = list ? 0 : -ENOMEM;
+
+    for (size_t i = 0; i < f->n_hubs && r == 0; i++) {
+        json_t *h = json_pack("{s:s,s:o}", "type", "WebSub", "url", utf8_string(f->hubs[i]));
+
+        r = h ? append(list, h) : -ENOMEM;
+    }
+    return put_list(root, "hubs", list, r);
 }
 
 static int put_items(json_t *root, const struct feed *f)
@@ -312,7 +586,15 @@ static int build(json_t *root, const struct feed *f)
     if (r == 0)
         r = put_str(root, "description", f->subtitle);
     if (r == 0)
-        r = put_authors(root, f->author);
+        r = put_str(root, "icon", f->logo);
+    if (r == 0)
+        r = put_str(root, "favicon", f->icon);
+    if (r == 0)
+        r = put_str(root, "language", f->language);
+    if (r == 0)
+        r = put_authors(root, f->authors, f->n_authors, f->author);
+    if (r == 0)
+        r = put_hubs(root, f);
     if (r == 0)
         r = put_feed_ext(root, f);
     if (r == 0)

@@ -21,12 +21,33 @@ const char *feed_format_name(enum feed_format f)
     }
 }
 
+const char *feed_version_name(enum feed_version v)
+{
+    static const char *const names[] = {
+        [FEED_VERSION_UNKNOWN] = "",        [FEED_VERSION_RSS090] = "rss090",
+        [FEED_VERSION_RSS091N] = "rss091n", [FEED_VERSION_RSS091U] = "rss091u",
+        [FEED_VERSION_RSS092] = "rss092",   [FEED_VERSION_RSS093] = "rss093",
+        [FEED_VERSION_RSS094] = "rss094",   [FEED_VERSION_RSS20] = "rss20",
+        [FEED_VERSION_RSS] = "rss",         [FEED_VERSION_RSS10] = "rss10",
+        [FEED_VERSION_ATOM03] = "atom03",   [FEED_VERSION_ATOM10] = "atom10",
+        [FEED_VERSION_JSON10] = "json1",    [FEED_VERSION_JSON11] = "json11",
+    };
+
+    if ((size_t)v >= sizeof(names) / sizeof(names[0]))
+        return "";
+    return names[v];
+}
+
 struct feed *feed_new(void)
 {
     struct feed *f = calloc(1, sizeof(*f));
 
-    if (f)
+    if (f) {
         f->updated = TIME_NONE;
+        f->ttl = -1;
+        f->sy_frequency = -1;
+        f->sy_base = TIME_NONE;
+    }
     return f;
 }
 
@@ -38,6 +59,33 @@ static void source_release(struct entry_source *s)
     free(s->url);
 }
 
+void person_release(struct person *p)
+{
+    free(p->name);
+    free(p->email);
+    free(p->uri);
+}
+
+void persons_free(struct person *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        person_release(&p[i]);
+    free(p);
+}
+
+void category_release(struct category *c)
+{
+    free(c->term);
+    free(c->scheme);
+    free(c->label);
+}
+
+void enclosure_release(struct enclosure *e)
+{
+    free(e->url);
+    free(e->type);
+}
+
 void entry_release(struct entry *e)
 {
     free(e->id);
@@ -46,6 +94,14 @@ void entry_release(struct entry *e)
     free(e->summary);
     free(e->content);
     free(e->author);
+    free(e->comments);
+    persons_free(e->authors, e->n_authors);
+    for (size_t i = 0; i < e->n_categories; i++)
+        category_release(&e->categories[i]);
+    free(e->categories);
+    for (size_t i = 0; i < e->n_enclosures; i++)
+        enclosure_release(&e->enclosures[i]);
+    free(e->enclosures);
     source_release(&e->source);
 }
 
@@ -56,12 +112,22 @@ void feed_free(struct feed *f)
     for (size_t i = 0; i < f->n_entries; i++)
         entry_release(&f->entries[i]);
     free(f->entries);
+    free(f->encoding);
     free(f->id);
     free(f->title);
     free(f->subtitle);
     free(f->link);
     free(f->self);
     free(f->author);
+    persons_free(f->authors, f->n_authors);
+    for (size_t i = 0; i < f->n_hubs; i++)
+        free(f->hubs[i]);
+    free(f->hubs);
+    free(f->language);
+    free(f->icon);
+    free(f->logo);
+    free(f->generator);
+    free(f->sy_period);
     free(f->bozo_message);
     free(f);
 }
@@ -86,6 +152,15 @@ struct entry *feed_add_entry(struct feed *f)
         .source = {.updated = TIME_NONE},
     };
     return e;
+}
+
+void *model_grow(void *arr, size_t n, size_t size)
+{
+    char *p = realloc(arr, (n + 1) * size);
+
+    if (p)
+        memset(p + n * size, 0, size);
+    return p;
 }
 
 int model_set_str(char **field, const char *s)
@@ -125,4 +200,13 @@ int model_set_trimmed(char **field, const char *s, size_t len)
     free(*field);
     *field = copy;
     return 0;
+}
+
+int model_set_author(char **field, const struct person *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].name || p[i].email)
+            return model_set_str(field, p[i].name ? p[i].name : p[i].email);
+    }
+    return model_set_str(field, NULL);
 }

@@ -1,13 +1,23 @@
 /* parse: see parse.h.
  *
- * XML flow: a strict parse (NONET, NOCDATA; never NOENT, DTDLOAD, DTDATTR,
- * DTDVALID, XINCLUDE or HUGE), then, when the document is not well-formed,
- * a second parse with RECOVER|NOERROR|NOWARNING that marks the feed bozo
- * with the first error of the strict pass. Errors go to a per-context
- * structured handler, never to stderr.
+ * Flow: limits; bytes to clean UTF-8 (charset.h: BOM > HTTP charset >
+ * XML declaration > UTF-8, stray bytes as windows-1252); JSON when the
+ * text starts with "{"; XML otherwise, from the first "<" (junk before
+ * "<?xml" or the root element is skipped, bozo). libxml2 always sees
+ * UTF-8 with XML_PARSE_IGNORE_ENC, so the declaration cannot switch the
+ * decoder after us.
+ *
+ * XML passes: a strict parse (NONET, NOCDATA; never NOENT, DTDLOAD,
+ * DTDATTR, DTDVALID, XINCLUDE or HUGE). When the document is not
+ * well-formed, repair() rewrites what it can recognise (a bare "&",
+ * undeclared entity names, an unclosed CDATA section) and, if it changed
+ * anything, parses strictly again; when that fails too, a last parse with
+ * RECOVER|NOERROR|NOWARNING. Either way the feed is bozo with the first
+ * error of the first pass. Errors go to a per-context structured handler,
+ * never to stderr.
  *
  * Undeclared HTML entities (&nbsp;, &rsquo;...) are the most common
- * breakage of real feeds. Both passes install a SAX getEntity hook that,
+ * breakage of real feeds. Every pass installs a SAX getEntity hook that,
  * after the document's own declarations, answers HTML 4 entity names with
  * a predefined-type entity holding the character (libxml2's own
  * htmlEntityLookup table), and flags the feed bozo. This keeps such a
@@ -15,13 +25,15 @@
  * recover mode drops every entity reference, &amp; and &lt; included,
  * once the document has had its first error (xmlParseReference returns
  * early when !ctxt->wellFormed): after a real error, text loses its
- * entities, only character references (&#233;) survive. Inside attribute
- * values the hook declines (libxml2 copies one byte of a predefined
- * entity there), so such entities stay errors.
+ * entities, only character references (&#233;) survive. That is also why
+ * repair() runs before recover mode. Inside attribute values the hook
+ * declines (libxml2 copies one byte of a predefined entity there); there
+ * repair() turns such names into character references.
  *
- * Encoding: a UTF-8 BOM wins; then the XML declaration; then the charset
- * of content_type (latin-1 and ASCII labels read as windows-1252); then
- * UTF-8. libxml2 hands back UTF-8 in every case.
+ * Element names with an undeclared prefix ("media:content" without
+ * xmlns:media) are only a namespace error for libxml2: the document stays
+ * well-formed, the readers match the usual prefixes (fields.c), and the
+ * feed is bozo.
  */
 #include "feed/parse.h"
 
@@ -38,24 +50,27 @@
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
+#include "base/buf.h"
+#include "feed/charset.h"
 #include "feed/readers.h"
 #include "feed/xml.h"
 
-#define PARSE_MAX_BYTES   (16u << 20)
-#define HTML_ENTITIES_MAX 64 /* distinct names substituted per document */
-#define CHARSET_MAX       40
+#define HTML_ENTITIES_MAX 64          /* distinct names substituted per document */
+#define JUNK_SCAN_MAX     (64u << 10) /* how far junk before the document is skipped */
+#define ENTITY_NAME_MAX   32
 
 struct html_entity {
     xmlEntity ent;
-    xmlChar name[32];
+    xmlChar name[ENTITY_NAME_MAX];
     xmlChar value[8];
 };
 
 /* Per-parse state, reached from the libxml2 context's _private. */
 struct xml_state {
-    char error[200]; /* first error of the strict pass */
-    bool recording;  /* still in the strict pass */
-    char entity[32]; /* first HTML entity substituted */
+    char error[200];              /* first error of the strict pass */
+    char ns_error[120];           /* first namespace error (the document stays well-formed) */
+    bool recording;               /* still in the first strict pass */
+    char entity[ENTITY_NAME_MAX]; /* first HTML entity substituted */
     struct html_entity *ents[HTML_ENTITIES_MAX];
     size_t n_ents;
 };
@@ -102,23 +117,39 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+/* libxml2's messages hold "\n" and quote input bytes: one clean line. */
+static void one_line(char *s)
+{
+    size_t len;
+
+    for (char *c = s; *c; c++) {
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+    }
+    len = strlen(s);
+    while (len && s[len - 1] == ' ')
+        s[--len] = '\0';
+}
+
 static void on_xml_error(void *user, xmlErrorPtr e)
 {
     xmlParserCtxtPtr ctxt = user;
     struct xml_state *st = ctxt->_private;
-    size_t len;
 
-    if (!st->recording || e->level < XML_ERR_ERROR || st->error[0])
+    if (!st->recording || e->level < XML_ERR_ERROR)
+        return;
+    if (e->domain == XML_FROM_NAMESPACE) {
+        if (!st->ns_error[0]) {
+            snprintf(st->ns_error, sizeof(st->ns_error), "%s", e->message ? e->message : "?");
+            one_line(st->ns_error);
+        }
+        return;
+    }
+    if (st->error[0])
         return;
     snprintf(st->error, sizeof(st->error), "line %d: %s", e->line,
              e->message ? e->message : "error");
-    for (char *c = st->error; *c; c++) {
-        if ((unsigned char)*c < 0x20)
-            *c = ' '; /* messages hold "\n", and quote input bytes */
-    }
-    len = strlen(st->error);
-    while (len && st->error[len - 1] == ' ')
-        st->error[--len] = '\0';
+    one_line(st->error);
 }
 
 static xmlEntityPtr html_entity(struct xml_state *st, const xmlChar *name)
@@ -167,8 +198,7 @@ static void state_release(struct xml_state *st)
 
 /* Returns the document, or NULL when not well-formed (strict) or nothing
  * could be made of it; *ret_oom tells out-of-memory apart. */
-static xmlDoc *read_xml(const char *p, size_t n, const char *enc, int opts, struct xml_state *st,
-                        bool *ret_oom)
+static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st, bool *ret_oom)
 {
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     xmlDoc *doc;
@@ -179,52 +209,194 @@ static xmlDoc *read_xml(const char *p, size_t n, const char *enc, int opts, stru
     ctxt->_private = st;
     ctxt->sax->serror = on_xml_error;
     ctxt->sax->getEntity = on_get_entity;
-    doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, enc, opts);
+    doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, NULL, opts);
     *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY;
     xmlFreeParserCtxt(ctxt);
     return doc;
 }
 
-/* The charset parameter of a Content-Type, as a label libxml2 knows. */
-static const char *http_charset(const char *content_type, char out[CHARSET_MAX])
-{
-    const char *p = content_type ? strcasestr(content_type, "charset=") : NULL;
-    xmlCharEncodingHandlerPtr handler;
-    size_t len = 0;
+/* ---- repair --------------------------------------------------------------------- */
 
-    if (!p)
-        return NULL;
-    p += 8;
-    if (*p == '"')
-        p++;
-    while (len + 1 < CHARSET_MAX && p[len] && strchr(";\" \t", p[len]) == NULL) {
-        out[len] = p[len];
-        len++;
+static bool name_start(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || c >= 0x80;
+}
+
+static bool name_char(unsigned char c)
+{
+    return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+/* Length of a well-formed reference at p ("&amp;", "&#233;", "&#xE9;"),
+ * 0 if there is none; *ret_name is set for a named one. */
+static size_t reference(const char *p, const char *end, struct slice *ret_name)
+{
+    const char *q = p + 1;
+
+    ret_name->p = NULL;
+    if (q < end && *q == '#') {
+        bool hex = ++q < end && (*q == 'x' || *q == 'X');
+        const char *digits = q += hex;
+
+        while (q < end &&
+               (hex ? strchr("0123456789abcdefABCDEF", *q) && *q : (*q >= '0' && *q <= '9')))
+            q++;
+        return q > digits && q < end && *q == ';' && q - digits < 10 ? (size_t)(q + 1 - p) : 0;
     }
-    out[len] = '\0';
-    if (!strcasecmp(out, "iso-8859-1") || !strcasecmp(out, "latin1") ||
-        !strcasecmp(out, "us-ascii") || !strcasecmp(out, "ascii"))
-        snprintf(out, CHARSET_MAX, "%s", "windows-1252");
-    if (!len)
-        return NULL;
-    handler = xmlFindCharEncodingHandler(out);
-    if (!handler)
-        return NULL;
-    xmlCharEncCloseFunc(handler); /* frees an iconv handler; a no-op for built-in ones */
-    return out;
+    if (q >= end || !name_start((unsigned char)*q))
+        return 0;
+    while (q < end && name_char((unsigned char)*q) && q - p <= ENTITY_NAME_MAX)
+        q++;
+    if (q >= end || *q != ';')
+        return 0;
+    ret_name->p = p + 1;
+    ret_name->len = (size_t)(q - (p + 1));
+    return (size_t)(q + 1 - p);
 }
 
-static bool declares_encoding(const char *p, size_t n)
+static bool xml_predefined(const struct slice *n)
 {
-    const char *end;
+    static const char *const names[] = {"amp", "lt", "gt", "quot", "apos"};
 
-    if (n < 5 || memcmp(p, "<?xml", 5) != 0)
-        return false;
-    end = memmem(p, n, "?>", 2);
-    return end && memmem(p, (size_t)(end - p), "encoding", 8);
+    for (size_t i = 0; i < 5; i++) {
+        if (strlen(names[i]) == n->len && !memcmp(names[i], n->p, n->len))
+            return true;
+    }
+    return false;
 }
 
-static int dispatch(const xmlNode *root, const char *url, struct feed *f, char *err, size_t errlen)
+/* A reference to an entity the document cannot have declared: HTML names
+ * become character references, unknown names text. */
+static void repair_reference(struct buf *b, const char *p, size_t len, const struct slice *name,
+                             bool has_subset, bool *changed)
+{
+    char tmp[ENTITY_NAME_MAX + 1];
+    const htmlEntityDesc *d;
+
+    if (!name->p || has_subset || xml_predefined(name) || name->len >= sizeof(tmp)) {
+        buf_append(b, p, len);
+        return;
+    }
+    memcpy(tmp, name->p, name->len);
+    tmp[name->len] = '\0';
+    d = htmlEntityLookup((const xmlChar *)tmp);
+    if (d)
+        buf_printf(b, "&#%u;", d->value);
+    else
+        buf_printf(b, "&amp;%s;", tmp);
+    *changed = true;
+}
+
+/* The name of the element whose start tag is the last before p. */
+static struct slice open_element(const char *start, const char *p)
+{
+    struct slice s = {NULL, 0};
+
+    while (p > start) {
+        p--;
+        if (*p == '<' && name_start((unsigned char)p[1])) {
+            const char *q = p + 1;
+
+            while (name_char((unsigned char)*q))
+                q++;
+            s.p = p + 1;
+            s.len = (size_t)(q - s.p);
+            return s;
+        }
+    }
+    return s;
+}
+
+/* An unclosed CDATA section at p: closed before its element's end tag, or
+ * at the end of the document. Returns where scanning goes on. */
+static const char *close_cdata(struct buf *b, const char *start, const char *p, const char *end)
+{
+    struct slice el = open_element(start, p);
+    char tag[72];
+    const char *close = NULL;
+
+    if (el.p && el.len + 4 < sizeof(tag)) {
+        snprintf(tag, sizeof(tag), "</%.*s>", (int)el.len, el.p);
+        close = memmem(p, (size_t)(end - p), tag, strlen(tag));
+    }
+    if (!close)
+        close = end;
+    buf_append(b, p, (size_t)(close - p));
+    buf_puts(b, "]]>");
+    return close;
+}
+
+/* Copies the document with a bare "&" escaped, undeclared entity names
+ * replaced and an unclosed CDATA closed; comments, CDATA sections and
+ * processing instructions are copied as they are. *ret_changed says
+ * whether anything was rewritten. */
+static int repair(const char *p, size_t n, struct buf *b, bool *ret_changed)
+{
+    const char *start = p, *end = p + n;
+    bool has_subset = false, changed = false;
+    const char *doctype = memmem(p, n < 4096 ? n : 4096, "<!DOCTYPE", 9);
+
+    if (doctype) {
+        const char *gt = memchr(doctype, '>', (size_t)(end - doctype));
+        const char *lb = memchr(doctype, '[', (size_t)(end - doctype));
+
+        has_subset = lb && (!gt || lb < gt);
+    }
+    buf_init(b, 2 * n + 4096);
+    while (p < end && !b->err) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *lt = memchr(p, '<', (size_t)(end - p));
+        const char *next = amp && (!lt || amp < lt) ? amp : lt;
+        const char *stop;
+
+        if (!next) {
+            buf_append(b, p, (size_t)(end - p));
+            break;
+        }
+        buf_append(b, p, (size_t)(next - p));
+        p = next;
+        if (*p == '&') {
+            struct slice name;
+            size_t len = reference(p, end, &name);
+
+            if (len) {
+                repair_reference(b, p, len, &name, has_subset, &changed);
+                p += len;
+            } else {
+                buf_puts(b, "&amp;");
+                changed = true;
+                p++;
+            }
+            continue;
+        }
+        if (end - p >= 9 && !memcmp(p, "<![CDATA[", 9)) {
+            stop = memmem(p + 9, (size_t)(end - p - 9), "]]>", 3);
+            if (!stop) {
+                p = close_cdata(b, start, p, end);
+                changed = true;
+                continue;
+            }
+            stop += 3;
+        } else if (end - p >= 4 && !memcmp(p, "<!--", 4)) {
+            stop = memmem(p + 4, (size_t)(end - p - 4), "-->", 3);
+            stop = stop ? stop + 3 : end;
+        } else if (end - p >= 2 && p[1] == '?') {
+            stop = memmem(p + 2, (size_t)(end - p - 2), "?>", 2);
+            stop = stop ? stop + 2 : end;
+        } else {
+            stop = p + 1;
+        }
+        buf_append(b, p, (size_t)(stop - p));
+        p = stop;
+    }
+    *ret_changed = changed;
+    return b->err;
+}
+
+/* ---- XML ------------------------------------------------------------------------ */
+
+static int dispatch(const xmlNode *root, const char *url, const struct feed_limits *lim,
+                    struct feed *f, char *err, size_t errlen)
 {
     int r;
 
@@ -232,49 +404,88 @@ static int dispatch(const xmlNode *root, const char *url, struct feed *f, char *
         set_err(err, errlen, "%s", "not a feed: no root element");
         return -EBADMSG;
     }
-    if (strcmp((const char *)root->name, "rss") == 0 || xml_is(root, NS_RDF, "RDF")) {
-        r = rss_read(root, url, f);
+    if (xml_is(root, NS_RDF, "RDF") || (strcmp((const char *)root->name, "rss") == 0 &&
+                                        (!root->ns || !strcmp(xml_ns(root), NS_USERLAND)))) {
+        r = rss_read(root, url, lim, f);
         if (r == -EBADMSG)
             set_err(err, errlen, "not a feed: <%.40s> without <channel>", (const char *)root->name);
         return r;
     }
     if (xml_is(root, NS_ATOM10, "feed") || xml_is(root, NS_ATOM03, "feed"))
-        return atom_read(root, url, f);
+        return atom_read(root, url, lim, f);
     set_err(err, errlen, "not a feed: root element <%.40s>", (const char *)root->name);
     return -EBADMSG;
 }
 
-static int set_bozo(struct feed *f, const struct xml_state *st, bool recovered)
-{
-    char msg[sizeof(st->error) + 64];
+/* The first reason the feed is bozo wins. */
+static int add_bozo(struct feed *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-    if (recovered)
-        snprintf(msg, sizeof(msg), "not well-formed: %s", st->error[0] ? st->error : "?");
-    else if (st->entity[0])
-        snprintf(msg, sizeof(msg), "undeclared entity &%s; (read as HTML)", st->entity);
-    else
+static int add_bozo(struct feed *f, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+
+    if (f->bozo)
         return 0;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     f->bozo = true;
     return model_set_str(&f->bozo_message, msg);
 }
 
-static int parse_xml(const char *p, size_t n, const char *enc, const char *url, struct feed *f,
-                     char *err, size_t errlen)
+static int xml_bozo(struct feed *f, const struct xml_state *st, bool repaired)
 {
-    const int strict = XML_PARSE_NONET | XML_PARSE_NOCDATA | (enc ? XML_PARSE_IGNORE_ENC : 0);
+    if (repaired)
+        return add_bozo(f, "not well-formed: %s", st->error[0] ? st->error : "?");
+    if (st->entity[0])
+        return add_bozo(f, "undeclared entity &%s; (read as HTML)", st->entity);
+    if (st->ns_error[0])
+        return add_bozo(f, "%s", st->ns_error);
+    return 0;
+}
+
+/* Strict; then repaired and strict; then recover mode on the repaired
+ * text. *ret_repaired tells whether the first pass failed. */
+static xmlDoc *parse_passes(const char *p, size_t n, struct xml_state *st, bool *ret_repaired,
+                            bool *ret_oom)
+{
+    const int strict = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC;
     const int recover = strict | XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+    xmlDoc *doc = read_xml(p, n, strict, st, ret_oom);
+    bool changed = false;
+    struct buf b;
+
+    *ret_repaired = !doc && !*ret_oom;
+    if (doc || *ret_oom)
+        return doc;
+    st->recording = false;
+    if (repair(p, n, &b, &changed) < 0) {
+        *ret_oom = b.err == -ENOMEM;
+        buf_release(&b);
+        return NULL;
+    }
+    if (changed) {
+        doc = read_xml(b.data, b.len, strict, st, ret_oom);
+        p = b.data;
+        n = b.len;
+    }
+    if (!doc && !*ret_oom)
+        doc = read_xml(p, n, recover, st, ret_oom);
+    buf_release(&b);
+    return doc;
+}
+
+static int parse_xml(const char *p, size_t n, const char *url, const struct feed_limits *lim,
+                     struct feed *f, char *err, size_t errlen)
+{
     struct xml_state st = {.recording = true};
     struct xml_budget budget;
-    bool oom, recovered = false;
+    bool oom, repaired;
     xmlDoc *doc;
     int r;
 
-    doc = read_xml(p, n, enc, strict, &st, &oom);
-    if (!doc && !oom) {
-        st.recording = false;
-        recovered = true;
-        doc = read_xml(p, n, enc, recover, &st, &oom);
-    }
+    doc = parse_passes(p, n, &st, &repaired, &oom);
     if (!doc) {
         r = oom ? -ENOMEM : -EBADMSG;
         if (!oom)
@@ -284,19 +495,23 @@ static int parse_xml(const char *p, size_t n, const char *enc, const char *url, 
     /* Entity text expanded over the whole document: the body's own size
      * plus 1 MiB, enough for any honest use of internal entities. */
     budget.left = n + (1u << 20);
+    budget.max_field = lim->max_field;
+    budget.max_depth = lim->max_depth;
     doc->_private = &budget;
-    r = dispatch(xmlDocGetRootElement(doc), url, f, err, errlen);
+    r = dispatch(xmlDocGetRootElement(doc), url, lim, f, err, errlen);
     doc->_private = NULL;
     if (r == 0)
-        r = set_bozo(f, &st, recovered);
+        r = xml_bozo(f, &st, repaired);
 out:
     xmlFreeDoc(doc);
     state_release(&st);
     return r;
 }
 
-static int parse_json(const char *p, size_t n, const char *url, struct feed *f, char *err,
-                      size_t errlen)
+/* ---- JSON ----------------------------------------------------------------------- */
+
+static int parse_json(const char *p, size_t n, const char *url, const struct feed_limits *lim,
+                      struct feed *f, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *root = json_loadb(p, n, 0, &je);
@@ -310,32 +525,42 @@ static int parse_json(const char *p, size_t n, const char *url, struct feed *f, 
         set_err(err, errlen, "%s", "not a feed: JSON without a JSON Feed version");
         r = -EBADMSG;
     } else {
-        r = jsonfeed_read(root, url, f);
+        r = jsonfeed_read(root, url, lim, f);
     }
     json_decref(root);
     return r;
 }
+
+/* ---- bytes ---------------------------------------------------------------------- */
 
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int parse_bytes(const char *data, size_t len, const char *url, const char *content_type,
-                       struct feed *f, char *err, size_t errlen)
+/* Where an XML document starts after junk: "<?xml", else the first "<"
+ * that opens a tag, a comment or a DOCTYPE; NULL when none is near. */
+static const char *xml_start(const char *p, size_t n)
 {
-    static const char utf8_bom[] = "\xEF\xBB\xBF";
-    char charset[CHARSET_MAX];
-    const char *enc = NULL;
-    size_t off = 0;
+    size_t scan = n < JUNK_SCAN_MAX ? n : JUNK_SCAN_MAX;
+    const char *decl = memmem(p, scan, "<?xml", 5);
 
-    if (len >= 2 && ((unsigned char)data[0] == 0xFE || (unsigned char)data[0] == 0xFF) &&
-        (unsigned char)data[1] == ((unsigned char)data[0] ^ 0x01))
-        return parse_xml(data, len, NULL, url, f, err, errlen); /* UTF-16 BOM */
-    if (len >= 3 && memcmp(data, utf8_bom, 3) == 0) {
-        off = 3;
-        enc = "UTF-8";
+    if (decl)
+        return decl;
+    for (const char *q = p; (q = memchr(q, '<', scan - (size_t)(q - p))) != NULL; q++) {
+        if ((size_t)(q - p) + 1 < n && (name_start((unsigned char)q[1]) || q[1] == '!'))
+            return q;
     }
+    return NULL;
+}
+
+static int parse_text(const char *data, size_t len, const char *url, const struct feed_limits *lim,
+                      struct feed *f, char *err, size_t errlen)
+{
+    size_t off = 0;
+    const char *start;
+    int r;
+
     while (off < len && is_space(data[off]))
         off++;
     if (off == len) {
@@ -343,36 +568,79 @@ static int parse_bytes(const char *data, size_t len, const char *url, const char
         return -EBADMSG;
     }
     if (data[off] == '{')
-        return parse_json(data + off, len - off, url, f, err, errlen);
-    if (data[off] != '<') {
+        return parse_json(data + off, len - off, url, lim, f, err, errlen);
+    if (data[off] == '<')
+        return parse_xml(data + off, len - off, url, lim, f, err, errlen);
+    start = xml_start(data + off, len - off);
+    if (!start) {
         set_err(err, errlen, "%s", "not a feed: neither XML nor JSON");
         return -EBADMSG;
     }
-    if (!enc && !declares_encoding(data + off, len - off))
-        enc = http_charset(content_type, charset);
-    return parse_xml(data + off, len - off, enc, url, f, err, errlen);
+    r = parse_xml(start, len - (size_t)(start - data), url, lim, f, err, errlen);
+    if (r == 0) {
+        f->bozo = false; /* the junk is the first reason */
+        free(f->bozo_message);
+        f->bozo_message = NULL;
+        r = add_bozo(f, "%zu bytes of junk before the document", (size_t)(start - data) - off);
+    }
+    return r;
 }
 
-int feed_parse(const char *data, size_t len, const char *url, const char *content_type,
-               struct feed **ret_feed, char *err, size_t errlen)
+static void resolve_limits(const struct feed_limits *in, struct feed_limits *out)
 {
+    *out = in ? *in : (struct feed_limits){0};
+    if (!out->max_bytes)
+        out->max_bytes = FEED_LIMIT_MAX_BYTES;
+    if (!out->max_depth)
+        out->max_depth = FEED_LIMIT_MAX_DEPTH;
+    if (!out->max_entries)
+        out->max_entries = FEED_MAX_ENTRIES;
+    if (!out->max_field)
+        out->max_field = FEED_LIMIT_MAX_FIELD;
+    if (out->max_field > XML_VALUE_MAX)
+        out->max_field = XML_VALUE_MAX;
+    if (out->max_bytes > INT32_MAX)
+        out->max_bytes = INT32_MAX; /* libxml2 takes an int length */
+}
+
+int feed_parse_ex(const char *data, size_t len, const char *url, const char *content_type,
+                  const struct feed_limits *lim, struct feed **ret_feed, char *err, size_t errlen)
+{
+    struct charset_result text;
+    struct feed_limits l;
     struct feed *f;
     int r;
 
     if (err && errlen)
         err[0] = '\0';
-    if (len > PARSE_MAX_BYTES) {
-        set_err(err, errlen, "%s", "document larger than 16 MiB");
+    resolve_limits(lim, &l);
+    if (len > l.max_bytes) {
+        set_err(err, errlen, "document larger than %zu bytes", l.max_bytes);
         return -E2BIG;
     }
+    if (!data)
+        len = 0;
     f = feed_new();
     if (!f)
         return -ENOMEM;
-    r = parse_bytes(data ? data : "", data ? len : 0, url, content_type, f, err, errlen);
+    r = charset_decode(data ? data : "", len, content_type, &text);
+    if (r == 0)
+        r = model_set_str(&f->encoding, text.name);
+    if (r == 0)
+        r = parse_text(text.data, text.len, url, &l, f, err, errlen);
+    if (r == 0 && text.repair)
+        r = add_bozo(f, "%s", text.repair);
+    charset_release(&text);
     if (r < 0) {
         feed_free(f);
         return r;
     }
     *ret_feed = f;
     return 0;
+}
+
+int feed_parse(const char *data, size_t len, const char *url, const char *content_type,
+               struct feed **ret_feed, char *err, size_t errlen)
+{
+    return feed_parse_ex(data, len, url, content_type, NULL, ret_feed, err, errlen);
 }

@@ -17,6 +17,22 @@
 #define ENTITY_DEPTH_MAX 8
 /* xml:base attributes honoured on the way from the root to a node. */
 #define BASE_CHAIN_MAX 32
+/* Levels of an HTML fragment walked for its text (the HTML parser's own
+ * limit is 256, the tree may be as deep). */
+#define HTML_DEPTH_MAX 128
+
+static int finish(struct buf *b, char **ret)
+{
+    char *s = NULL;
+    int r = b->err;
+
+    if (r == 0)
+        r = model_set_trimmed(&s, b->data, b->len);
+    buf_release(b);
+    if (r == 0)
+        *ret = s;
+    return r;
+}
 
 const char *xml_ns(const xmlNode *n)
 {
@@ -53,24 +69,88 @@ size_t xml_count_elements(const xmlNode *n)
     return count;
 }
 
-static int finish(struct buf *b, char **ret)
+static const struct xml_budget *limits_of(const xmlNode *n)
+{
+    return n && n->doc ? n->doc->_private : NULL;
+}
+
+size_t xml_max_field(const xmlNode *n)
+{
+    const struct xml_budget *b = limits_of(n);
+
+    return b && b->max_field ? b->max_field : XML_VALUE_MAX;
+}
+
+static size_t max_depth(const xmlNode *n)
+{
+    const struct xml_budget *b = limits_of(n);
+
+    return b && b->max_depth ? b->max_depth : 128;
+}
+
+/* Length of the longest prefix of s[0..len) that ends on a character
+ * boundary: continuation bytes at the cut are dropped. */
+static size_t utf8_cut(const char *s, size_t len)
+{
+    size_t k = len;
+
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return k;
+}
+
+int xml_set_bounded(char **field, const char *s, size_t len, size_t max)
+{
+    if (len > max)
+        len = utf8_cut(s, max);
+    return model_set_trimmed(field, s, len);
+}
+
+/* A text walk: appends until max bytes, then stops quietly. */
+struct walk {
+    struct buf b;
+    size_t max;
+    size_t max_depth;
+    bool full;
+};
+
+static void walk_init(struct walk *w, const xmlNode *n)
+{
+    w->max = xml_max_field(n);
+    w->max_depth = max_depth(n);
+    w->full = false;
+    buf_init(&w->b, w->max + 8);
+}
+
+static void walk_put(struct walk *w, const char *s, size_t n)
+{
+    if (w->full || w->b.err)
+        return;
+    if (n > w->max - w->b.len) {
+        n = utf8_cut(s, w->max - w->b.len);
+        w->full = true;
+    }
+    buf_append(&w->b, s, n);
+}
+
+static int walk_finish(struct walk *w, char **ret)
 {
     char *s = NULL;
-    int r = b->err;
+    int r = w->b.err;
 
     if (r == 0)
-        r = model_set_trimmed(&s, b->data, b->len);
-    buf_release(b);
+        r = model_set_trimmed(&s, w->b.data, w->b.len);
+    buf_release(&w->b);
     if (r == 0)
         *ret = s;
     return r;
 }
 
-static void put_text(struct buf *b, const xmlNode *n, int depth);
+static void put_text(struct walk *w, const xmlNode *n, size_t depth);
 
 /* Only internal entities declared by the document itself are expanded;
  * external ones were never loaded and stay empty. */
-static void put_entity(struct buf *b, const xmlNode *ref, int depth)
+static void put_entity(struct walk *w, const xmlNode *ref, size_t depth)
 {
     xmlEntity *ent = xmlGetDocEntity(ref->doc, ref->name);
     struct xml_budget *budget = ref->doc ? ref->doc->_private : NULL;
@@ -85,23 +165,24 @@ static void put_entity(struct buf *b, const xmlNode *ref, int depth)
         return;
     }
     budget->left -= cost;
-    put_text(b, ent->children, depth + 1);
+    put_text(w, ent->children, depth + 1);
 }
 
-static void put_text(struct buf *b, const xmlNode *n, int depth)
+static void put_text(struct walk *w, const xmlNode *n, size_t depth)
 {
-    for (; n && !b->err; n = n->next) {
+    for (; n && !w->b.err && !w->full; n = n->next) {
         switch (n->type) {
         case XML_TEXT_NODE:
         case XML_CDATA_SECTION_NODE:
             if (n->content)
-                buf_puts(b, (const char *)n->content);
+                walk_put(w, (const char *)n->content, strlen((const char *)n->content));
             break;
         case XML_ELEMENT_NODE:
-            put_text(b, n->children, depth);
+            if (depth + 1 < w->max_depth)
+                put_text(w, n->children, depth + 1);
             break;
         case XML_ENTITY_REF_NODE:
-            put_entity(b, n, depth);
+            put_entity(w, n, depth);
             break;
         default:
             break;
@@ -111,31 +192,42 @@ static void put_text(struct buf *b, const xmlNode *n, int depth)
 
 int xml_text(const xmlNode *n, char **ret)
 {
-    struct buf b;
+    struct walk w;
+    const xmlNode *c = n->children;
 
-    buf_init(&b, XML_VALUE_MAX);
-    put_text(&b, n->children, 0);
-    return finish(&b, ret);
+    /* The common case, one text node: no copy through the buffer. */
+    if (c && !c->next && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)) {
+        const char *s = c->content ? (const char *)c->content : "";
+        char *out = NULL;
+        int r = xml_set_bounded(&out, s, strlen(s), xml_max_field(n));
+
+        if (r == 0)
+            *ret = out;
+        return r;
+    }
+    walk_init(&w, n);
+    put_text(&w, c, 0);
+    return walk_finish(&w, ret);
 }
 
 int xml_inner(const xmlNode *n, char **ret)
 {
     xmlBuffer *xb = xmlBufferCreate();
-    struct buf b;
+    struct walk w;
 
     if (!xb)
         return -ENOMEM;
-    buf_init(&b, XML_VALUE_MAX);
-    for (xmlNode *c = n->children; c && !b.err; c = c->next) {
+    walk_init(&w, n);
+    for (xmlNode *c = n->children; c && !w.b.err && !w.full; c = c->next) {
         xmlBufferEmpty(xb);
         if (xmlNodeDump(xb, n->doc, c, 0, 0) < 0) {
-            b.err = -ENOMEM;
+            w.b.err = -ENOMEM;
             break;
         }
-        buf_append(&b, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
+        walk_put(&w, (const char *)xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
     }
     xmlBufferFree(xb);
-    return finish(&b, ret);
+    return walk_finish(&w, ret);
 }
 
 int xml_attr(const xmlNode *n, const char *name, char **ret)
@@ -148,7 +240,7 @@ int xml_attr(const xmlNode *n, const char *name, char **ret)
         *ret = NULL;
         return 0;
     }
-    r = model_set_trimmed(&s, (const char *)v, strlen((const char *)v));
+    r = xml_set_bounded(&s, (const char *)v, strlen((const char *)v), xml_max_field(n));
     xmlFree(v);
     if (r == 0)
         *ret = s;
@@ -176,7 +268,7 @@ static int apply_base(const xmlNode *n, char **base)
     return r == -EINVAL ? 0 : r;
 }
 
-static int node_base(const xmlNode *n, const char *doc_url, char **ret)
+int xml_base(const xmlNode *n, const char *doc_url, char **ret)
 {
     const xmlNode *chain[BASE_CHAIN_MAX];
     size_t k = 0;
@@ -184,7 +276,8 @@ static int node_base(const xmlNode *n, const char *doc_url, char **ret)
     int r = 0;
 
     for (const xmlNode *p = n; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
-        if (k < BASE_CHAIN_MAX && xmlHasNsProp(p, (const xmlChar *)"base", XML_XML_NAMESPACE))
+        if (k < BASE_CHAIN_MAX && p->properties &&
+            xmlHasNsProp(p, (const xmlChar *)"base", XML_XML_NAMESPACE))
             chain[k++] = p;
     }
     if (doc_url) {
@@ -202,20 +295,39 @@ static int node_base(const xmlNode *n, const char *doc_url, char **ret)
     return 0;
 }
 
-int xml_resolve(const xmlNode *n, const char *doc_url, const char *ref, char **ret)
+const xmlNode *xml_base_owner(const xmlNode *n)
 {
-    char *base, *out = NULL;
-    int r;
+    for (const xmlNode *p = n; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
+        if (p->properties && xmlHasNsProp(p, (const xmlChar *)"base", XML_XML_NAMESPACE))
+            return p;
+    }
+    return NULL;
+}
 
-    r = node_base(n, doc_url, &base);
-    if (r < 0)
-        return r;
-    r = url_resolve(base, ref, &out);
-    free(base);
+int xml_resolve_with(const char *base, const char *ref, char **ret)
+{
+    char *out = NULL;
+    int r = url_resolve(base, ref, &out);
+
     if (r == -EINVAL)
         r = model_set_trimmed(&out, ref, strlen(ref));
     if (r == 0)
         *ret = out;
+    return r;
+}
+
+int xml_resolve(const xmlNode *n, const char *doc_url, const char *ref, char **ret)
+{
+    char *base;
+    int r;
+
+    if (!xml_base_owner(n))
+        return xml_resolve_with(doc_url, ref, ret);
+    r = xml_base(n, doc_url, &base);
+    if (r < 0)
+        return r;
+    r = xml_resolve_with(base, ref, ret);
+    free(base);
     return r;
 }
 
@@ -244,8 +356,10 @@ static void put_collapsed(struct buf *b, const char *s)
     }
 }
 
-static void put_html_text(struct buf *b, const xmlNode *n)
+static void put_html_text(struct buf *b, const xmlNode *n, size_t depth)
 {
+    if (depth >= HTML_DEPTH_MAX)
+        return;
     for (; n && !b->err; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             put_collapsed(b, (const char *)n->content);
@@ -255,7 +369,7 @@ static void put_html_text(struct buf *b, const xmlNode *n)
                 continue;
             if (is_block(n))
                 put_collapsed(b, " ");
-            put_html_text(b, n->children);
+            put_html_text(b, n->children, depth + 1);
             if (is_block(n))
                 put_collapsed(b, " ");
         }
@@ -272,10 +386,12 @@ int xml_html_to_text(const char *html, char **ret)
     xmlDoc *doc;
     struct buf b;
 
-    if (len == 0 || len > XML_VALUE_MAX) {
+    if (len == 0) {
         *ret = NULL;
-        return len ? -E2BIG : 0;
+        return 0;
     }
+    if (len > XML_VALUE_MAX)
+        len = XML_VALUE_MAX; /* the HTML parser copes with a cut */
     ctxt = htmlNewParserCtxt();
     if (!ctxt)
         return -ENOMEM;
@@ -283,7 +399,7 @@ int xml_html_to_text(const char *html, char **ret)
     htmlFreeParserCtxt(ctxt);
     buf_init(&b, XML_VALUE_MAX);
     if (doc)
-        put_html_text(&b, doc->children);
+        put_html_text(&b, doc->children, 0);
     xmlFreeDoc(doc);
     return finish(&b, ret);
 }
@@ -292,7 +408,7 @@ int xml_text_to_html(const char *text, char **ret)
 {
     struct buf b;
 
-    buf_init(&b, XML_VALUE_MAX);
+    buf_init(&b, 6 * (size_t)XML_VALUE_MAX); /* "&quot;" per byte at worst */
     buf_put_xml(&b, text);
     return finish(&b, ret);
 }

@@ -5,8 +5,10 @@
  * markup, xml:base resolution (nested, then the document URL, through
  * base/url), and small HTML <-> text conversions. All returned strings are
  * malloc'ed UTF-8 owned by the caller, trimmed, and NULL when empty.
- * Functions return 0, -ENOMEM, or -E2BIG when a value exceeds
- * XML_VALUE_MAX. Depends on base/, libxml2.
+ * Values longer than the document's max_field are cut at a character
+ * boundary; text walks stop descending at its max_depth (both from the
+ * struct xml_budget of the document, defaults without one). Functions
+ * return 0 or -ENOMEM. Depends on base/, libxml2.
  */
 #ifndef HERALD_FEED_XML_H
 #define HERALD_FEED_XML_H
@@ -15,17 +17,24 @@
 
 #include <libxml/tree.h>
 
-#define NS_ATOM10  "http://www.w3.org/2005/Atom"
-#define NS_ATOM03  "http://purl.org/atom/ns#"
-#define NS_RDF     "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-#define NS_RSS10   "http://purl.org/rss/1.0/"
-#define NS_RSS090  "http://my.netscape.com/rdf/simple/0.9/"
-#define NS_DC      "http://purl.org/dc/elements/1.1/"
-#define NS_DCTERMS "http://purl.org/dc/terms/"
-#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
-#define NS_XHTML   "http://www.w3.org/1999/xhtml"
+#define NS_ATOM10     "http://www.w3.org/2005/Atom"
+#define NS_ATOM03     "http://purl.org/atom/ns#"
+#define NS_RDF        "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+#define NS_RSS10      "http://purl.org/rss/1.0/"
+#define NS_RSS090     "http://my.netscape.com/rdf/simple/0.9/"
+#define NS_DC         "http://purl.org/dc/elements/1.1/"
+#define NS_DCTERMS    "http://purl.org/dc/terms/"
+#define NS_CONTENT    "http://purl.org/rss/1.0/modules/content/"
+#define NS_XHTML      "http://www.w3.org/1999/xhtml"
+#define NS_MEDIA      "http://search.yahoo.com/mrss/"
+#define NS_ITUNES     "http://www.itunes.com/dtds/podcast-1.0.dtd"
+#define NS_FEEDBURNER "http://rssnamespace.org/feedburner/ext/1.0"
+#define NS_SY         "http://purl.org/rss/1.0/modules/syndication/"
+#define NS_ADMIN      "http://webns.net/mvcb/"
+#define NS_USERLAND   "http://backend.userland.com/rss2"
 
-/* Longest single value (a content:encoded, say) after entity expansion. */
+/* Longest single value (a content:encoded, say) after entity expansion,
+ * whatever the limits say. */
 #define XML_VALUE_MAX (16u << 20)
 
 /* How many bytes of entity text the readers may expand in one document,
@@ -36,7 +45,15 @@
  * without one) entity references expand to nothing. */
 struct xml_budget {
     size_t left;
+    size_t max_field; /* bytes of one value, <= XML_VALUE_MAX */
+    size_t max_depth; /* element levels a text walk descends */
 };
+
+/* Copies at most max bytes of s into a new string, cut back to a UTF-8
+ * character boundary and trimmed (NULL when empty). 0 or -ENOMEM. */
+int xml_set_bounded(char **field, const char *s, size_t len, size_t max);
+/* The max_field in force for n's document. */
+size_t xml_max_field(const xmlNode *n);
 
 /* Namespace URI of an element, or NULL. */
 const char *xml_ns(const xmlNode *n);
@@ -58,6 +75,14 @@ int xml_attr(const xmlNode *n, const char *name, char **ret);
  * then doc_url (may be NULL). A reference that cannot be resolved (no
  * base, "mailto:", "urn:") is returned as it is. */
 int xml_resolve(const xmlNode *n, const char *doc_url, const char *ref, char **ret);
+/* The base URL in scope for n: its xml:base chain resolved against doc_url
+ * (NULL when there is none). */
+int xml_base(const xmlNode *n, const char *doc_url, char **ret);
+/* ref resolved against base (may be NULL); an unresolvable ref as it is. */
+int xml_resolve_with(const char *base, const char *ref, char **ret);
+/* The nearest of n and its ancestors that carries xml:base, or NULL: the
+ * base in scope changes only where this does (callers cache on it). */
+const xmlNode *xml_base_owner(const xmlNode *n);
 
 /* Plain text of an HTML fragment: tags dropped, entities decoded, script
  * and style skipped, white space collapsed. */

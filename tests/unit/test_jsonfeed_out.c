@@ -198,13 +198,118 @@ static void test_jsonfeed_roundtrip(void **state)
     feed_free(f);
 }
 
+/* Everything JSON Feed has a key for, and the _herald extras. */
+static void test_full_rss(void **state)
+{
+    struct feed *f;
+    json_t *root;
+    const json_t *ext, *it, *a, *sy;
+    int r;
+
+    (void)state;
+    {
+        char path[512];
+        FILE *fp;
+        char *data;
+        long n;
+
+        snprintf(path, sizeof(path), FIXTURES "/parse/%s", "rss2_full.xml");
+        fp = fopen(path, "rb");
+        assert_non_null(fp);
+        fseek(fp, 0, SEEK_END);
+        n = ftell(fp);
+        rewind(fp);
+        data = malloc((size_t)n);
+        assert_non_null(data);
+        assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
+        fclose(fp);
+        f = NULL;
+        r = feed_parse(data, (size_t)n, "https://full.example.org/feed.xml", NULL, &f, NULL, 0);
+        free(data);
+        assert_int_equal(r, 0);
+    }
+    root = render(f);
+    ext = json_object_get(root, "_herald");
+    assert_string_equal(str(ext, "version"), "rss20");
+    assert_string_equal(str(ext, "encoding"), "utf-8");
+    assert_string_equal(str(ext, "generator"), "Herald Test 1.0");
+    assert_int_equal(json_integer_value(json_object_get(ext, "ttl")), 90);
+    assert_int_equal(json_array_size(json_object_get(ext, "skip_hours")), 3);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(ext, "skip_hours"), 2)), 23);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ext, "skip_days"), 0)),
+                        "Saturday");
+    sy = json_object_get(ext, "sy");
+    assert_string_equal(str(sy, "update_period"), "hourly");
+    assert_int_equal(json_integer_value(json_object_get(sy, "update_frequency")), 2);
+    assert_string_equal(str(sy, "update_base"), "2000-01-01T12:00:00Z");
+    assert_string_equal(str(root, "language"), "de-DE");
+    assert_string_equal(str(root, "icon"), "https://full.example.org/logo.png");
+    a = json_array_get(json_object_get(root, "hubs"), 1);
+    assert_string_equal(str(a, "type"), "WebSub");
+    assert_string_equal(str(a, "url"), "https://pubsubhubbub.appspot.com/");
+
+    it = item(root, 0);
+    assert_string_equal(str(it, "url"), "https://full.example.org/posts/1");
+    a = json_array_get(json_object_get(it, "authors"), 0);
+    assert_string_equal(str(a, "name"), "Jo Doe");
+    assert_string_equal(str(a, "url"), "mailto:jo@full.example.org");
+    assert_int_equal(json_array_size(json_object_get(it, "tags")), 3);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(it, "tags"), 2)),
+                        "Subject");
+    assert_string_equal(str(it, "image"), "https://full.example.org/media/1-inner.jpg");
+    assert_int_equal(json_array_size(json_object_get(it, "attachments")), 3); /* no thumbnails */
+    a = json_array_get(json_object_get(it, "attachments"), 0);
+    assert_string_equal(str(a, "url"), "https://full.example.org/media/1.mp3");
+    assert_string_equal(str(a, "mime_type"), "audio/mpeg");
+    assert_int_equal(json_integer_value(json_object_get(a, "size_in_bytes")), 12345);
+    assert_int_equal(json_integer_value(json_object_get(a, "duration_in_seconds")), 61);
+    ext = json_object_get(it, "_herald");
+    assert_string_equal(str(ext, "comments"), "https://full.example.org/posts/1#comments");
+    assert_string_equal(str(json_array_get(json_object_get(ext, "categories"), 1), "scheme"),
+                        "http://full.example.org/tags");
+    assert_int_equal(json_array_size(json_object_get(ext, "enclosures")), 6);
+    assert_string_equal(str(json_array_get(json_object_get(ext, "enclosures"), 2), "kind"),
+                        "thumbnail");
+    assert_int_equal(json_array_size(json_object_get(item(root, 1), "authors")), 2);
+    json_decref(root);
+    feed_free(f);
+}
+
+/* A media type is guessed for attachments that came without one. */
+static void test_attachment_type(void **state)
+{
+    struct feed *f = feed_new();
+    struct entry *e;
+    json_t *root;
+
+    (void)state;
+    assert_non_null(f);
+    e = feed_add_entry(f);
+    assert_non_null(e);
+    e->enclosures = calloc(2, sizeof(*e->enclosures));
+    assert_non_null(e->enclosures);
+    e->n_enclosures = 2;
+    e->enclosures[0] =
+        (struct enclosure){.url = strdup("http://x/a.MP3?dl=1"), .length = -1, .duration = -1};
+    e->enclosures[1] =
+        (struct enclosure){.url = strdup("http://x/blob"), .length = -1, .duration = -1};
+    root = render(f);
+    assert_string_equal(
+        str(json_array_get(json_object_get(item(root, 0), "attachments"), 0), "mime_type"),
+        "audio/mpeg");
+    assert_string_equal(
+        str(json_array_get(json_object_get(item(root, 0), "attachments"), 1), "mime_type"),
+        "application/octet-stream");
+    json_decref(root);
+    feed_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rss_fixture),
-        cmocka_unit_test(test_atom_bozo),
-        cmocka_unit_test(test_model_edges),
-        cmocka_unit_test(test_jsonfeed_roundtrip),
+        cmocka_unit_test(test_rss_fixture), cmocka_unit_test(test_atom_bozo),
+        cmocka_unit_test(test_model_edges), cmocka_unit_test(test_jsonfeed_roundtrip),
+        cmocka_unit_test(test_full_rss),    cmocka_unit_test(test_attachment_type),
     };
     int r;
 

@@ -1,6 +1,10 @@
 /* test_parse: feed_parse() against the fixtures in tests/fixtures/parse/:
- * RSS 2.0, RSS 1.0, Atom 1.0 and 0.3, JSON Feed, and hostile or broken
- * input (XXE, billion laughs, HTML entities, unclosed tags, HTML pages). */
+ * every RSS version (0.90-2.0, 1.0), Atom 1.0 and 0.3 with every content
+ * type, JSON Feed 1.0 and 1.1, every field of the model, encodings (BOMs,
+ * UTF-16 without BOM, HTTP charset against the declaration, invalid
+ * UTF-8), limits, and hostile or broken input (XXE, billion laughs, HTML
+ * entities, bare "&", unclosed tags and CDATA, undefined prefixes, junk
+ * before the document, truncation, HTML pages). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,7 +155,9 @@ static void test_atom10(void **state)
     e = &f->entries[1]; /* xhtml, nested xml:base, e-mail only author */
     assert_string_equal(e->link, "http://example.com/posts/2.html");
     assert_string_equal(e->title, "XHTML title");
-    assert_string_equal(e->content, "<p>Hello <a href=\"x\">world</a></p>");
+    /* Sanitized, and the link resolved against the nested xml:base. */
+    assert_string_equal(e->content, "<p>Hello <a href=\"http://example.com/posts/x\" "
+                                    "rel=\"noopener noreferrer\">world</a></p>");
     assert_string_equal(e->author, "only-email@example.com");
     assert_true(e->published == TIME_NONE);
 
@@ -446,8 +452,8 @@ static void test_too_big(void **state)
     free(data);
 }
 
-/* BOM and white space before the declaration; charset from HTTP only
- * when the document declares none. */
+/* BOM and white space before the declaration; the HTTP charset wins over
+ * the declaration (RFC 7303: BOM > HTTP > declaration > UTF-8). */
 static void test_encoding(void **state)
 {
     const char *bom = "\xEF\xBB\xBF\n  <?xml version=\"1.0\"?><rss><channel><title>caf\xC3\xA9"
@@ -467,8 +473,426 @@ static void test_encoding(void **state)
     assert_string_equal(f->title, "caf\xC3\xA9");
     feed_free(f);
     assert_int_equal(parse_str(declared, "text/xml; charset=iso-8859-1", &f, NULL, 0), 0);
-    assert_string_equal(f->title, "caf\xC3\xA9");
+    assert_string_equal(f->title, "caf\xC3\x83\xC2\xA9"); /* the bytes read as latin-1 */
+    assert_string_equal(f->encoding, "windows-1252");
     feed_free(f);
+    assert_int_equal(parse_str(declared, "application/rss+xml", &f, NULL, 0), 0);
+    assert_string_equal(f->title, "caf\xC3\xA9");
+    assert_string_equal(f->encoding, "utf-8");
+    feed_free(f);
+}
+
+static struct feed *parse_file_ct(const char *name, const char *url, const char *content_type)
+{
+    char path[512], err[256];
+    struct feed *f = NULL;
+    size_t len;
+    char *data;
+    int r;
+
+    snprintf(path, sizeof(path), DIR "%s", name);
+    data = slurp(path, &len);
+    r = feed_parse(data, len, url, content_type, &f, err, sizeof(err));
+    free(data);
+    if (r != 0)
+        print_error("%s: %d %s\n", name, r, err);
+    assert_int_equal(r, 0);
+    return f;
+}
+
+/* Every RSS version, detected by content. */
+static void test_rss_versions(void **state)
+{
+    static const struct {
+        const char *file;
+        enum feed_format format;
+        const char *version;
+        size_t entries;
+    } cases[] = {
+        {"rss090.rdf", FEED_FORMAT_RDF, "rss090", 2},
+        {"rss091n.xml", FEED_FORMAT_RSS, "rss091n", 1},
+        {"rss091u.xml", FEED_FORMAT_RSS, "rss091u", 1},
+        {"rss092.xml", FEED_FORMAT_RSS, "rss092", 1},
+        {"rss093.xml", FEED_FORMAT_RSS, "rss093", 1},
+        {"rss094.xml", FEED_FORMAT_RSS, "rss094", 1},
+        {"rss2.xml", FEED_FORMAT_RSS, "rss20", 4},
+        {"rss10.rdf", FEED_FORMAT_RDF, "rss10", 2},
+        {"atom03.xml", FEED_FORMAT_ATOM, "atom03", 1},
+        {"atom10.xml", FEED_FORMAT_ATOM, "atom10", 4},
+        {"feed10.json", FEED_FORMAT_JSON, "json1", 1},
+        {"feed.json", FEED_FORMAT_JSON, "json11", 2},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct feed *f = parse_file(cases[i].file, NULL);
+
+        assert_int_equal(f->format, cases[i].format);
+        assert_string_equal(feed_version_name(f->version), cases[i].version);
+        assert_int_equal(f->n_entries, cases[i].entries);
+        assert_false(f->bozo);
+        feed_free(f);
+    }
+}
+
+static void test_rss_old(void **state)
+{
+    struct feed *f = parse_file("rss090.rdf", NULL);
+    const struct entry *e;
+
+    (void)state;
+    assert_string_equal(f->title, "Mozilla Dot Org");
+    assert_string_equal(f->logo, "http://www.mozilla.org/images/moz.gif");
+    assert_string_equal(f->entries[1].link, "http://www.mozilla.org/bugs/");
+    feed_free(f);
+
+    f = parse_file("rss091n.xml", NULL);
+    assert_string_equal(f->encoding, "windows-1252");
+    assert_string_equal(f->language, "en-us");
+    assert_string_equal(f->logo, "http://writetheweb.com/images/mynetscape88.gif");
+    assert_string_equal(f->author, "editor@writetheweb.com");
+    assert_int_equal(f->skip_hours, (1u << 0) | (1u << 1)); /* 24 is midnight */
+    assert_string_equal(f->entries[0].summary,
+                        "WorldOS is a framework on which to build programs \xC3\xA9");
+    feed_free(f);
+
+    f = parse_file("rss092.xml", NULL);
+    e = &f->entries[0];
+    assert_int_equal(e->n_categories, 1);
+    assert_string_equal(e->categories[0].term, "Music/Grateful Dead");
+    assert_string_equal(e->categories[0].scheme, "http://www.dmoz.org");
+    assert_int_equal(e->n_enclosures, 1);
+    assert_int_equal(e->enclosures[0].kind, ENCLOSURE_LINK);
+    assert_string_equal(e->enclosures[0].type, "audio/mpeg");
+    assert_true(e->enclosures[0].length == 6182912);
+    assert_time(f->updated, "2001-04-13T19:23:02Z");
+    feed_free(f);
+
+    f = parse_file("rss093.xml", NULL);
+    assert_time(f->entries[0].published, "2001-04-13T19:23:02Z");
+    feed_free(f);
+
+    f = parse_file("rss094.xml", NULL);
+    assert_string_equal(f->entries[0].summary, "<b>bold</b>");
+    assert_false(f->entries[0].id_is_permalink);
+    feed_free(f);
+}
+
+static void test_rss_full(void **state)
+{
+    struct feed *f = parse_file("rss2_full.xml", "https://full.example.org/feed.xml");
+    const struct entry *e;
+
+    (void)state;
+    assert_false(f->bozo);
+    assert_string_equal(f->language, "de-DE");
+    assert_string_equal(f->generator, "Herald Test 1.0");
+    assert_string_equal(f->logo, "https://full.example.org/logo.png");
+    assert_string_equal(f->self, "https://full.example.org/feed.xml");
+    assert_int_equal(f->n_hubs, 2);
+    assert_string_equal(f->hubs[0], "https://hub.example.net/");
+    assert_string_equal(f->hubs[1], "https://pubsubhubbub.appspot.com/");
+    assert_true(f->ttl == 90);
+    assert_int_equal(f->skip_hours, (1u << 0) | (1u << 1) | (1u << 23));
+    assert_int_equal(f->skip_days, (1u << 5) | (1u << 6));
+    assert_string_equal(f->sy_period, "hourly");
+    assert_true(f->sy_frequency == 2);
+    assert_time(f->sy_base, "2000-01-01T12:00:00Z");
+    assert_int_equal(f->n_authors, 1);
+    assert_string_equal(f->authors[0].name, "Ed Itor"); /* "Name <mail>" */
+    assert_string_equal(f->authors[0].email, "ed@full.example.org");
+    assert_int_equal(f->n_entries, 4);
+
+    e = &f->entries[0];
+    assert_string_equal(e->link, "https://full.example.org/posts/1"); /* feedburner:origLink */
+    assert_string_equal(e->author, "Jo Doe");
+    assert_string_equal(e->authors[0].email, "jo@full.example.org");
+    assert_string_equal(e->comments, "https://full.example.org/posts/1#comments");
+    assert_int_equal(e->n_categories, 3); /* the duplicate "News" dropped */
+    assert_string_equal(e->categories[0].term, "News");
+    assert_string_equal(e->categories[1].term, "c");
+    assert_string_equal(e->categories[1].scheme, "http://full.example.org/tags");
+    assert_string_equal(e->categories[2].term, "Subject");
+    assert_time(e->published, "2024-02-01T10:00:00Z");
+    assert_time(e->updated, "2024-02-02T10:00:00Z");
+    /* Sanitized: no onclick, no script; relative href resolved. */
+    assert_string_equal(e->summary, "<p>Hi <a href=\"https://full.example.org/rel\" "
+                                    "rel=\"noopener noreferrer\">rel</a></p>");
+    /* enclosure and media:content of one URL merge; thumbnails, nested
+     * ones and media:group children are all there. */
+    assert_int_equal(e->n_enclosures, 6);
+    assert_string_equal(e->enclosures[0].url, "https://full.example.org/media/1.mp3");
+    assert_int_equal(e->enclosures[0].kind, ENCLOSURE_LINK);
+    assert_string_equal(e->enclosures[0].type, "audio/mpeg");
+    assert_true(e->enclosures[0].length == 12345);
+    assert_true(e->enclosures[0].duration == 61);
+    assert_string_equal(e->enclosures[1].url, "https://full.example.org/media/1.mp4");
+    assert_int_equal(e->enclosures[1].kind, ENCLOSURE_MEDIA);
+    assert_true(e->enclosures[1].duration == 12);
+    assert_true(e->enclosures[1].length == -1);
+    assert_string_equal(e->enclosures[2].url, "https://full.example.org/media/1-inner.jpg");
+    assert_int_equal(e->enclosures[2].kind, ENCLOSURE_THUMBNAIL);
+    assert_string_equal(e->enclosures[3].url, "https://full.example.org/media/1.jpg");
+    assert_string_equal(e->enclosures[4].url, "https://full.example.org/media/1-hd.mp4");
+    assert_string_equal(e->enclosures[5].url, "https://full.example.org/media/1-hd.jpg");
+
+    e = &f->entries[1]; /* two dc:creator beat itunes:author */
+    assert_int_equal(e->n_authors, 2);
+    assert_string_equal(e->author, "Ann");
+    assert_string_equal(e->authors[1].name, "Bob");
+    assert_string_equal(e->authors[1].email, "bob@full.example.org");
+    assert_time(e->published, "2024-02-03T00:00:00Z");
+    assert_string_equal(e->link, "https://full.example.org/posts/2"); /* permalink guid */
+
+    e = &f->entries[2];
+    assert_string_equal(e->author, "Pod Caster");
+    assert_string_equal(e->comments, "https://full.example.org/posts/3/comments");
+    assert_int_equal(e->n_enclosures, 1);
+    assert_string_equal(e->enclosures[0].type, "audio/ogg");
+    assert_true(e->enclosures[0].length == 77);
+    assert_time(e->published, "2024-02-03T23:00:00Z");
+    assert_null(e->link);
+
+    e = &f->entries[3]; /* e-mail only; a German date with MEZ */
+    assert_string_equal(e->author, "solo@full.example.org");
+    assert_null(e->authors[0].name);
+    assert_time(e->published, "2024-02-05T09:00:00Z");
+    feed_free(f);
+}
+
+static void test_atom_content_types(void **state)
+{
+    struct feed *f = parse_file("atom_content.xml", NULL);
+    const struct entry *e;
+
+    (void)state;
+    assert_false(f->bozo);
+    assert_string_equal(f->title, "XHTML feed title");
+    assert_string_equal(f->language, "fr-CA");
+    assert_string_equal(f->icon, "https://atom.example.com/favicon.ico");
+    assert_string_equal(f->logo, "https://atom.example.com/blog/logo.png");
+    assert_string_equal(f->generator, "Gen");
+    assert_string_equal(f->self, "https://atom.example.com/blog/atom.xml"); /* IANA rel URI */
+    assert_string_equal(f->link, "https://atom.example.com/blog/");
+    assert_int_equal(f->n_hubs, 1);
+    assert_int_equal(f->n_authors, 2);
+    assert_string_equal(f->authors[0].uri, "https://atom.example.com/a1");
+    assert_string_equal(f->authors[1].email, "two@atom.example.com");
+    assert_int_equal(f->n_entries, 7);
+
+    e = &f->entries[0]; /* text; categories; enclosure; replies */
+    assert_string_equal(e->title, "Text & content");
+    assert_string_equal(e->content, "1 &lt; 2");
+    assert_int_equal(e->n_authors, 2); /* inherited */
+    assert_int_equal(e->n_categories, 2);
+    assert_string_equal(e->categories[0].term, "t1");
+    assert_string_equal(e->categories[0].scheme, "https://atom.example.com/s");
+    assert_string_equal(e->categories[0].label, "Term One");
+    assert_int_equal(e->n_enclosures, 1);
+    assert_string_equal(e->enclosures[0].url, "https://atom.example.com/e.mp3");
+    assert_true(e->enclosures[0].length == 1337);
+    assert_string_equal(e->comments, "https://atom.example.com/blog/1#comments");
+
+    e = &f->entries[1]; /* html: href, src and srcset resolved against xml:base */
+    assert_string_equal(e->title, "HTML title");
+    assert_non_null(strstr(e->content, "href=\"https://atom.example.com/blog/posts/x.html\""));
+    assert_non_null(strstr(e->content, "src=\"https://atom.example.com/blog/posts/i.png\""));
+    assert_non_null(strstr(e->content, "https://atom.example.com/blog/posts/i2.png 2x"));
+
+    e = &f->entries[2]; /* xhtml with its own xml:base */
+    assert_string_equal(e->content, "<p>See <a href=\"https://other.example.net/dir/page\" "
+                                    "rel=\"noopener noreferrer\">page</a></p>");
+    assert_string_equal(e->summary, "Short <b>one</b>");
+
+    e = &f->entries[3]; /* base64 image */
+    assert_non_null(strstr(e->content, "data:image/png;base64,iVBORw0KGgo="));
+
+    e = &f->entries[4]; /* inline XML shown as text */
+    assert_non_null(strstr(e->content, "&lt;v&gt;42&lt;/v&gt;"));
+
+    e = &f->entries[5]; /* src: nothing inline */
+    assert_null(e->content);
+    assert_string_equal(e->summary, "Plain &lt;summary&gt;");
+
+    e = &f->entries[6];
+    assert_int_equal(e->n_authors, 1);
+    assert_string_equal(e->author, "Entry Author");
+    assert_string_equal(e->content, "plain media type");
+    feed_free(f);
+
+    f = parse_file("atom03_base64.xml", NULL);
+    assert_string_equal(f->title, "Zero <three>");
+    assert_string_equal(f->authors[0].uri, "http://old.example.org/me");
+    e = &f->entries[0];
+    assert_string_equal(e->content, "<p><b>hi</b></p>");
+    assert_string_equal(e->summary, "Inline <i>xml</i>");
+    assert_time(e->published, "2004-05-05T14:00:00Z");
+    feed_free(f);
+}
+
+static void test_jsonfeed_full(void **state)
+{
+    struct feed *f = parse_file("feed11_full.json", "https://jf.example.org/feed.json");
+    const struct entry *e;
+
+    (void)state;
+    assert_string_equal(f->logo, "https://jf.example.org/icon-512.png");
+    assert_string_equal(f->icon, "https://jf.example.org/favicon.ico");
+    assert_string_equal(f->language, "en-GB");
+    assert_int_equal(f->n_authors, 2);
+    assert_int_equal(f->n_hubs, 1);
+    e = &f->entries[0];
+    assert_string_equal(e->link, "https://jf.example.org/posts/1");
+    assert_string_equal(e->content, "<p>Hi <a href=\"https://jf.example.org/rel\" "
+                                    "rel=\"noopener noreferrer\">rel</a></p>");
+    assert_string_equal(e->summary, "A &lt;summary&gt;");
+    assert_string_equal(e->authors[0].email, "item@jf.example.org");
+    assert_int_equal(e->n_categories, 2);
+    assert_int_equal(e->n_enclosures, 3);
+    assert_string_equal(e->enclosures[0].url, "https://jf.example.org/media/1.mp3");
+    assert_true(e->enclosures[0].length == 1000);
+    assert_true(e->enclosures[0].duration == 60);
+    assert_int_equal(e->enclosures[2].kind, ENCLOSURE_THUMBNAIL);
+    assert_int_equal(f->entries[1].n_authors, 2); /* inherited */
+    assert_string_equal(f->entries[1].author, "Feed Author");
+    feed_free(f);
+}
+
+/* BOMs, UTF-16 with and without one, declared encodings, HTTP charset. */
+static void test_encodings(void **state)
+{
+    static const struct {
+        const char *file, *content_type, *encoding, *title;
+        bool bozo;
+    } cases[] = {
+        {"utf16le_bom.xml", NULL, "utf-16le",
+         "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", false},
+        {"utf16be_bom.xml", NULL, "utf-16be",
+         "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", false},
+        {"utf16le_nobom.xml", NULL, "utf-16le",
+         "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", false},
+        {"utf16be_nobom.xml", NULL, "utf-16be",
+         "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", false},
+        {"utf8_bom.xml", NULL, "utf-8", "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80",
+         false},
+        /* The BOM wins over the HTTP charset. */
+        {"utf8_bom.xml", "text/xml; charset=iso-8859-1", "utf-8",
+         "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", false},
+        {"utf16le_bom.xml", "text/xml; charset=utf-8", "utf-16le",
+         "Caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x98\x80", false},
+        /* ISO-8859-1 means windows-1252 (smart quotes, euro); a hole of the
+         * code page becomes U+FFFD. */
+        {"latin1_decl.xml", NULL, "windows-1252",
+         "\xE2\x80\x9C"
+         "Caf\xC3\xA9\xE2\x80\x9D \xE2\x82\xAC \xEF\xBF\xBD",
+         false},
+        {"latin2_decl.xml", NULL, "iso-8859-2", "Za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87", false},
+        /* The HTTP charset wins over the declaration. */
+        {"latin2_decl.xml", "application/rss+xml; charset=\"windows-1252\"", "windows-1252",
+         "Za\xC2\xBF\xC3\xB3\xC2\xB3\xC3\xA6", false},
+        /* Invalid UTF-8: the stray bytes as windows-1252, controls dropped. */
+        {"invalid_utf8.xml", NULL, "windows-1252",
+         "Caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D caf\xC3\xA9", true},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct feed *f = parse_file_ct(cases[i].file, NULL, cases[i].content_type);
+
+        if (strcmp(f->title, cases[i].title) != 0 || strcmp(f->encoding, cases[i].encoding) != 0)
+            print_error("case %zu: %s %s\n", i, f->title, f->encoding);
+        assert_string_equal(f->title, cases[i].title);
+        assert_string_equal(f->encoding, cases[i].encoding);
+        assert_int_equal(f->bozo, cases[i].bozo);
+        if (f->n_entries)
+            assert_string_equal(f->entries[0].title, "\xC3\xBC"
+                                                     "ber");
+        feed_free(f);
+    }
+}
+
+static void test_broken_repairs(void **state)
+{
+    struct feed *f;
+    const struct entry *e;
+
+    (void)state;
+    f = parse_file("junk_before.xml", NULL);
+    assert_true(f->bozo);
+    assert_non_null(strstr(f->bozo_message, "junk"));
+    assert_string_equal(f->title, "Junk");
+    assert_int_equal(f->n_entries, 1);
+    feed_free(f);
+
+    /* Bare "&" escaped before parsing again: entities elsewhere survive
+     * (recover mode would have dropped them). */
+    f = parse_file("bare_amp.xml", NULL);
+    assert_true(f->bozo);
+    assert_non_null(strstr(f->bozo_message, "not well-formed"));
+    assert_string_equal(f->title, "Tom & Jerry & co");
+    assert_string_equal(f->link, "http://amp.example/?a=1&b=2");
+    assert_int_equal(f->n_entries, 2);
+    e = &f->entries[0];
+    assert_string_equal(e->title, "A & B");
+    assert_string_equal(e->link, "http://amp.example/1?x=1&y=2");
+    assert_string_equal(e->summary, "<p>x &amp; y</p> \xC2\xA9 &amp;unknownent; \xC3\xA9 \xC3\xA9");
+    assert_string_equal(f->entries[1].title, "C < D");
+    assert_string_equal(f->entries[1].summary, "keep &amp; as is"); /* CDATA untouched */
+    feed_free(f);
+
+    f = parse_file("undefined_prefix.xml", NULL);
+    assert_true(f->bozo);
+    assert_non_null(strstr(f->bozo_message, "prefix"));
+    e = &f->entries[0];
+    assert_string_equal(e->author, "Undeclared Author");
+    assert_string_equal(e->content, "<p>full</p>");
+    assert_int_equal(e->n_enclosures, 1);
+    assert_int_equal(e->enclosures[0].kind, ENCLOSURE_THUMBNAIL);
+    feed_free(f);
+
+    f = parse_file("unclosed_cdata.xml", NULL);
+    assert_true(f->bozo);
+    assert_non_null(strstr(f->bozo_message, "CData"));
+    assert_int_equal(f->n_entries, 2);
+    assert_string_equal(f->entries[0].summary, "<p>never closed &amp; raw</p>");
+    assert_string_equal(f->entries[1].title, "Two & more");
+    feed_free(f);
+
+    f = parse_file("truncated.xml", NULL);
+    assert_true(f->bozo);
+    assert_string_equal(f->title, "Truncated & cut");
+    assert_true(f->n_entries >= 2);
+    assert_string_equal(f->entries[0].title, "One & only");
+    assert_string_equal(f->entries[1].link, "http://trunc.example/2");
+    feed_free(f);
+}
+
+static void test_limits(void **state)
+{
+    struct feed_limits lim = {.max_entries = 3, .max_field = 8, .max_depth = 4};
+    struct feed *f = NULL;
+    struct buf b;
+    char err[256];
+
+    (void)state;
+    buf_init(&b, 1 << 20);
+    buf_puts(&b, "<rss version=\"2.0\"><channel><title>caf\xC3\xA9 caf\xC3\xA9</title>");
+    for (int i = 0; i < 10; i++)
+        buf_printf(&b,
+                   "<item><guid>g%d</guid><title><b><i><u><s>deep</s></u></i></b>t</title>"
+                   "</item>",
+                   i);
+    buf_puts(&b, "</channel></rss>");
+    assert_int_equal(feed_parse_ex(b.data, b.len, NULL, NULL, &lim, &f, err, sizeof(err)), 0);
+    assert_int_equal(f->n_entries, 3);
+    assert_string_equal(f->title, "caf\xC3\xA9 ca"); /* 8 bytes, cut on a character */
+    assert_string_equal(f->entries[0].title, "t");   /* deeper than 4 levels: skipped */
+    feed_free(f);
+    f = NULL;
+    lim = (struct feed_limits){.max_bytes = 16};
+    assert_int_equal(feed_parse_ex(b.data, b.len, NULL, NULL, &lim, &f, err, sizeof(err)), -E2BIG);
+    assert_null(f);
+    buf_release(&b);
 }
 
 int main(void)
@@ -490,6 +914,14 @@ int main(void)
         cmocka_unit_test(test_encoding),
         cmocka_unit_test(test_entity_amplification),
         cmocka_unit_test(test_entry_cap),
+        cmocka_unit_test(test_rss_versions),
+        cmocka_unit_test(test_rss_old),
+        cmocka_unit_test(test_rss_full),
+        cmocka_unit_test(test_atom_content_types),
+        cmocka_unit_test(test_jsonfeed_full),
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_broken_repairs),
+        cmocka_unit_test(test_limits),
     };
     int r;
 
