@@ -1,29 +1,93 @@
 /* fetch: see fetch.h.
  *
- * A transfer's life:
+ * A transfer's life (the function behind each move in brackets):
  *
- *   fetch_start() ──► QUEUED ──admit()──► RUNNING ──CURLMSG_DONE──► finish(): done_cb, freed
- *                        │                   │
- *                        └── fetcher_close() ┴──► finish(CANCELED)
+ *                 fetch_start()
+ *                       │
+ *                       ▼
+ *                    QUEUED ──(on_wake: start_hop)──┐ IP literal, file:, cached DNS
+ *                       │ uv_getaddrinfo            │
+ *                       ▼                           ▼
+ *                   RESOLVING ──(on_resolved)──► WAITING_SITE ◄──────────────┐
+ *                                               │  site FIFO, global cap     │
+ *                                               │ (admit: run)               │
+ *                                               ▼                            │
+ *                                            RUNNING ── 3xx + Location ──► REDIRECT
+ *                                               │     (check_done: redirect) │ (start_hop:
+ *                                               │                            │  RESOLVING or
+ *                                               ▼                            │  WAITING_SITE)
+ *    every state ──(finish: bad URL, DNS, blocked, timeout, cancel)──►     DONE
+ *
+ * transfer_enter_state() checks each move against `moves`, logs it at debug
+ * level, and refuses the others. In DONE, done_cb runs and the transfer is
+ * freed. Nothing is done inside fetch_start() but queueing: the wake timer
+ * (0 ms) starts the work, so done_cb never runs before fetch_start()
+ * returns.
+ *
+ * Queues: QUEUED transfers are in f->queued, RESOLVING ones in their DNS
+ * entry's waiters, WAITING_SITE ones in their site's FIFO (t->q says which).
+ * The wake timer is armed for the earliest moment something can change
+ * without an event: a site's gap or pause ending, a lookup's deadline.
  *
  * curl sockets: CURL_POLL_IN/OUT/INOUT start (or change) the socket's
  * uv_poll_t; CURL_POLL_REMOVE stops it and closes it at once, so a stale
  * handle never outlives its fd number. Easy handles are removed only from
- * check_done(), outside curl's callbacks (CURLM_RECURSIVE_API_CALL).
+ * check_done() and finish(), outside curl's callbacks
+ * (CURLM_RECURSIVE_API_CALL).
+ *
+ * A done_cb may call fetch_start() or fetcher_close(): every loop over
+ * transfers re-reads its list head and stops once the fetcher is closing.
  */
 #include "net/fetch.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/site.h"
+
+#define DNS_TTL_MS       60000
+#define DNS_MAX_ADDRS    8
+#define PAUSE_FIRST_MS   5000
+#define PAUSE_MAX_MS     600000
+#define RETRY_AFTER_MAX  3600    /* seconds a site may be paused by one response */
+#define SITE_MEMORY_MS   3600000 /* a paused site's growing pause is kept this long */
+#define HEADER_VALUE_MAX 1024    /* longest validator or content type kept */
+
+enum transfer_state {
+    TS_QUEUED,
+    TS_RESOLVING,
+    TS_WAITING_SITE,
+    TS_RUNNING,
+    TS_REDIRECT,
+    TS_DONE,
+};
+
+static const char *const state_names[] = {
+    [TS_QUEUED] = "QUEUED",   [TS_RESOLVING] = "RESOLVING", [TS_WAITING_SITE] = "WAITING_SITE",
+    [TS_RUNNING] = "RUNNING", [TS_REDIRECT] = "REDIRECT",   [TS_DONE] = "DONE",
+};
+
+#define TO(s) (1u << (s))
+static const unsigned moves[] = {
+    [TS_QUEUED] = TO(TS_RESOLVING) | TO(TS_WAITING_SITE) | TO(TS_DONE),
+    [TS_RESOLVING] = TO(TS_WAITING_SITE) | TO(TS_DONE),
+    [TS_WAITING_SITE] = TO(TS_RUNNING) | TO(TS_DONE),
+    [TS_RUNNING] = TO(TS_REDIRECT) | TO(TS_DONE),
+    [TS_REDIRECT] = TO(TS_RESOLVING) | TO(TS_WAITING_SITE) | TO(TS_DONE),
+    [TS_DONE] = 0,
+};
 
 struct sock {
     uv_poll_t poll;
@@ -32,52 +96,201 @@ struct sock {
     struct sock *next, *prev; /* every sock not yet closed */
 };
 
+struct transfer;
+
+struct tqueue {
+    struct transfer *head, *tail;
+};
+
+struct addrs {
+    struct sockaddr_storage a[DNS_MAX_ADDRS];
+    int n;
+};
+
+/* One host's lookup: pending (waiters share it) or an answer until expires. */
+struct dns_entry {
+    struct fetcher *f;
+    char *name;
+    uv_getaddrinfo_t req;
+    bool pending;
+    int err; /* libuv code of the last answer, 0 if it had addresses */
+    int64_t expires_ms;
+    struct addrs addrs;
+    struct tqueue waiters;
+    struct dns_entry *next, *prev;
+};
+
+/* Politeness state of one registrable domain. */
+struct site {
+    char key[SITE_KEY_MAX];
+    bool unlimited; /* file: reads */
+    unsigned running;
+    int64_t next_start_ms;   /* no request start before (site_gap_ms) */
+    int64_t paused_until_ms; /* 429 / 503 */
+    int64_t pause_ms;        /* the last pause without Retry-After, 0 after a success */
+    struct tqueue waiting;
+    struct site *next, *prev;
+};
+
 struct transfer {
     struct fetcher *f;
+    enum transfer_state state;
+    uint64_t seq; /* admission order */
+    fetch_done_cb done;
+    void *userdata;
+    struct transfer *next, *prev;   /* f->transfers */
+    struct tqueue *q;               /* the queue the transfer is in, or NULL */
+    struct transfer *qnext, *qprev; /* link in *q */
+
+    /* The request, copied. */
+    char *req_etag, *req_last_modified, *user_agent, *userpwd, *proxy;
+    char **req_headers; /* NULL-terminated, or NULL */
+    bool allow_file;
+    char *origin; /* "scheme://host:port" of the configured URL: where credentials go */
+
+    /* The current hop. */
+    char *url;
+    char host[SITE_KEY_MAX]; /* without brackets, IDN as punycode */
+    long port;
+    bool file, same_origin;
+    struct dns_entry *dns; /* RESOLVING */
+    struct site *site;     /* from WAITING_SITE to the end of RUNNING */
+    struct curl_slist *resolve;
+    int64_t deadline_ms; /* RESOLVING: give up then */
     CURL *easy;
+    bool in_multi;
     struct curl_slist *headers;
+
+    /* Across hops. */
+    long hops;
+    bool all_permanent, origin_private, started;
+    int64_t first_start_ms, hop_start_ms, run_ms;
+
+    /* The response (of the last hop). */
+    long status;
     struct buf body;
     char *etag, *last_modified, *content_type;
     char *cache_control, *expires, *retry_after;
     bool too_large;
-    int64_t started_ms;
-    fetch_done_cb done;
-    void *userdata;
-    struct transfer *next;                /* queue link */
-    struct transfer *run_next, *run_prev; /* running list link */
     char errbuf[CURL_ERROR_SIZE];
 };
 
 struct fetcher {
     uv_loop_t *loop;
     CURLM *multi;
-    uv_timer_t timer;
+    uv_timer_t timer; /* curl's */
+    uv_timer_t wake;  /* ours: queued work, gaps, pauses, DNS deadlines */
     struct fetch_options opts;
     char *user_agent;
-    unsigned inflight;
-    struct transfer *queue_head, *queue_tail;
-    struct transfer *running;
-    struct transfer *failed; /* could not be handed to curl; reported by `defer` */
-    uv_timer_t defer;
-    unsigned queued;
+    unsigned inflight, pending;
+    uint64_t seq;
+    struct transfer *transfers;
+    struct tqueue queued;
+    struct site *sites;
+    struct dns_entry *dns;
+    unsigned gai_pending;
     struct sock *socks;
     bool closing;
-    unsigned open_handles; /* timer + socks still to be closed */
+    unsigned open_handles; /* timers + socks still to be closed */
     void (*closed)(void *);
     void *closed_ud;
 };
 
 static void check_done(struct fetcher *f);
 static void admit(struct fetcher *f);
+static void start_hop(struct transfer *t);
+static void on_wake(uv_timer_t *timer);
+
+/* ---- lists -------------------------------------------------------------------- */
+
+static void tq_push(struct tqueue *q, struct transfer *t)
+{
+    t->qnext = NULL;
+    t->qprev = q->tail;
+    if (q->tail)
+        q->tail->qnext = t;
+    else
+        q->head = t;
+    q->tail = t;
+    t->q = q;
+}
+
+static void tq_remove(struct transfer *t)
+{
+    struct tqueue *q = t->q;
+
+    if (!q)
+        return;
+    if (t->qprev)
+        t->qprev->qnext = t->qnext;
+    else
+        q->head = t->qnext;
+    if (t->qnext)
+        t->qnext->qprev = t->qprev;
+    else
+        q->tail = t->qprev;
+    t->qnext = t->qprev = NULL;
+    t->q = NULL;
+}
+
+static struct transfer *tq_pop(struct tqueue *q)
+{
+    struct transfer *t = q->head;
+
+    if (t)
+        tq_remove(t);
+    return t;
+}
+
+static int transfer_enter_state(struct transfer *t, enum transfer_state to)
+{
+    if (!(moves[t->state] & TO(to))) {
+        log_error("FETCH", "#%llu %s: impossible move %s -> %s refused", (unsigned long long)t->seq,
+                  t->host[0] ? t->host : "-", state_names[t->state], state_names[to]);
+        return -EINVAL;
+    }
+    log_debug("FETCH", "#%llu %s: %s -> %s", (unsigned long long)t->seq, t->host[0] ? t->host : "-",
+              state_names[t->state], state_names[to]);
+    t->state = to;
+    return 0;
+}
 
 /* ---- handle bookkeeping --------------------------------------------------- */
 
+static void free_dns(struct dns_entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        e->f->dns = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    free(e->name);
+    free(e);
+}
+
+static void free_site(struct fetcher *f, struct site *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        f->sites = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    free(s);
+}
+
 static void maybe_finish_close(struct fetcher *f)
 {
-    if (!f->closing || f->open_handles > 0 || f->multi)
+    if (!f->closing || f->open_handles > 0 || f->multi || f->gai_pending > 0)
         return;
     void (*closed)(void *) = f->closed;
     void *ud = f->closed_ud;
+
+    while (f->dns)
+        free_dns(f->dns);
+    while (f->sites)
+        free_site(f, f->sites);
     free(f->user_agent);
     free(f);
     if (closed)
@@ -202,11 +415,9 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Longest validator or content type kept: anything longer is not an
- * honest header, and echoing it back would make every poll fail. */
-#define HEADER_VALUE_MAX 1024
-
-/* Keeps a copy of the value when line is "Name: value". */
+/* Keeps a copy of the value when line is "Name: value". Anything longer
+ * than HEADER_VALUE_MAX is not an honest header, and echoing it back would
+ * make every poll fail. */
 static void grab_header(const char *line, size_t n, const char *name, char **field)
 {
     size_t len = strlen(name);
@@ -227,21 +438,25 @@ static void grab_header(const char *line, size_t n, const char *name, char **fie
     *field = strndup(v, (size_t)(end - v)); /* NULL on OOM: the header is lost, not the poll */
 }
 
+static void forget_response(struct transfer *t)
+{
+    free(t->etag);
+    free(t->last_modified);
+    free(t->content_type);
+    free(t->cache_control);
+    free(t->expires);
+    free(t->retry_after);
+    t->etag = t->last_modified = t->content_type = NULL;
+    t->cache_control = t->expires = t->retry_after = NULL;
+}
+
 static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 {
     struct transfer *t = userdata;
     size_t n = size * nitems;
 
     if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        /* A new response (after a redirect or a 100): forget the last one's. */
-        free(t->etag);
-        free(t->last_modified);
-        free(t->content_type);
-        free(t->cache_control);
-        free(t->expires);
-        free(t->retry_after);
-        t->etag = t->last_modified = t->content_type = NULL;
-        t->cache_control = t->expires = t->retry_after = NULL;
+        forget_response(t); /* a new response (after a 100): forget the last one's */
         return n;
     }
     grab_header(line, n, "ETag", &t->etag);
@@ -253,77 +468,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
-/* ---- transfers -------------------------------------------------------------------- */
-
-static void transfer_free(struct transfer *t)
-{
-    if (t->easy)
-        curl_easy_cleanup(t->easy);
-    curl_slist_free_all(t->headers);
-    buf_release(&t->body);
-    free(t->etag);
-    free(t->last_modified);
-    free(t->content_type);
-    free(t->cache_control);
-    free(t->expires);
-    free(t->retry_after);
-    free(t);
-}
-
-static enum fetch_error classify(CURLcode rc, const struct transfer *t)
-{
-    switch (rc) {
-    case CURLE_OK:
-        return FETCH_OK;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return FETCH_ERR_DNS;
-    case CURLE_COULDNT_CONNECT:
-        return FETCH_ERR_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT:
-        return FETCH_ERR_TIMEOUT;
-    case CURLE_FILESIZE_EXCEEDED:
-        return FETCH_ERR_TOO_LARGE;
-    case CURLE_WRITE_ERROR:
-        return t->too_large ? FETCH_ERR_TOO_LARGE : FETCH_ERR_OTHER;
-    case CURLE_TOO_MANY_REDIRECTS:
-        return FETCH_ERR_REDIRECTS;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-        return FETCH_ERR_TLS;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return FETCH_ERR_PROTOCOL;
-    default:
-        return FETCH_ERR_OTHER;
-    }
-}
-
-static void unlink_running(struct transfer *t)
-{
-    struct fetcher *f = t->f;
-
-    if (t->run_prev)
-        t->run_prev->run_next = t->run_next;
-    else
-        f->running = t->run_next;
-    if (t->run_next)
-        t->run_next->run_prev = t->run_prev;
-    t->run_next = t->run_prev = NULL;
-    curl_multi_remove_handle(f->multi, t->easy);
-    f->inflight--;
-}
+/* ---- response headers ------------------------------------------------------------ */
 
 /* "max-age=N" of a Cache-Control value, or -1 (also for no-cache and
  * no-store, which ask for revalidation, not for a pause). */
@@ -373,31 +518,193 @@ static int64_t retry_after(const char *s, int64_t now)
     return http_date(s);
 }
 
-static void finish(struct transfer *t, CURLcode rc, bool canceled)
+/* Retry-After as a delay in milliseconds (at most RETRY_AFTER_MAX
+ * seconds), or -1 when absent or unreadable. */
+static int64_t retry_after_ms(const char *s)
 {
-    struct fetch_result res = {.errmsg = ""};
-    char msg[CURL_ERROR_SIZE + 64];
-    char *url = NULL;
-    long status = 0;
-    curl_off_t total_us = 0;
+    char *end;
+    long long v;
+    int64_t at;
 
-    res.error = canceled ? FETCH_ERR_CANCELED : classify(rc, t);
-    if (res.error == FETCH_ERR_TOO_LARGE) {
-        snprintf(msg, sizeof(msg), "body larger than %zu bytes", t->f->opts.max_body);
-        res.errmsg = msg;
-    } else if (canceled) {
-        res.errmsg = "canceled";
-    } else if (rc != CURLE_OK) {
-        snprintf(msg, sizeof(msg), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-        res.errmsg = msg;
+    if (!s)
+        return -1;
+    v = strtoll(s, &end, 10);
+    if (end != s && *end == '\0')
+        return v < 0 ? -1 : (v > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : v) * 1000;
+    at = http_date(s);
+    if (at == 0)
+        return -1;
+    at -= clock_now();
+    return at < 0 ? 0 : (at > RETRY_AFTER_MAX ? RETRY_AFTER_MAX : at) * 1000;
+}
+
+/* ---- sites ------------------------------------------------------------------------- */
+
+static struct site *site_get(struct fetcher *f, const char *key, bool unlimited)
+{
+    struct site *s;
+
+    for (s = f->sites; s; s = s->next)
+        if (strcmp(s->key, key) == 0 && s->unlimited == unlimited)
+            return s;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    memcpy(s->key, key, strlen(key) + 1);
+    s->unlimited = unlimited;
+    s->next = f->sites;
+    if (f->sites)
+        f->sites->prev = s;
+    f->sites = s;
+    return s;
+}
+
+static bool site_ready(const struct fetcher *f, const struct site *s, int64_t now)
+{
+    if (s->unlimited)
+        return true;
+    return s->running < f->opts.per_site && now >= s->next_start_ms && now >= s->paused_until_ms;
+}
+
+/* A 429, or a 503 with Retry-After, pauses the whole site; a success ends
+ * the growing pause. */
+static void site_feedback(struct site *s, const struct transfer *t, int64_t now)
+{
+    int64_t until, ra;
+
+    if (s->unlimited)
+        return;
+    if (t->status >= 200 && t->status < 400) {
+        s->pause_ms = 0;
+        return;
     }
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
-    curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    if (status == 0 && rc == CURLE_OK && url && strncasecmp(url, "file:", 5) == 0)
-        status = 200;
-    res.status = status;
-    res.effective_url = url;
+    if (t->status != 429 && !(t->status == 503 && t->retry_after))
+        return;
+    ra = retry_after_ms(t->retry_after);
+    if (ra >= 0) {
+        until = now + ra;
+    } else {
+        s->pause_ms = s->pause_ms ? s->pause_ms * 2 : PAUSE_FIRST_MS;
+        if (s->pause_ms > PAUSE_MAX_MS)
+            s->pause_ms = PAUSE_MAX_MS;
+        until = now + s->pause_ms;
+    }
+    if (until > s->paused_until_ms)
+        s->paused_until_ms = until;
+    log_info("FETCH", "%s: HTTP %ld, site %s paused for %lld ms", t->host, t->status, s->key,
+             (long long)(s->paused_until_ms - now));
+}
+
+static bool site_idle(const struct site *s, int64_t now)
+{
+    return !s->waiting.head && s->running == 0 && now >= s->next_start_ms &&
+           now >= s->paused_until_ms &&
+           (s->pause_ms == 0 || now >= s->paused_until_ms + SITE_MEMORY_MS);
+}
+
+/* ---- transfers -------------------------------------------------------------------- */
+
+static void transfer_free(struct transfer *t)
+{
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->resolve);
+    buf_release(&t->body);
+    forget_response(t);
+    free(t->req_etag);
+    free(t->req_last_modified);
+    free(t->user_agent);
+    if (t->userpwd) {
+        explicit_bzero(t->userpwd, strlen(t->userpwd));
+        free(t->userpwd);
+    }
+    free(t->proxy);
+    if (t->req_headers) {
+        for (char **h = t->req_headers; *h; h++)
+            free(*h);
+        free(t->req_headers);
+    }
+    free(t->origin);
+    free(t->url);
+    free(t);
+}
+
+static enum fetch_error classify(CURLcode rc, const struct transfer *t)
+{
+    switch (rc) {
+    case CURLE_OK:
+        return FETCH_OK;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return FETCH_ERR_DNS;
+    case CURLE_COULDNT_CONNECT:
+        return FETCH_ERR_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return FETCH_ERR_TIMEOUT;
+    case CURLE_FILESIZE_EXCEEDED:
+        return FETCH_ERR_TOO_LARGE;
+    case CURLE_WRITE_ERROR:
+        return t->too_large ? FETCH_ERR_TOO_LARGE : FETCH_ERR_OTHER;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return FETCH_ERR_REDIRECTS;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+        return FETCH_ERR_TLS;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return FETCH_ERR_PROTOCOL;
+    default:
+        return FETCH_ERR_OTHER;
+    }
+}
+
+/* Takes the easy handle out of curl; the site gets a slot back. */
+static void stop_running(struct transfer *t)
+{
+    struct fetcher *f = t->f;
+
+    if (!t->in_multi)
+        return;
+    curl_multi_remove_handle(f->multi, t->easy);
+    t->in_multi = false;
+    f->inflight--;
+    t->site->running--;
+    t->run_ms += clock_mono_ms() - t->hop_start_ms;
+}
+
+/* Takes t out of every list, reports, frees. */
+static void finish(struct transfer *t, enum fetch_error err, const char *errmsg)
+{
+    struct fetcher *f = t->f;
+    struct fetch_result res = {.error = err, .errmsg = errmsg ? errmsg : ""};
+
+    tq_remove(t);
+    stop_running(t);
+    transfer_enter_state(t, TS_DONE);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        f->transfers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    f->pending--;
+
+    res.status = t->status;
+    res.effective_url = t->url;
+    if (err == FETCH_OK && t->hops > 0 && t->all_permanent)
+        res.permanent_url = t->url;
     res.etag = t->etag;
     res.last_modified = t->last_modified;
     res.content_type = t->content_type;
@@ -406,27 +713,399 @@ static void finish(struct transfer *t, CURLcode rc, bool canceled)
     res.retry_after = retry_after(t->retry_after, clock_now());
     res.body = buf_cstr(&t->body);
     res.body_len = t->body.len;
-    res.elapsed_ms = canceled ? 0 : (int64_t)(total_us / 1000);
+    res.elapsed_ms = t->started ? clock_mono_ms() - t->first_start_ms : 0;
+    if (err != FETCH_OK && err != FETCH_ERR_CANCELED)
+        log_debug("FETCH", "#%llu %s: failed: %s", (unsigned long long)t->seq, t->host, res.errmsg);
     t->done(&res, t->userdata);
     transfer_free(t);
 }
 
-static void check_done(struct fetcher *f)
+static void finish_curl(struct transfer *t, CURLcode rc)
 {
-    CURLMsg *msg;
-    int left;
+    char msg[CURL_ERROR_SIZE + 64];
+    enum fetch_error err = classify(rc, t);
 
-    while ((msg = curl_multi_info_read(f->multi, &left))) {
-        struct transfer *t;
+    if (err == FETCH_ERR_TOO_LARGE)
+        snprintf(msg, sizeof(msg), "body larger than %zu bytes", t->f->opts.max_body);
+    else if (rc != CURLE_OK)
+        snprintf(msg, sizeof(msg), "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+    else
+        msg[0] = '\0';
+    if (rc == CURLE_OK && t->file)
+        t->status = 200;
+    finish(t, err, msg);
+}
 
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        CURLcode rc = msg->data.result;
-        unlink_running(t);
-        finish(t, rc, false);
+/* ---- one hop: URL, addresses, easy handle ------------------------------------------- */
+
+static bool is_scheme(const char *s, const char *name)
+{
+    return strcasecmp(s, name) == 0;
+}
+
+/* Host (no brackets, IDN as punycode) and port of a URL handle. */
+static int url_host_port(CURLU *u, char host[SITE_KEY_MAX], long *port, bool default_port)
+{
+    char *h = NULL, *p = NULL;
+    int r = -EINVAL;
+
+    if (curl_url_get(u, CURLUPART_HOST, &h, CURLU_PUNYCODE) != CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK)
+        goto out;
+    if (site_key(h, host) < 0) /* only to validate the length */
+        goto out;
+    {
+        size_t n = strlen(h);
+        const char *s = h;
+
+        if (n >= 2 && h[0] == '[') {
+            s++;
+            n -= 2;
+        }
+        if (n >= SITE_KEY_MAX)
+            goto out;
+        memcpy(host, s, n);
+        host[n] = '\0';
     }
-    admit(f);
+    *port = 0;
+    if (curl_url_get(u, CURLUPART_PORT, &p, default_port ? CURLU_DEFAULT_PORT : 0) == CURLUE_OK)
+        *port = strtol(p, NULL, 10);
+    r = 0;
+out:
+    curl_free(h);
+    curl_free(p);
+    return r;
+}
+
+/* Parses t->url into the hop fields; on failure writes msg and returns the error. */
+static enum fetch_error parse_hop(struct transfer *t, char *msg, size_t msglen)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *origin = NULL;
+    enum fetch_error err = FETCH_ERR_PROTOCOL;
+
+    t->host[0] = '\0';
+    t->file = false;
+    if (!u) {
+        snprintf(msg, msglen, "out of memory");
+        return FETCH_ERR_OTHER;
+    }
+    if (curl_url_set(u, CURLUPART_URL, t->url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        snprintf(msg, msglen, "malformed URL");
+        goto out;
+    }
+    if (is_scheme(scheme, "file")) {
+        if (t->allow_file && t->hops == 0) {
+            t->file = true;
+            memcpy(t->host, "file", 5);
+            err = FETCH_OK;
+        } else {
+            snprintf(msg, msglen,
+                     t->hops ? "redirect to a file: URL refused" : "file: URL refused");
+        }
+        goto out;
+    }
+    if (!is_scheme(scheme, "http") && !is_scheme(scheme, "https")) {
+        snprintf(msg, msglen, "%sURL scheme \"%.16s\" refused", t->hops ? "redirect: " : "",
+                 scheme);
+        goto out;
+    }
+    if (url_host_port(u, t->host, &t->port, true) < 0 || !t->host[0]) {
+        snprintf(msg, msglen, "malformed URL host");
+        goto out;
+    }
+    {
+        struct buf b;
+
+        buf_init(&b, 2 * SITE_KEY_MAX);
+        buf_printf(&b, "%s://%s:%ld", scheme, t->host, t->port);
+        if (b.err) {
+            snprintf(msg, msglen, "out of memory");
+            err = FETCH_ERR_OTHER;
+            goto out;
+        }
+        origin = buf_steal(&b);
+    }
+    for (char *c = origin; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (t->hops == 0) {
+        free(t->origin);
+        t->origin = origin;
+        origin = NULL;
+    }
+    t->same_origin = t->origin && (!origin || strcmp(origin, t->origin) == 0);
+    err = FETCH_OK;
+out:
+    free(origin);
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return err;
+}
+
+static void addr_text(const struct sockaddr_storage *a, char *out, size_t len)
+{
+    const void *p = a->ss_family == AF_INET
+                        ? (const void *)&((const struct sockaddr_in *)a)->sin_addr
+                        : (const void *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+
+    if (!inet_ntop(a->ss_family, p, out, (socklen_t)len))
+        snprintf(out, len, "?");
+}
+
+/* The SSRF rule; false (with msg) when the hop must be refused. */
+static bool vet(struct transfer *t, const struct addrs *a, char *msg, size_t msglen)
+{
+    int bad = -1;
+
+    if (t->proxy)
+        return true; /* the proxy resolves; documented in fetch.h */
+    for (int i = 0; i < a->n; i++)
+        if (!site_addr_is_public((const struct sockaddr *)&a->a[i]))
+            bad = i;
+    if (t->hops == 0) {
+        t->origin_private = bad >= 0;
+        return true;
+    }
+    if (bad < 0 || t->origin_private)
+        return true;
+    char text[INET6_ADDRSTRLEN];
+
+    addr_text(&a->a[bad], text, sizeof(text));
+    snprintf(msg, msglen, "redirect to %s refused: it resolves to the non-public address %s",
+             t->host, text);
+    return false;
+}
+
+/* "host:port:addr1,addr2" entries for CURLOPT_RESOLVE: curl never resolves. */
+static int pin_addresses(struct transfer *t, const char *name, const long *ports, int nports,
+                         const struct addrs *a)
+{
+    for (int k = 0; k < nports; k++) {
+        struct buf b;
+        struct curl_slist *l;
+
+        buf_init(&b, 4096);
+        buf_printf(&b, "%s:%ld:", name, ports[k]);
+        for (int i = 0; i < a->n; i++) {
+            char text[INET6_ADDRSTRLEN];
+
+            addr_text(&a->a[i], text, sizeof(text));
+            buf_printf(&b, a->a[i].ss_family == AF_INET6 ? "%s[%s]" : "%s%s", i ? "," : "", text);
+        }
+        if (b.err)
+            return b.err;
+        l = curl_slist_append(t->resolve, b.data);
+        buf_release(&b);
+        if (!l)
+            return -ENOMEM;
+        t->resolve = l;
+    }
+    return 0;
+}
+
+/* The name curl would resolve for this hop (the proxy's, with a proxy) and its ports. */
+static int resolve_target(struct transfer *t, char name[SITE_KEY_MAX], long ports[2], int *nports)
+{
+    CURLU *u;
+    long port;
+
+    if (!t->proxy) {
+        memcpy(name, t->host, strlen(t->host) + 1);
+        ports[0] = t->port;
+        *nports = 1;
+        return 0;
+    }
+    u = curl_url();
+    if (!u)
+        return -ENOMEM;
+    if (curl_url_set(u, CURLUPART_URL, t->proxy, CURLU_NON_SUPPORT_SCHEME | CURLU_DEFAULT_SCHEME) !=
+            CURLUE_OK ||
+        url_host_port(u, name, &port, false) < 0) {
+        curl_url_cleanup(u);
+        return -EINVAL;
+    }
+    curl_url_cleanup(u);
+    /* Without a port curl uses 1080 (443 for an https proxy): pin both. */
+    ports[0] = port ? port : 1080;
+    ports[1] = 443;
+    *nports = port ? 1 : 2;
+    return 0;
+}
+
+static void enter_waiting(struct transfer *t)
+{
+    char key[SITE_KEY_MAX];
+    struct site *s;
+
+    if (t->file)
+        memcpy(key, "file:", 6);
+    else if (site_key(t->host, key) < 0)
+        memcpy(key, "-", 2);
+    s = site_get(t->f, key, t->file);
+    if (!s) {
+        finish(t, FETCH_ERR_OTHER, "out of memory");
+        return;
+    }
+    if (transfer_enter_state(t, TS_WAITING_SITE) < 0)
+        return;
+    t->site = s;
+    tq_push(&s->waiting, t);
+}
+
+/* The hop's addresses are known (or failed): vet, pin, wait for the site. */
+static void got_addresses(struct transfer *t, const char *name, int err, const struct addrs *a)
+{
+    char msg[600];
+    long ports[2];
+    int nports;
+
+    if (err < 0 || a->n == 0) {
+        snprintf(msg, sizeof(msg), "cannot resolve host \"%s\": %s", name,
+                 err < 0 ? uv_strerror(err) : "no address");
+        finish(t, FETCH_ERR_DNS, msg);
+        return;
+    }
+    if (!vet(t, a, msg, sizeof(msg))) {
+        finish(t, FETCH_ERR_BLOCKED, msg);
+        return;
+    }
+    if (!site_is_ip_literal(name)) {
+        char n2[SITE_KEY_MAX];
+
+        if (resolve_target(t, n2, ports, &nports) < 0 ||
+            pin_addresses(t, name, ports, nports, a) < 0) {
+            finish(t, FETCH_ERR_OTHER, "out of memory");
+            return;
+        }
+    }
+    enter_waiting(t);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct dns_entry *e = req->data;
+    struct fetcher *f = e->f;
+    struct transfer *t;
+    int64_t now = clock_mono_ms();
+
+    f->gai_pending--;
+    e->pending = false;
+    e->addrs.n = 0;
+    for (struct addrinfo *ai = status == 0 ? res : NULL; ai && e->addrs.n < DNS_MAX_ADDRS;
+         ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+            ai->ai_addrlen > sizeof(e->addrs.a[0]))
+            continue;
+        bool dup = false;
+
+        for (int i = 0; i < e->addrs.n && !dup; i++)
+            dup = memcmp(&e->addrs.a[i], ai->ai_addr, ai->ai_addrlen) == 0;
+        if (!dup) {
+            memset(&e->addrs.a[e->addrs.n], 0, sizeof(e->addrs.a[0]));
+            memcpy(&e->addrs.a[e->addrs.n++], ai->ai_addr, ai->ai_addrlen);
+        }
+    }
+    uv_freeaddrinfo(res);
+    e->err = status < 0 ? status : e->addrs.n ? 0 : UV_EAI_NODATA;
+    e->expires_ms = e->err ? now : now + DNS_TTL_MS; /* failures are not cached */
+    if (f->closing) {
+        maybe_finish_close(f);
+        return;
+    }
+    while (!f->closing && (t = tq_pop(&e->waiters))) {
+        t->dns = NULL;
+        got_addresses(t, e->name, e->err, &e->addrs);
+    }
+    if (!f->closing)
+        admit(f);
+}
+
+static struct dns_entry *dns_find(struct fetcher *f, const char *name)
+{
+    for (struct dns_entry *e = f->dns; e; e = e->next)
+        if (strcasecmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
+/* Resolves name for t: from the cache, by joining a pending lookup, or by
+ * starting one on libuv's thread pool. */
+static void lookup(struct transfer *t, const char *name)
+{
+    struct fetcher *f = t->f;
+    struct dns_entry *e = dns_find(f, name);
+    int64_t now = clock_mono_ms();
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    int r;
+
+    if (e && !e->pending && e->expires_ms > now) {
+        got_addresses(t, name, e->err, &e->addrs);
+        return;
+    }
+    if (!e) {
+        e = calloc(1, sizeof(*e));
+        if (!e || !(e->name = strdup(name))) {
+            free(e);
+            finish(t, FETCH_ERR_OTHER, "out of memory");
+            return;
+        }
+        e->f = f;
+        e->next = f->dns;
+        if (f->dns)
+            f->dns->prev = e;
+        f->dns = e;
+    }
+    if (!e->pending) {
+        e->req.data = e;
+        r = uv_getaddrinfo(f->loop, &e->req, on_resolved, e->name, NULL, &hints);
+        if (r < 0) {
+            got_addresses(t, name, r, &e->addrs);
+            return;
+        }
+        e->pending = true;
+        f->gai_pending++;
+    }
+    if (transfer_enter_state(t, TS_RESOLVING) < 0)
+        return;
+    t->dns = e;
+    t->deadline_ms = now + f->opts.connect_timeout_ms;
+    tq_push(&e->waiters, t);
+}
+
+/* QUEUED or REDIRECT: parse the hop's URL and find its addresses. */
+static void start_hop(struct transfer *t)
+{
+    char msg[600], name[SITE_KEY_MAX];
+    long ports[2];
+    int nports;
+    enum fetch_error err = parse_hop(t, msg, sizeof(msg));
+
+    if (err != FETCH_OK) {
+        finish(t, err, msg);
+        return;
+    }
+    if (t->file) {
+        enter_waiting(t);
+        return;
+    }
+    if (resolve_target(t, name, ports, &nports) < 0) {
+        finish(t, FETCH_ERR_PROTOCOL, "malformed proxy URL");
+        return;
+    }
+    if (site_is_ip_literal(name)) {
+        struct addrs a = {.n = 1};
+        struct sockaddr_in *in = (struct sockaddr_in *)&a.a[0];
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.a[0];
+
+        if (inet_pton(AF_INET, name, &in->sin_addr) == 1)
+            in->sin_family = AF_INET;
+        else if (inet_pton(AF_INET6, name, &in6->sin6_addr) == 1)
+            in6->sin6_family = AF_INET6;
+        got_addresses(t, name, 0, &a);
+        return;
+    }
+    lookup(t, name);
 }
 
 static int add_header(struct curl_slist **list, const char *name, const char *value)
@@ -435,7 +1114,10 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
     struct curl_slist *l;
 
     buf_init(&b, 16 << 10);
-    buf_printf(&b, "%s: %s", name, value);
+    if (value)
+        buf_printf(&b, "%s: %s", name, value);
+    else
+        buf_puts(&b, name);
     if (b.err)
         return b.err;
     l = curl_slist_append(*list, b.data);
@@ -446,88 +1128,310 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
     return 0;
 }
 
-static int setup(struct transfer *t, const struct fetch_request *req)
+static bool header_is(const char *line, const char *name)
 {
-    const struct fetch_options *o = &t->f->opts;
-    bool file = req->allow_file && strncasecmp(req->url, "file:", 5) == 0;
-    CURL *e = t->easy;
+    size_t n = strlen(name);
+
+    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+static int build_headers(struct transfer *t)
+{
     int r = add_header(&t->headers, "Accept",
                        "application/atom+xml, application/rss+xml, application/feed+json, "
                        "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5");
 
     /* A validator we would not have stored is not sent either. */
-    if (r == 0 && req->etag && strlen(req->etag) <= HEADER_VALUE_MAX)
-        r = add_header(&t->headers, "If-None-Match", req->etag);
-    if (r == 0 && req->last_modified && strlen(req->last_modified) <= HEADER_VALUE_MAX)
-        r = add_header(&t->headers, "If-Modified-Since", req->last_modified);
-    if (r < 0)
-        return r;
-    if (curl_easy_setopt(e, CURLOPT_URL, req->url) != CURLE_OK)
+    if (r == 0 && t->req_etag && strlen(t->req_etag) <= HEADER_VALUE_MAX)
+        r = add_header(&t->headers, "If-None-Match", t->req_etag);
+    if (r == 0 && t->req_last_modified && strlen(t->req_last_modified) <= HEADER_VALUE_MAX)
+        r = add_header(&t->headers, "If-Modified-Since", t->req_last_modified);
+    for (char **h = t->req_headers; r == 0 && h && *h; h++) {
+        /* Credentials stay with the configured origin, as curl does. */
+        if (!t->same_origin && (header_is(*h, "Authorization") || header_is(*h, "Cookie")))
+            continue;
+        r = add_header(&t->headers, *h, NULL);
+    }
+    return r;
+}
+
+static int setup(struct transfer *t, long timeout_ms)
+{
+    const struct fetch_options *o = &t->f->opts;
+    CURL *e = curl_easy_init();
+
+    if (!e)
         return -ENOMEM;
+    t->easy = e;
+    if (build_headers(t) < 0 || curl_easy_setopt(e, CURLOPT_URL, t->url) != CURLE_OK)
+        return -ENOMEM;
+    t->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, file ? "file" : "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirects);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, t->file ? "file" : "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* hops are ours: check_done() */
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 16L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_USERAGENT, t->f->user_agent);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, t->user_agent ? t->user_agent : t->f->user_agent);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    /* Wait for a multiplexed connection rather than open another, where
+     * HTTP/2 can be negotiated (ALPN); over http:// it would only serialize
+     * a site's transfers behind a slow HTTP/1.1 response. */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncasecmp(t->url, "https:", 6) == 0 ? 1L : 0L);
+    /* "" rather than NULL: environment proxies (http_proxy...) are ignored. */
+    curl_easy_setopt(e, CURLOPT_PROXY, t->proxy ? t->proxy : "");
+    if (t->resolve)
+        curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    if (t->userpwd && t->same_origin) {
+        curl_easy_setopt(e, CURLOPT_USERPWD, t->userpwd);
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    }
     return 0;
 }
 
-static void on_deferred(uv_timer_t *timer)
+/* WAITING_SITE -> RUNNING: the easy handle goes to curl now, and its
+ * timeouts start now. */
+static void run(struct transfer *t, int64_t now)
+{
+    struct fetcher *f = t->f;
+    long left = f->opts.timeout_ms - (long)t->run_ms;
+
+    if (left <= 0) {
+        finish(t, FETCH_ERR_TIMEOUT, "redirects took longer than the timeout");
+        return;
+    }
+    if (setup(t, left) < 0 || curl_multi_add_handle(f->multi, t->easy) != CURLM_OK) {
+        finish(t, FETCH_ERR_OTHER, "out of memory");
+        return;
+    }
+    transfer_enter_state(t, TS_RUNNING);
+    t->in_multi = true;
+    f->inflight++;
+    t->site->running++;
+    if (f->opts.site_gap_ms > 0)
+        t->site->next_start_ms = now + f->opts.site_gap_ms;
+    if (!t->started) {
+        t->started = true;
+        t->first_start_ms = now;
+    }
+    t->hop_start_ms = now;
+}
+
+/* ---- admission ---------------------------------------------------------------------- */
+
+/* Arms the wake timer for the next moment a site opens or a lookup expires,
+ * and forgets idle sites and stale DNS answers. */
+static void arm_wake(struct fetcher *f, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    struct site *s, *sn;
+    struct dns_entry *e, *en;
+
+    for (s = f->sites; s; s = sn) {
+        sn = s->next;
+        if (site_idle(s, now)) {
+            free_site(f, s);
+            continue;
+        }
+        if (s->waiting.head && !s->unlimited && s->running < f->opts.per_site) {
+            int64_t at =
+                s->next_start_ms > s->paused_until_ms ? s->next_start_ms : s->paused_until_ms;
+            if (at > now && at < next)
+                next = at;
+        }
+    }
+    for (e = f->dns; e; e = en) {
+        en = e->next;
+        if (!e->pending && e->expires_ms <= now)
+            free_dns(e);
+    }
+    for (struct transfer *t = f->transfers; t; t = t->next)
+        if (t->state == TS_RESOLVING && t->deadline_ms < next)
+            next = t->deadline_ms;
+    if (next == INT64_MAX)
+        uv_timer_stop(&f->wake);
+    else
+        uv_timer_start(&f->wake, on_wake, (uint64_t)(next > now ? next - now : 0), 0);
+}
+
+/* Hands waiting transfers to curl while there is room, oldest first among
+ * the sites that may start one now. */
+static void admit(struct fetcher *f)
+{
+    int64_t now = clock_mono_ms();
+
+    if (f->closing)
+        return;
+    while (!f->closing && f->inflight < f->opts.max_inflight) {
+        struct site *best = NULL;
+
+        for (struct site *s = f->sites; s; s = s->next)
+            if (s->waiting.head && site_ready(f, s, now) &&
+                (!best || s->waiting.head->seq < best->waiting.head->seq))
+                best = s;
+        if (!best)
+            break;
+        run(tq_pop(&best->waiting), now);
+    }
+    if (!f->closing)
+        arm_wake(f, now);
+}
+
+/* Queued transfers start their first hop; lookups past their deadline fail. */
+static void on_wake(uv_timer_t *timer)
 {
     struct fetcher *f = timer->data;
     struct transfer *t;
+    int64_t now = clock_mono_ms();
 
-    while ((t = f->failed)) {
-        f->failed = t->next;
-        finish(t, CURLE_OUT_OF_MEMORY, false);
-    }
-}
+    while (!f->closing && (t = tq_pop(&f->queued)))
+        start_hop(t);
+    for (t = f->transfers; !f->closing && t;) {
+        if (t->state == TS_RESOLVING && t->deadline_ms <= now) {
+            char msg[600];
 
-/* Hands queued transfers to curl while there is room. */
-static void admit(struct fetcher *f)
-{
-    while (!f->closing && f->queue_head && f->inflight < f->opts.max_inflight) {
-        struct transfer *t = f->queue_head;
-
-        f->queue_head = t->next;
-        if (!f->queue_head)
-            f->queue_tail = NULL;
-        f->queued--;
-        t->started_ms = clock_mono_ms();
-        if (curl_multi_add_handle(f->multi, t->easy) != CURLM_OK) {
-            /* Never report from here: admit() runs inside fetch_start(). */
-            t->next = f->failed;
-            f->failed = t;
-            uv_timer_start(&f->defer, on_deferred, 0, 0);
+            snprintf(msg, sizeof(msg), "cannot resolve host \"%s\": timed out after %ld ms",
+                     t->dns->name, f->opts.connect_timeout_ms);
+            finish(t, FETCH_ERR_DNS, msg);
+            t = f->transfers; /* the callback may have changed the list */
             continue;
         }
-        f->inflight++;
-        t->run_next = f->running;
-        if (f->running)
-            f->running->run_prev = t;
-        f->running = t;
+        t = t->next;
     }
+    admit(f);
+}
+
+/* ---- completion and redirects ------------------------------------------------------- */
+
+static bool is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* RUNNING -> REDIRECT -> the next hop, with a fresh easy handle. */
+static void redirect(struct transfer *t, const char *location)
+{
+    char msg[64];
+    char *url = strdup(location);
+
+    transfer_enter_state(t, TS_REDIRECT);
+    if (!url) {
+        finish(t, FETCH_ERR_OTHER, "out of memory");
+        return;
+    }
+    if (++t->hops > t->f->opts.max_redirects) {
+        free(url);
+        snprintf(msg, sizeof(msg), "more than %ld redirects", t->f->opts.max_redirects);
+        finish(t, FETCH_ERR_REDIRECTS, msg);
+        return;
+    }
+    if (t->status != 301 && t->status != 308)
+        t->all_permanent = false;
+    log_debug("FETCH", "#%llu %s: HTTP %ld, redirected", (unsigned long long)t->seq, t->host,
+              t->status);
+    free(t->url);
+    t->url = url;
+    curl_easy_cleanup(t->easy);
+    t->easy = NULL;
+    curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->resolve);
+    t->headers = t->resolve = NULL;
+    buf_reset(&t->body);
+    forget_response(t);
+    t->site = NULL;
+    start_hop(t);
+}
+
+/* One hop is over (curl is done with it). */
+static void hop_done(struct transfer *t, CURLcode rc)
+{
+    char *location = NULL;
+
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+    site_feedback(t->site, t, clock_mono_ms());
+    if (rc == CURLE_OK && !t->file && is_redirect(t->status) &&
+        curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
+        redirect(t, location);
+        return;
+    }
+    finish_curl(t, rc);
+}
+
+static void check_done(struct fetcher *f)
+{
+    CURLMsg *msg;
+    int left;
+
+    while (!f->closing && (msg = curl_multi_info_read(f->multi, &left))) {
+        struct transfer *t;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        CURLcode rc = msg->data.result;
+        stop_running(t);
+        hop_done(t, rc);
+    }
+    admit(f);
+}
+
+/* ---- API ------------------------------------------------------------------------------ */
+
+static int copy_str(char **dst, const char *src)
+{
+    if (!src)
+        return 0;
+    *dst = strdup(src);
+    return *dst ? 0 : -ENOMEM;
+}
+
+/* No CR or LF: a header line must stay one line. */
+static bool one_line(const char *s)
+{
+    return !s || !strpbrk(s, "\r\n");
+}
+
+static int copy_request(struct transfer *t, const struct fetch_request *req)
+{
+    size_t n = 0;
+
+    t->allow_file = req->allow_file;
+    if (copy_str(&t->url, req->url ? req->url : "") < 0 ||
+        copy_str(&t->req_etag, one_line(req->etag) ? req->etag : NULL) < 0 ||
+        copy_str(&t->req_last_modified, one_line(req->last_modified) ? req->last_modified : NULL) <
+            0 ||
+        copy_str(&t->user_agent, one_line(req->user_agent) ? req->user_agent : NULL) < 0 ||
+        copy_str(&t->userpwd, req->userpwd) < 0 || copy_str(&t->proxy, req->proxy) < 0)
+        return -ENOMEM;
+    while (req->headers && req->headers[n])
+        n++;
+    if (n == 0)
+        return 0;
+    t->req_headers = calloc(n + 1, sizeof(char *));
+    if (!t->req_headers)
+        return -ENOMEM;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (!one_line(req->headers[i]) || !strchr(req->headers[i], ':'))
+            continue; /* not a header line: dropped rather than injected */
+        if (copy_str(&t->req_headers[k++], req->headers[i]) < 0)
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 int fetch_start(struct fetcher *f, const struct fetch_request *req, fetch_done_cb done,
                 void *userdata)
 {
     struct transfer *t;
-    int r;
 
     if (f->closing)
         return -ESHUTDOWN;
@@ -537,28 +1441,27 @@ int fetch_start(struct fetcher *f, const struct fetch_request *req, fetch_done_c
     t->f = f;
     t->done = done;
     t->userdata = userdata;
+    t->all_permanent = true;
+    t->seq = ++f->seq;
     buf_init(&t->body, f->opts.max_body);
-    t->easy = curl_easy_init();
-    r = t->easy ? setup(t, req) : -ENOMEM;
-    if (r < 0) {
+    if (copy_request(t, req) < 0) {
         transfer_free(t);
-        return r;
+        return -ENOMEM;
     }
-    if (f->queue_tail)
-        f->queue_tail->next = t;
-    else
-        f->queue_head = t;
-    f->queue_tail = t;
-    f->queued++;
-    /* Admission happens now, but completion is always reported from the
-     * loop (curl's timer callback fires on a later turn). */
-    admit(f);
+    t->next = f->transfers;
+    if (f->transfers)
+        f->transfers->prev = t;
+    f->transfers = t;
+    f->pending++;
+    tq_push(&f->queued, t);
+    /* The work starts on the next loop turn: done never runs in here. */
+    uv_timer_start(&f->wake, on_wake, 0, 0);
     return 0;
 }
 
 unsigned fetcher_pending(const struct fetcher *f)
 {
-    return f->inflight + f->queued;
+    return f->pending;
 }
 
 /* ---- life cycle -------------------------------------------------------------------- */
@@ -567,6 +1470,10 @@ static void defaults(struct fetch_options *o)
 {
     if (!o->max_inflight)
         o->max_inflight = 16;
+    if (!o->per_site)
+        o->per_site = 2;
+    if (!o->site_gap_ms)
+        o->site_gap_ms = 1000;
     if (!o->timeout_ms)
         o->timeout_ms = 30000;
     if (!o->connect_timeout_ms)
@@ -597,14 +1504,15 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
         return -ENOMEM;
     }
     uv_timer_init(loop, &f->timer);
-    uv_timer_init(loop, &f->defer);
-    f->timer.data = f->defer.data = f;
+    uv_timer_init(loop, &f->wake);
+    f->timer.data = f->wake.data = f;
     f->open_handles = 2;
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
     curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->opts.max_inflight * 2);
+    curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     *ret = f;
     return 0;
 }
@@ -619,32 +1527,20 @@ static void on_timer_closed(uv_handle_t *h)
 
 void fetcher_close(struct fetcher *f, void (*closed)(void *userdata), void *userdata)
 {
-    struct transfer *t;
-
     if (f->closing)
         return;
     f->closing = true;
     f->closed = closed;
     f->closed_ud = userdata;
-    while ((t = f->queue_head)) {
-        f->queue_head = t->next;
-        f->queued--;
-        finish(t, CURLE_ABORTED_BY_CALLBACK, true);
-    }
-    f->queue_tail = NULL;
-    while ((t = f->failed)) {
-        f->failed = t->next;
-        finish(t, CURLE_ABORTED_BY_CALLBACK, true);
-    }
-    /* Cancel what curl is running. Removing a transfer that is still
-     * resolving waits for its resolver thread (curl 7.88's threaded
-     * resolver joins it): bounded by the system resolver's own timeouts,
-     * not by ours. Resolving with uv_getaddrinfo and CURLOPT_RESOLVE would
-     * remove that wait. */
-    while ((t = f->running)) {
-        unlink_running(t);
-        finish(t, CURLE_ABORTED_BY_CALLBACK, true);
-    }
+    /* Every state, the running ones included: no transfer resolves inside
+     * curl, so removing one never waits for a resolver thread. */
+    while (f->transfers)
+        finish(f->transfers, FETCH_ERR_CANCELED, "canceled");
+    /* Lookups not started are canceled; running ones end on the thread
+     * pool, and on_resolved() is awaited before f is freed. */
+    for (struct dns_entry *e = f->dns; e; e = e->next)
+        if (e->pending)
+            uv_cancel((uv_req_t *)&e->req);
     /* curl may still call on_socket(REMOVE) during cleanup: the polls stay
      * open until it is done. */
     curl_multi_cleanup(f->multi);
@@ -652,7 +1548,7 @@ void fetcher_close(struct fetcher *f, void (*closed)(void *userdata), void *user
     while (f->socks)
         sock_close(f->socks);
     uv_timer_stop(&f->timer);
-    uv_timer_stop(&f->defer);
+    uv_timer_stop(&f->wake);
     uv_close((uv_handle_t *)&f->timer, on_timer_closed);
-    uv_close((uv_handle_t *)&f->defer, on_timer_closed);
+    uv_close((uv_handle_t *)&f->wake, on_timer_closed);
 }

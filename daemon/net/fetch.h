@@ -3,17 +3,44 @@
  * curl's multi_socket API is driven by libuv: CURLMOPT_SOCKETFUNCTION maps
  * curl's sockets onto uv_poll_t handles, CURLMOPT_TIMERFUNCTION onto one
  * uv_timer_t (the pattern of curl's docs/examples/multi-uv.c, plus error
- * polls passed on as CURL_CSELECT_ERR). Admission control is ours: at most
- * max_inflight transfers are in curl at once; the rest wait in a FIFO, and
- * their timeouts start only when they are handed to curl.
+ * polls passed on as CURL_CSELECT_ERR).
+ *
+ * Admission control is ours, never curl's: a transfer is handed to curl
+ * only when it may start, so its timeouts never run while it waits. It may
+ * start when fewer than max_inflight transfers are in curl, fewer than
+ * per_site are running for its site (registrable domain, see net/site.h),
+ * site_gap_ms have passed since the last request start to that site, and
+ * the site is not paused: a 429, or a 503 with Retry-After, pauses the
+ * whole site until the Retry-After time (capped at one hour) or, without
+ * one, for a pause that doubles from 5 s up to 10 min and is forgotten
+ * after a success. Waiting transfers start in the order they came.
+ * HTTP/2 streams are multiplexed where the server offers it (PIPEWAIT).
+ *
+ * Names are resolved with uv_getaddrinfo on libuv's thread pool and handed
+ * to curl with CURLOPT_RESOLVE, so curl never resolves (curl 7.88's
+ * threaded resolver would block the loop when a transfer is removed while
+ * resolving). Answers are cached for 60 s per host; lookups of one host
+ * are shared. Resolving counts against connect_timeout_ms.
+ *
+ * Redirects are followed here, hop by hop (max_redirects, http and https
+ * only), each hop resolved, vetted and admitted like the first. SSRF rule:
+ * when the configured URL resolved to public addresses only, a hop to a
+ * host with any loopback, private, link-local or otherwise non-public
+ * address fails with FETCH_ERR_BLOCKED. With a proxy the check cannot be
+ * made (the proxy resolves and connects; only the proxy's own name is
+ * resolved here): configuring a proxy trusts it with that. Credentials
+ * (userpwd, Authorization and Cookie headers) go only to the scheme, host
+ * and port of the configured URL, as curl does.
  *
  * Every transfer is bounded: protocols http and https (file only when the
  * request allows it, and never after a redirect), max_redirects, connect and
- * total timeouts, a low-speed cut-off, and max_body bytes of (decoded) body,
- * enforced in the write callback. Every content encoding curl supports is
- * accepted.
+ * total timeouts (the total over all hops), a low-speed cut-off, and
+ * max_body bytes of (decoded) body, enforced in the write callback. Every
+ * content encoding curl supports is accepted. Environment proxies
+ * (http_proxy...) are ignored: only fetch_request.proxy is used.
  *
- * Depends on base/, libuv and libcurl; knows nothing of feeds or SQL.
+ * Depends on base/, net/site, libuv and libcurl; knows nothing of feeds or
+ * SQL. Every log line names the transfer's host, never its credentials.
  */
 #ifndef HERALD_NET_FETCH_H
 #define HERALD_NET_FETCH_H
@@ -28,7 +55,8 @@ struct fetcher;
 struct fetch_options {
     unsigned max_inflight;   /* transfers in curl at once; default 16 */
     unsigned per_site;       /* transfers at once per site (registrable domain); default 2 */
-    long site_gap_ms;        /* least time between two request starts to one site; default 1000 */
+    long site_gap_ms;        /* least time between two request starts to one site; default
+                                1000, negative for none */
     long timeout_ms;         /* whole transfer; default 30000 */
     long connect_timeout_ms; /* DNS + TCP + TLS; default 10000 */
     size_t max_body;         /* bytes; default 8 MiB */
@@ -36,6 +64,7 @@ struct fetch_options {
     const char *user_agent;  /* copied */
 };
 
+/* Borrowed: fetch_start() copies what it keeps. */
 struct fetch_request {
     const char *url;
     const char *etag;           /* sent as If-None-Match, or NULL */
@@ -44,7 +73,8 @@ struct fetch_request {
     const char *user_agent;     /* overrides the fetcher's, or NULL */
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated, or NULL */
     const char *userpwd;        /* "user:password" for HTTP basic auth, or NULL; never logged */
-    const char *proxy;          /* proxy URL, or NULL: direct (environment proxies are ignored) */
+    const char *proxy;          /* proxy URL, or NULL: direct (environment proxies are ignored);
+                                   with a proxy the SSRF check is not made */
 };
 
 /* Failure classes, for logs and for the scheduler. */
@@ -92,7 +122,7 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
 int fetch_start(struct fetcher *f, const struct fetch_request *req, fetch_done_cb done,
                 void *userdata);
 
-/* Transfers in curl plus queued ones. */
+/* Transfers not finished yet: queued, resolving, waiting or running. */
 unsigned fetcher_pending(const struct fetcher *f);
 
 /* Cancels everything (done callbacks run with FETCH_ERR_CANCELED), closes
