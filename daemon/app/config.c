@@ -40,6 +40,11 @@ enum value_type {
     TYPE_FEED_URL,
     TYPE_HTTP_URL,
     TYPE_LOG_LEVEL,
+    TYPE_BOOL,      /* yes/no, true/false, on/off, 1/0 */
+    TYPE_HEADER,    /* a list: every line appends one "Name: value" (max: how many) */
+    TYPE_USERNAME,  /* no ':' (HTTP basic) */
+    TYPE_SECRET,    /* file:PATH or env:NAME, read now; never a literal */
+    TYPE_PROXY_URL, /* http(s)://, socks4(a)://, socks5(h):// */
 };
 
 struct key_rule {
@@ -70,10 +75,18 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "connect_timeout", TYPE_DURATION_MS, G(connect_timeout), 1, 600},
     {SECTION_HERALD, "max_feed_size", TYPE_SIZE, G(max_feed_size), 1024, 16 << 20},
     {SECTION_HERALD, "max_redirects", TYPE_INT, G(max_redirects), 0, 20},
+    {SECTION_HERALD, "per_site", TYPE_INT, G(per_site), 1, 100},
+    {SECTION_HERALD, "site_gap", TYPE_DURATION_MS, G(site_gap), 0, 3600},
     {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
     {SECTION_FEED, "url", TYPE_FEED_URL, F(url), 0, 0},
     {SECTION_FEED, "title", TYPE_STRING, F(title), 1, 200},
     {SECTION_FEED, "interval", TYPE_DURATION, F(interval), 1, 7 * 86400},
+    {SECTION_FEED, "user_agent", TYPE_STRING, F(user_agent), 1, 190},
+    {SECTION_FEED, "header", TYPE_HEADER, F(headers), 0, 32},
+    {SECTION_FEED, "username", TYPE_USERNAME, F(username), 1, 100},
+    {SECTION_FEED, "password", TYPE_SECRET, F(password), 1, 1024},
+    {SECTION_FEED, "proxy", TYPE_PROXY_URL, F(proxy), 0, 0},
+    {SECTION_FEED, "enabled", TYPE_BOOL, F(enabled), 0, 0},
 };
 
 #define MAX_SEEN_KEYS (sizeof(rules) / sizeof(rules[0]))
@@ -308,6 +321,73 @@ static char *file_url(const struct loader *l, const char *s)
     return url;
 }
 
+/* "Name: value": a header field name (RFC 9110 token), a colon, and a
+ * value of visible characters and blanks. Headers Herald sets itself are
+ * refused: they would be sent twice or fight the conditional requests. */
+static const char *check_header(const char *s)
+{
+    static const char *const reserved[] = {"host",           "if-none-match", "if-modified-since",
+                                           "authorization",  "user-agent",    "content-length",
+                                           "accept-encoding"};
+    const char *colon = strchr(s, ':');
+    size_t n;
+
+    if (!colon || colon == s)
+        return "header must be 'Name: value'";
+    n = (size_t)(colon - s);
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && !strchr("!#$%&'*+-.^_`|~", s[i]))
+            return "header: bad character in the header name";
+    }
+    for (const char *p = colon + 1; *p; p++) {
+        if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+            return "header: control character in the value";
+    }
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (strlen(reserved[i]) == n && strncasecmp(s, reserved[i], n) == 0)
+            return "header: Herald sets this header itself (use user_agent, username/password)";
+    }
+    return NULL;
+}
+
+static bool valid_proxy_url(const char *s)
+{
+    static const char *const schemes[] = {"http://",    "https://",  "socks4://",
+                                          "socks4a://", "socks5://", "socks5h://"};
+
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        const char *rest = s + strlen(schemes[i]);
+        if (!has_prefix_ci(s, schemes[i]))
+            continue;
+        if (*rest == '\0' || *rest == '/' || *rest == ':')
+            return false;
+        for (; *s; s++) {
+            if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *ret = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *ret = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 /* ---- the table-driven handler ---------------------------------------- */
 
 static int set_string(struct loader *l, char **field, const char *value)
@@ -337,6 +417,121 @@ static void apply_int(struct loader *l, const struct key_rule *r, int64_t v, con
         return;
     }
     *field = v;
+}
+
+/* Reads a secret from file:PATH (relative to the config's folder; one
+ * trailing line break dropped) or env:NAME into *ret. Messages name the
+ * file or variable, never the secret. */
+static int read_secret_file(struct loader *l, const char *key, const char *path, char **ret)
+{
+    char *full = *path == '/' ? strdup(path) : join_path(l->dir, path);
+    FILE *f;
+    char buf[1026];
+    size_t n;
+
+    if (!full) {
+        l->oom = true;
+        return -ENOMEM;
+    }
+    f = fopen(full, "re");
+    if (!f) {
+        errorf(l, l->line, "%s: cannot read %s: %s", key, full, strerror(errno));
+        free(full);
+        return -EINVAL;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    if (ferror(f) || !feof(f)) {
+        errorf(l, l->line, "%s: %s: %s", key, full,
+               ferror(f) ? "read error" : "longer than 1024 bytes");
+        fclose(f);
+        free(full);
+        return -EINVAL;
+    }
+    fclose(f);
+    free(full);
+    buf[n] = '\0';
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    *ret = strdup(buf);
+    explicit_bzero(buf, sizeof(buf));
+    if (!*ret) {
+        l->oom = true;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static void apply_secret(struct loader *l, const struct key_rule *r, const char *value,
+                         char **field)
+{
+    char *secret = NULL;
+
+    if (strncmp(value, "file:", 5) == 0 && value[5]) {
+        if (read_secret_file(l, r->key, value + 5, &secret) < 0)
+            return;
+    } else if (strncmp(value, "env:", 4) == 0 && value[4]) {
+        const char *v = getenv(value + 4);
+        if (!v) {
+            errorf(l, l->line, "%s: environment variable %s is not set", r->key, value + 4);
+            return;
+        }
+        secret = strdup(v);
+        if (!secret) {
+            l->oom = true;
+            return;
+        }
+    } else {
+        /* The value is not echoed: it may be the password itself. */
+        errorf(l, l->line,
+               "%s must be file:PATH or env:NAME (a secret is never written in the "
+               "configuration)",
+               r->key);
+        return;
+    }
+    if (strlen(secret) < (size_t)r->min || strlen(secret) > (size_t)r->max ||
+        strpbrk(secret, "\r\n")) {
+        errorf(l, l->line, "%s: the secret from %s is empty, too long or spans lines", r->key,
+               value);
+        free(secret);
+        return;
+    }
+    if (*field) {
+        explicit_bzero(*field, strlen(*field));
+        free(*field);
+    }
+    *field = secret;
+}
+
+static void apply_header(struct loader *l, const struct key_rule *r, const char *value,
+                         char ***field)
+{
+    struct feed_conf *fc = l->feed;
+    const char *problem = check_header(value);
+    char **list;
+
+    if (problem) {
+        errorf(l, l->line, "%s", problem);
+        return;
+    }
+    if (fc->n_headers >= (size_t)r->max) {
+        errorf(l, l->line, "at most %lld header lines per feed", (long long)r->max);
+        return;
+    }
+    list = realloc(*field, (fc->n_headers + 2) * sizeof(*list));
+    if (!list) {
+        l->oom = true;
+        return;
+    }
+    *field = list;
+    list[fc->n_headers] = strdup(value);
+    if (!list[fc->n_headers]) {
+        l->oom = true;
+        list[fc->n_headers] = NULL;
+        return;
+    }
+    list[++fc->n_headers] = NULL;
 }
 
 static void apply(struct loader *l, const struct key_rule *r, const char *value)
@@ -430,6 +625,35 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
         else
             set_string(l, sfield, value);
         break;
+    case TYPE_BOOL: {
+        bool b;
+        if (parse_bool(value, &b) < 0)
+            errorf(l, l->line, "%s must be yes or no, not '%s'", r->key, value);
+        else
+            *(bool *)(void *)(base + r->offset) = b;
+        break;
+    }
+    case TYPE_HEADER:
+        apply_header(l, r, value, (char ***)(void *)(base + r->offset));
+        break;
+    case TYPE_USERNAME:
+        if (strlen(value) < (size_t)r->min || strlen(value) > (size_t)r->max || strchr(value, ':'))
+            errorf(l, l->line, "%s must be 1 to %lld characters without ':'", r->key,
+                   (long long)r->max);
+        else
+            set_string(l, sfield, value);
+        break;
+    case TYPE_SECRET:
+        apply_secret(l, r, value, sfield);
+        break;
+    case TYPE_PROXY_URL:
+        if (!valid_proxy_url(value))
+            errorf(l, l->line,
+                   "%s: '%s' is not a proxy URL (http://, https://, socks4://, socks5://...)",
+                   r->key, value);
+        else
+            set_string(l, sfield, value);
+        break;
     }
 }
 
@@ -460,7 +684,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
                l->section == SECTION_FEED ? "feed" : "herald");
         return 1;
     }
-    for (size_t i = 0; i < l->n_seen; i++) {
+    for (size_t i = 0; i < l->n_seen && r->type != TYPE_HEADER; i++) {
         if (l->seen[i] == r) {
             errorf(l, l->line, "duplicate key '%s'", key);
             return 1;
@@ -509,7 +733,7 @@ static void add_feed(struct loader *l, const char *name, size_t n)
     }
     c->feeds = feeds;
     l->feed = &feeds[c->n_feeds];
-    *l->feed = (struct feed_conf){.name = strndup(name, n), .line = l->line};
+    *l->feed = (struct feed_conf){.name = strndup(name, n), .enabled = true, .line = l->line};
     if (!l->feed->name)
         l->oom = true;
     c->n_feeds++;
@@ -651,6 +875,8 @@ static int set_defaults(struct config *c, const char *dir)
     c->connect_timeout = 10 * 1000;
     c->max_feed_size = 8 << 20;
     c->max_redirects = 5;
+    c->per_site = 2;
+    c->site_gap = 1000;
     c->log_level = strdup("info");
     if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)
         return -ENOMEM;
@@ -666,8 +892,23 @@ static int finish(struct loader *l)
                (long long)c->min_interval, (long long)c->max_interval);
 
     for (size_t i = 0; i < c->n_feeds; i++) {
-        if (!c->feeds[i].url)
-            errorf(l, c->feeds[i].line, "feed \"%s\" has no url", c->feeds[i].name);
+        struct feed_conf *fc = &c->feeds[i];
+
+        if (!fc->url)
+            errorf(l, fc->line, "feed \"%s\" has no url", fc->name);
+        if (!fc->username != !fc->password) {
+            errorf(l, fc->line, "feed \"%s\": username and password go together", fc->name);
+        } else if (fc->username) {
+            size_t n = strlen(fc->username) + strlen(fc->password) + 2;
+            fc->userpwd = malloc(n);
+            if (!fc->userpwd)
+                return -ENOMEM;
+            snprintf(fc->userpwd, n, "%s:%s", fc->username, fc->password);
+        }
+        if (fc->url && (fc->userpwd || fc->proxy || fc->n_headers) &&
+            has_prefix_ci(fc->url, "file:"))
+            errorf(l, fc->line, "feed \"%s\": header, username and proxy need an http(s) url",
+                   fc->name);
     }
     if (!c->public_url) {
         size_t n = strlen(c->listen_host) + 32;
@@ -727,6 +968,14 @@ out:
     return r;
 }
 
+static void free_secret(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
 void config_free(struct config *c)
 {
     if (!c)
@@ -735,6 +984,14 @@ void config_free(struct config *c)
         free(c->feeds[i].name);
         free(c->feeds[i].url);
         free(c->feeds[i].title);
+        free(c->feeds[i].user_agent);
+        for (size_t k = 0; k < c->feeds[i].n_headers; k++)
+            free(c->feeds[i].headers[k]);
+        free(c->feeds[i].headers);
+        free(c->feeds[i].username);
+        free_secret(c->feeds[i].password);
+        free_secret(c->feeds[i].userpwd);
+        free(c->feeds[i].proxy);
     }
     free(c->feeds);
     free(c->path);

@@ -12,6 +12,7 @@
 #ifndef HERALD_APP_CONFIG_H
 #define HERALD_APP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +25,16 @@ struct feed_conf {
     char *url;        /* absolute: http(s):// or file:// */
     char *title;      /* overrides the feed's own title; NULL if unset */
     int64_t interval; /* seconds; 0 = the global interval */
-    int line;         /* line of the [feed "NAME"] header */
+    char *user_agent; /* overrides [herald] user_agent; NULL if unset */
+    char **headers;   /* extra "Name: value" lines, NULL-terminated; NULL if none */
+    size_t n_headers;
+    char *username; /* HTTP basic auth, with password; NULL if unset */
+    char *password; /* read from file:PATH or env:NAME at load time; a secret:
+                     * never logged, never in an error message */
+    char *userpwd;  /* "username:password" when both are set; a secret too */
+    char *proxy;    /* proxy URL; NULL: direct */
+    bool enabled;   /* false: not polled, entries leave the merged feed */
+    int line;       /* line of the [feed "NAME"] header */
 };
 
 struct config {
@@ -45,6 +55,8 @@ struct config {
     int64_t connect_timeout; /* ms */
     int64_t max_feed_size;   /* bytes */
     int64_t max_redirects;
+    int64_t per_site; /* transfers at once to one site */
+    int64_t site_gap; /* ms between two request starts to one site */
     char *log_level;
 
     struct feed_conf *feeds;

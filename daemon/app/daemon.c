@@ -117,6 +117,9 @@ static int start_fetcher(struct daemon *d)
         .connect_timeout_ms = (long)d->cfg->connect_timeout,
         .max_body = (size_t)d->cfg->max_feed_size,
         .max_redirects = (long)d->cfg->max_redirects,
+        .per_site = (unsigned)d->cfg->per_site,
+        /* The fetcher reads 0 as its default; negative is none. */
+        .site_gap_ms = d->cfg->site_gap > 0 ? (long)d->cfg->site_gap : -1,
         .user_agent = d->cfg->user_agent,
     };
 

@@ -2,17 +2,22 @@
  *
  *   heraldd [run] [-c FILE]   run the daemon in the foreground
  *   heraldd check [-c FILE]   validate the configuration
+ *   heraldd feeds [-c FILE] [--json]
+ *                             the status of every feed, from the database
  *   heraldd parse [--content-type TYPE] [--base URL] FILE|-
  *                             print a feed file (- for stdin) as JSON Feed 1.1
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/config.h"
 #include "app/daemon.h"
+#include "app/feeds.h"
+#include "base/clock.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "feed/jsonfeed_out.h"
@@ -21,6 +26,8 @@
 static const char usage[] =
     "Usage: heraldd [run] [-c FILE]     run the feed aggregator in the foreground\n"
     "       heraldd check [-c FILE]     validate a configuration file\n"
+    "       heraldd feeds [-c FILE] [--json]\n"
+    "                                   the status of every feed, from the database\n"
     "       heraldd parse [--content-type TYPE] [--base URL] FILE|-\n"
     "                                   print a feed file (- reads stdin) as JSON Feed 1.1\n"
     "       heraldd --help | --version\n"
@@ -31,6 +38,7 @@ static const char usage[] =
     "  -V, --version       show the version\n"
     "  --content-type TYPE (parse) the HTTP Content-Type to assume, for its charset\n"
     "  --base URL          (parse) the feed's URL, base of relative links\n"
+    "  --json              (feeds) print a JSON array instead of a table\n"
     "\n"
     "Environment: HERALD_LOG_LEVEL=error|warn|info|debug overrides log_level.\n";
 
@@ -38,6 +46,7 @@ enum command {
     CMD_RUN,
     CMD_CHECK,
     CMD_PARSE,
+    CMD_FEEDS,
 };
 
 struct args {
@@ -46,6 +55,7 @@ struct args {
     const char *file;         /* for parse */
     const char *content_type; /* for parse: as if from HTTP */
     const char *base;         /* for parse: the document URL */
+    bool json;                /* for feeds */
 };
 
 /* "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i over the
@@ -81,6 +91,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->cmd = CMD_CHECK;
         } else if (strcmp(argv[i], "parse") == 0) {
             a->cmd = CMD_PARSE;
+        } else if (strcmp(argv[i], "feeds") == 0) {
+            a->cmd = CMD_FEEDS;
         } else {
             fprintf(stderr, "heraldd: unknown command '%s'\n%s", argv[i], usage);
             return -EINVAL;
@@ -114,6 +126,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->config = argv[i];
         } else if (strncmp(arg, "--config=", 9) == 0) {
             a->config = arg + 9;
+        } else if (a->cmd == CMD_FEEDS && strcmp(arg, "--json") == 0) {
+            a->json = true;
         } else if (a->cmd == CMD_PARSE && !a->file && (arg[0] != '-' || !strcmp(arg, "-"))) {
             a->file = arg;
         } else {
@@ -145,6 +159,24 @@ static int cmd_check(const char *path)
     config_free(cfg);
     buf_release(&errors);
     return 0;
+}
+
+static int cmd_feeds(const struct args *a)
+{
+    struct config *cfg;
+    struct buf errors;
+    int status;
+
+    buf_init(&errors, 1 << 20);
+    if (config_load(a->config, &cfg, &errors) < 0) {
+        fputs(buf_cstr(&errors), stderr);
+        buf_release(&errors);
+        return 1;
+    }
+    buf_release(&errors);
+    status = feeds_print(cfg, a->json, clock_now(), stdout);
+    config_free(cfg);
+    return status;
 }
 
 static int read_all(const char *path, struct buf *b)
@@ -214,6 +246,8 @@ int main(int argc, char **argv)
         return 2;
     if (a.cmd == CMD_CHECK)
         return cmd_check(a.config);
+    if (a.cmd == CMD_FEEDS)
+        return cmd_feeds(&a);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "heraldd: cannot initialize libcurl\n");
         return 1;

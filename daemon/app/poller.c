@@ -9,13 +9,24 @@
 
 #include "app/schedule.h"
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "feed/parse.h"
+
+/* Scheduling hints of the last parsed document: kept in memory, since a
+ * 304 or an unchanged 200 is not parsed. */
+struct doc_hints {
+    int64_t ttl;       /* seconds, or -1 */
+    int64_t sy_period; /* seconds, or -1 */
+    uint32_t skip_hours;
+    uint8_t skip_days; /* schedule.h's convention: bit 0 = Sunday */
+};
 
 struct feed_slot {
     struct poller *p;
     const struct feed_conf *conf;
     struct store_feed_state *state;
+    struct doc_hints hints;
     int64_t adaptive; /* learned interval, 0 until known */
     bool in_flight;
 };
@@ -42,6 +53,12 @@ static int64_t interval_of(const struct feed_slot *s)
     return s->conf->interval ? s->conf->interval : s->p->cfg->interval;
 }
 
+/* A disabled feed, or one that answered 410, is never polled. */
+static bool pollable(const struct feed_slot *s)
+{
+    return s->conf->enabled && !s->state->gone;
+}
+
 static uint64_t random64(void)
 {
     uint64_t r = 0;
@@ -52,10 +69,76 @@ static uint64_t random64(void)
 
 /* What one poll came to, before anything is stored. */
 struct outcome {
-    struct feed *doc; /* parsed document of a 2xx, or NULL */
-    char error[320];  /* set when the poll failed */
+    struct feed *doc;        /* parsed document of a changed 2xx, or NULL */
+    bool unchanged;          /* a 2xx whose body is the last stored one */
+    bool gone;               /* a 410 */
+    const char *error_class; /* set when the poll failed */
+    char error[320];         /* set when the poll failed */
+    char hash[HASH_HEX_LEN + 1];
+    const char *moved_to; /* the feed moved permanently (301/308) there */
     int64_t retry_after;
+    int64_t hint; /* longest interval the server or document asks for, 0 if none */
+    const char *hint_source;
 };
+
+static const char *fetch_class(enum fetch_error e)
+{
+    static const char *const names[] = {
+        [FETCH_ERR_DNS] = "dns",
+        [FETCH_ERR_CONNECT] = "connect",
+        [FETCH_ERR_TLS] = "tls",
+        [FETCH_ERR_TIMEOUT] = "timeout",
+        [FETCH_ERR_TOO_LARGE] = "too-large",
+        [FETCH_ERR_REDIRECTS] = "redirects",
+        [FETCH_ERR_PROTOCOL] = "protocol",
+        [FETCH_ERR_BLOCKED] = "blocked",
+        [FETCH_ERR_CANCELED] = "other",
+        [FETCH_ERR_OTHER] = "other",
+    };
+
+    if ((size_t)e < sizeof(names) / sizeof(names[0]) && names[e])
+        return names[e];
+    return "other";
+}
+
+/* sy:updatePeriod / sy:updateFrequency as seconds, or -1. */
+static int64_t sy_seconds(const struct feed *doc)
+{
+    static const struct {
+        const char *name;
+        int64_t seconds;
+    } periods[] = {{"hourly", 3600},
+                   {"daily", 86400},
+                   {"weekly", 7 * 86400},
+                   {"monthly", 30 * 86400},
+                   {"yearly", 365 * 86400}};
+    int64_t freq = doc->sy_frequency > 0 ? doc->sy_frequency : 1;
+
+    if (!doc->sy_period)
+        return -1;
+    for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
+        if (strcmp(doc->sy_period, periods[i].name) == 0)
+            return periods[i].seconds / freq;
+    }
+    return -1;
+}
+
+static void remember_hints(struct feed_slot *s, const struct feed *doc)
+{
+    uint8_t days = 0;
+
+    /* model.h counts days from Monday, schedule.h from Sunday. */
+    for (int d = 0; d < 7; d++) {
+        if (doc->skip_days & (1u << d))
+            days |= (uint8_t)(1u << ((d + 1) % 7));
+    }
+    s->hints = (struct doc_hints){
+        .ttl = doc->ttl >= 0 ? doc->ttl * 60 : -1,
+        .sy_period = sy_seconds(doc),
+        .skip_hours = doc->skip_hours,
+        .skip_days = days,
+    };
+}
 
 static void parse_body(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
 {
@@ -67,8 +150,10 @@ static void parse_body(struct feed_slot *s, const struct fetch_result *res, stru
         if (o->doc->bozo)
             log_info("PARSE", "feed \"%s\": recovered from broken XML: %s", s->conf->name,
                      o->doc->bozo_message ? o->doc->bozo_message : "?");
+        remember_hints(s, o->doc);
         return;
     }
+    o->error_class = "parse";
     /* parse.c's messages say what is wrong ("not a feed: ...", "not
      * well-formed XML: ..."); other errors are limits or OOM. */
     if (r == -EBADMSG)
@@ -79,19 +164,40 @@ static void parse_body(struct feed_slot *s, const struct fetch_result *res, stru
         snprintf(o->error, sizeof(o->error), "cannot parse: %s", strerror(-r));
 }
 
+/* A 2xx: the same bytes as the last stored body count as not modified. */
+static void classify_body(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
+{
+    hash_sha256_hex(res->body ? res->body : "", res->body_len, o->hash);
+    if (s->state->body_hash && strcmp(s->state->body_hash, o->hash) == 0) {
+        o->unchanged = true;
+        log_debug("FETCH", "feed \"%s\": unchanged (%zu bytes, same as stored)", s->conf->name,
+                  res->body_len);
+        return;
+    }
+    parse_body(s, res, o);
+}
+
 static void classify(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
 {
     if (res->error != FETCH_OK) {
+        o->error_class = fetch_class(res->error);
         snprintf(o->error, sizeof(o->error), "%s", res->errmsg);
     } else if (res->status == 304) {
         log_debug("FETCH", "feed \"%s\": not modified", s->conf->name);
     } else if (res->status >= 200 && res->status < 300) {
-        parse_body(s, res, o);
+        classify_body(s, res, o);
     } else {
-        snprintf(o->error, sizeof(o->error), "HTTP %ld", res->status);
+        o->error_class = "http";
+        o->gone = res->status == 410;
+        snprintf(o->error, sizeof(o->error), o->gone ? "HTTP %ld (gone)" : "HTTP %ld", res->status);
         if (res->status == 429 || res->status == 503)
             o->retry_after = res->retry_after;
     }
+    /* A feed moves only when its new home answered: a 301 to a broken
+     * URL must not lose a working one. */
+    if (res->error == FETCH_OK && res->permanent_url && !o->error[0] &&
+        strcmp(res->permanent_url, s->state->url) != 0)
+        o->moved_to = res->permanent_url;
 }
 
 /* The learned interval: from the document's entry dates when there is a
@@ -111,8 +217,17 @@ static int64_t learn(struct feed_slot *s, const struct feed *doc)
     return s->adaptive;
 }
 
-static int64_t next_poll(struct feed_slot *s, const struct fetch_result *res,
-                         const struct outcome *o, int64_t now)
+/* The longest interval a hint asks for, and which hint, for the record. */
+static void note_hint(struct outcome *o, int64_t seconds, const char *source)
+{
+    if (seconds > o->hint) {
+        o->hint = seconds;
+        o->hint_source = source;
+    }
+}
+
+static int64_t next_poll(struct feed_slot *s, const struct fetch_result *res, struct outcome *o,
+                         int64_t now)
 {
     const struct config *cfg = s->p->cfg;
     struct schedule_policy policy = {
@@ -127,19 +242,30 @@ static int64_t next_poll(struct feed_slot *s, const struct fetch_result *res,
         .retry_after = o->retry_after,
         .max_age = res->max_age,
         .expires = res->expires,
-        .ttl = -1,
-        .sy_period = -1,
+        .ttl = s->hints.ttl,
+        .sy_period = s->hints.sy_period,
+        .skip_hours = s->hints.skip_hours,
+        .skip_days = s->hints.skip_days,
         /* A feed's own interval pins it; the default one adapts. */
         .adaptive = s->conf->interval ? 0 : learn(s, o->doc),
     };
 
+    note_hint(o, res->max_age, "max-age");
+    if (res->expires > now)
+        note_hint(o, res->expires - now, "expires");
+    note_hint(o, s->hints.ttl, "ttl");
+    note_hint(o, s->hints.sy_period, "sy:updatePeriod");
+    if (o->retry_after > now)
+        note_hint(o, o->retry_after - now, "retry-after");
     return schedule_next(&policy, &in, now, random64());
 }
 
-static void set_error(struct feed_slot *s, const char *msg, int status)
+static void set_error(struct feed_slot *s, const char *msg, const char *error_class, int status)
 {
     free(s->state->last_error);
+    free(s->state->error_class);
     s->state->last_error = strdup(msg);
+    s->state->error_class = strdup(error_class);
     s->state->last_status = status;
     s->state->error_count++;
 }
@@ -153,16 +279,50 @@ static void record(struct feed_slot *s, struct store_poll *poll)
                   store_errmsg(s->p->store));
 }
 
-static void fail(struct feed_slot *s, struct store_poll *poll, const char *msg)
+static void fail(struct feed_slot *s, struct store_poll *poll, const struct outcome *o)
 {
-    log_warn("FETCH", "feed \"%s\": %s (%s); next poll in %llds", s->conf->name, msg, s->conf->url,
-             (long long)(poll->next_poll - poll->polled_at));
-    poll->error = msg;
-    set_error(s, msg, poll->status);
+    poll->error = o->error;
+    poll->error_class = o->error_class;
+    poll->gone = o->gone;
+    if (o->gone) {
+        /* Logged once: the feed is not polled again. */
+        log_warn("FETCH",
+                 "feed \"%s\": gone (HTTP 410) at %s; no longer polled until its url "
+                 "changes",
+                 s->conf->name, s->state->url);
+        s->state->gone = true;
+    } else {
+        log_warn("FETCH", "feed \"%s\": %s [%s] (%s); next poll in %llds", s->conf->name, o->error,
+                 o->error_class, s->state->url, (long long)(poll->next_poll - poll->polled_at));
+    }
+    set_error(s, o->error, o->error_class, poll->status);
     record(s, poll);
 }
 
-static void store_doc(struct feed_slot *s, const struct fetch_result *res, struct feed *doc,
+static int replace_str(char **field, const char *v)
+{
+    char *copy = v ? strdup(v) : NULL;
+
+    if (v && !copy)
+        return -ENOMEM;
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* The in-memory state after a 200 was stored (or found unchanged). */
+static void stored_200(struct feed_slot *s, const struct fetch_result *res, const struct outcome *o)
+{
+    struct store_feed_state *st = s->state;
+
+    if (replace_str(&st->etag, res->etag) < 0 ||
+        replace_str(&st->last_modified, res->last_modified) < 0 ||
+        replace_str(&st->body_hash, o->hash) < 0)
+        log_error("FETCH", "feed \"%s\": out of memory", s->conf->name);
+    st->body_size = (int64_t)res->body_len;
+}
+
+static void store_doc(struct feed_slot *s, const struct fetch_result *res, struct outcome *o,
                       struct store_poll *poll)
 {
     struct poller *p = s->p;
@@ -171,24 +331,49 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
 
     poll->etag = res->etag;
     poll->last_modified = res->last_modified;
-    r = store_ingest(p->store, s->state->id, doc, poll, &stats);
+    poll->body_hash = o->hash;
+    r = store_ingest(p->store, s->state->id, o->doc, poll, &stats);
     if (r < 0) {
         /* Nothing was stored; the validators stay as they were, so the next
          * poll downloads the document again. */
         log_error("STORE", "feed \"%s\": cannot store %zu bytes of entries: %s", s->conf->name,
                   res->body_len, store_errmsg(p->store));
-        set_error(s, store_errmsg(p->store), poll->status);
+        snprintf(o->error, sizeof(o->error), "cannot store: %s", store_errmsg(p->store));
+        o->error_class = "storage";
+        poll->moved_to = NULL; /* not applied: the transaction rolled back */
+        poll->error = o->error;
+        poll->error_class = o->error_class;
+        set_error(s, o->error, o->error_class, poll->status);
+        record(s, poll);
         return;
     }
-    free(s->state->etag);
-    free(s->state->last_modified);
-    s->state->etag = res->etag ? strdup(res->etag) : NULL;
-    s->state->last_modified = res->last_modified ? strdup(res->last_modified) : NULL;
+    stored_200(s, res, o);
     s->state->error_count = 0;
     log_info("FETCH", "feed \"%s\": %u entries, %u new, %u updated (%lld ms)", s->conf->name,
              stats.seen, stats.added, stats.updated, (long long)res->elapsed_ms);
     if ((stats.added || stats.updated) && p->changed)
         p->changed(p->userdata);
+}
+
+static void not_modified(struct feed_slot *s, const struct fetch_result *res,
+                         const struct outcome *o, struct store_poll *poll)
+{
+    if (o->unchanged) {
+        poll->unchanged = true;
+        poll->etag = res->etag;
+        poll->last_modified = res->last_modified;
+        stored_200(s, res, o);
+    }
+    s->state->error_count = 0;
+    record(s, poll);
+}
+
+static void apply_move(struct feed_slot *s, const char *url)
+{
+    log_warn("FETCH", "feed \"%s\": moved permanently from %s to %s; polling the new URL",
+             s->conf->name, s->state->url, url);
+    if (replace_str(&s->state->url, url) < 0)
+        log_error("FETCH", "feed \"%s\": out of memory", s->conf->name);
 }
 
 static void on_fetched(const struct fetch_result *res, void *userdata)
@@ -203,37 +388,49 @@ static void on_fetched(const struct fetch_result *res, void *userdata)
     classify(s, res, &o);
     poll.polled_at = clock_now();
     poll.next_poll = next_poll(s, res, &o, poll.polled_at);
+    poll.retry_after = res->retry_after;
+    poll.hint = o.hint;
+    poll.hint_source = o.hint_source;
+    poll.moved_to = o.moved_to;
+    poll.body_size = (int64_t)res->body_len;
     s->state->next_poll = poll.next_poll;
     s->state->last_poll = poll.polled_at;
-    if (o.error[0]) {
-        fail(s, &poll, o.error);
-    } else if (o.doc) {
-        store_doc(s, res, o.doc, &poll);
-    } else {
-        s->state->error_count = 0;
-        record(s, &poll);
-    }
+    if (o.error[0])
+        fail(s, &poll, &o);
+    else if (o.doc)
+        store_doc(s, res, &o, &poll);
+    else
+        not_modified(s, res, &o, &poll);
+    /* store_doc() drops the move when its transaction failed. */
+    if (poll.moved_to)
+        apply_move(s, poll.moved_to);
     feed_free(o.doc);
     arm(s->p);
 }
 
 static void poll_feed(struct feed_slot *s)
 {
+    const struct feed_conf *c = s->conf;
     struct fetch_request req = {
-        .url = s->conf->url,
+        .url = s->state->url,
         .etag = s->state->etag,
         .last_modified = s->state->last_modified,
-        .allow_file = strncmp(s->conf->url, "file:", 5) == 0,
+        /* Only a configured file: URL; a stored URL came from a redirect. */
+        .allow_file = strncmp(s->state->url, "file:", 5) == 0 && strcmp(s->state->url, c->url) == 0,
+        .user_agent = c->user_agent,
+        .headers = (const char *const *)c->headers,
+        .userpwd = c->userpwd,
+        .proxy = c->proxy,
     };
     int r = fetch_start(s->p->fetcher, &req, on_fetched, s);
 
     if (r < 0) {
-        log_error("FETCH", "feed \"%s\": cannot start a transfer: %s", s->conf->name, strerror(-r));
+        log_error("FETCH", "feed \"%s\": cannot start a transfer: %s", c->name, strerror(-r));
         s->state->next_poll = clock_now() + interval_of(s);
         return;
     }
     s->in_flight = true;
-    log_debug("FETCH", "feed \"%s\": polling %s", s->conf->name, s->conf->url);
+    log_debug("FETCH", "feed \"%s\": polling %s", c->name, s->state->url);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -243,7 +440,7 @@ static void on_timer(uv_timer_t *t)
 
     for (size_t i = 0; i < p->n_slots; i++) {
         struct feed_slot *s = &p->slots[i];
-        if (!s->in_flight && s->state->next_poll <= now)
+        if (!s->in_flight && pollable(s) && s->state->next_poll <= now)
             poll_feed(s);
     }
     arm(p);
@@ -258,7 +455,7 @@ static void arm(struct poller *p)
         return;
     for (size_t i = 0; i < p->n_slots; i++) {
         const struct feed_slot *s = &p->slots[i];
-        if (!s->in_flight && s->state->next_poll < next)
+        if (!s->in_flight && pollable(s) && s->state->next_poll < next)
             next = s->state->next_poll;
     }
     if (next == INT64_MAX) {
@@ -274,6 +471,7 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
 {
     struct poller *p = calloc(1, sizeof(*p));
     const char **names = NULL;
+    size_t n_enabled = 0;
     int r = 0;
 
     if (!p)
@@ -295,7 +493,11 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
 
         s->p = p;
         s->conf = &cfg->feeds[i];
-        names[i] = cfg->feeds[i].name;
+        s->hints = (struct doc_hints){.ttl = -1, .sy_period = -1};
+        /* A disabled feed is registered (its state is kept) but retired
+         * below, like a removed one: its entries leave the merged feed. */
+        if (s->conf->enabled)
+            names[n_enabled++] = cfg->feeds[i].name;
         r = store_feed_register(store, s->conf->name, s->conf->url, &s->state);
         if (r < 0) {
             log_error("STORE", "feed \"%s\": cannot register: %s", s->conf->name,
@@ -303,8 +505,18 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
             goto err;
         }
         p->n_slots++;
+        if (!s->conf->enabled)
+            log_info("FETCH", "feed \"%s\": disabled, not polled", s->conf->name);
+        else if (s->state->gone)
+            log_info("FETCH",
+                     "feed \"%s\": gone (HTTP 410 at %s), not polled until its url "
+                     "changes",
+                     s->conf->name, s->state->url);
+        else if (strcmp(s->state->url, s->conf->url) != 0)
+            log_info("FETCH", "feed \"%s\": polling %s, where %s moved", s->conf->name,
+                     s->state->url, s->conf->url);
     }
-    r = store_feeds_retain(store, names, cfg->n_feeds);
+    r = store_feeds_retain(store, names, n_enabled);
     if (r < 0) {
         log_error("STORE", "cannot retire removed feeds: %s", store_errmsg(store));
         goto err;
@@ -333,15 +545,16 @@ void poller_start(struct poller *p)
     unsigned due = 0, k = 0;
 
     for (size_t i = 0; i < p->n_slots; i++)
-        due += p->slots[i].state->next_poll <= now;
+        due += pollable(&p->slots[i]) && p->slots[i].state->next_poll <= now;
     window = due / 200 < 5 ? due / 200 : 5;
     for (size_t i = 0; i < p->n_slots; i++) {
-        if (p->slots[i].state->next_poll <= now && interval_of(&p->slots[i]) < window)
+        if (pollable(&p->slots[i]) && p->slots[i].state->next_poll <= now &&
+            interval_of(&p->slots[i]) < window)
             window = interval_of(&p->slots[i]);
     }
     for (size_t i = 0; i < p->n_slots; i++) {
         struct store_feed_state *st = p->slots[i].state;
-        if (st->next_poll <= now)
+        if (pollable(&p->slots[i]) && st->next_poll <= now)
             st->next_poll = now + schedule_spread(k++, due, window);
     }
     log_info("FETCH", "polling %zu feeds (%u due, spread over %llds)", p->n_slots, due,
@@ -378,7 +591,7 @@ void poller_counts(const struct poller *p, struct poller_counts *ret)
 {
     *ret = (struct poller_counts){.feeds = (unsigned)p->n_slots};
     for (size_t i = 0; i < p->n_slots; i++) {
-        if (p->slots[i].state->error_count > 0)
+        if (pollable(&p->slots[i]) && p->slots[i].state->error_count > 0)
             ret->failing++;
     }
 }

@@ -2,11 +2,24 @@
  * comes back.
  *
  * One uv_timer_t wakes at the earliest due time; due feeds are handed to
- * the fetcher (which caps how many run at once). A response is classified
- * here: 2xx -> parse -> store_ingest (one transaction); 304 -> recorded,
- * nothing parsed; anything else -> the feed's error is recorded and logged
- * once, and the feed is polled again at its next interval. A failing feed
- * never stops the others.
+ * the fetcher (which caps how many run at once, per site too) with their
+ * own user agent, headers, credentials and proxy. A response is
+ * classified here:
+ *
+ *   2xx, body hash != stored -> parse -> store_ingest (one transaction)
+ *   2xx, body hash == stored -> "unchanged": recorded like a 304, no parse
+ *   304                      -> recorded, nothing parsed
+ *   410                      -> the feed is gone: recorded, logged once,
+ *                               never polled again until its url changes
+ *   anything else            -> the error and its class (dns, connect, tls,
+ *                               timeout, http, too-large, parse, blocked,
+ *                               storage...) are recorded and logged; the feed
+ *                               backs off
+ *
+ * A 2xx or 304 reached through 301/308 redirects only (permanent_url)
+ * moves the feed: later polls, and restarts, use the new URL. A failing
+ * feed never stops the others. Disabled feeds are registered but neither
+ * polled nor part of the merged feed.
  *
  * Borrows the loop, fetcher, store and config given to poller_new(); they
  * must outlive it.

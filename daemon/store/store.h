@@ -14,6 +14,7 @@
 #ifndef HERALD_STORE_STORE_H
 #define HERALD_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,26 +23,73 @@
 struct store;
 
 /* The persisted state of one configured feed. Owned by the caller after
- * store_feed_register(); free with store_feed_state_free(). */
+ * store_feed_register(); free with store_feed_state_free().
+ *
+ * A feed has two URLs: the configured one, and the one in use, which a
+ * permanent redirect (301/308) moves (store_poll.moved_to). A restart keeps
+ * the move; a new configured URL replaces both and forgets the feed's
+ * validators, body hash and gone state. */
 struct store_feed_state {
     int64_t id;
+    char *url;           /* the URL in use */
     char *etag;          /* verbatim from the last 200, or NULL */
     char *last_modified; /* verbatim from the last 200, or NULL */
     int last_status;     /* HTTP status of the last poll, 0 if none */
     char *last_error;    /* NULL after a success */
+    char *error_class;   /* "dns", "http", "parse"... with last_error, else NULL */
     int error_count;     /* consecutive failures */
     int64_t last_poll;   /* TIME_NONE if never */
     int64_t next_poll;   /* 0 = due now */
+    bool gone;           /* a 410 was seen: not polled until the URL changes */
+    char *body_hash;     /* SHA-256 (hex) of the last stored body, or NULL */
+    int64_t body_size;   /* bytes of the last 200's body, 0 if unknown */
 };
 
-/* What one poll gave, for store_ingest() and store_record_poll(). */
+/* What one poll gave, for store_ingest() and store_record_poll(). Zero
+ * means "none" for every optional field. */
 struct store_poll {
     int status;                /* HTTP status, 0 when no response */
     const char *etag;          /* from a 200, else ignored */
     const char *last_modified; /* from a 200, else ignored */
     const char *error;         /* NULL on success */
+    const char *error_class;   /* a short word with error: dns, connect, tls, timeout, http,
+                                  too-large, redirects, protocol, blocked, parse, storage, other */
     int64_t polled_at;
     int64_t next_poll;
+    bool unchanged;          /* a 200 whose body hash equals the stored one: counted as
+                                not modified; validators and body size replaced, nothing parsed */
+    const char *body_hash;   /* store_ingest(): hash of the stored body */
+    int64_t body_size;       /* bytes of a 200's body */
+    int64_t retry_after;     /* absolute time from Retry-After */
+    int64_t hint;            /* the longest interval the server or document asked for, s */
+    const char *hint_source; /* where hint came from: "max-age", "expires", "ttl"... */
+    const char *moved_to;    /* the feed moved permanently there (301/308) */
+    bool gone;               /* a 410: the feed is marked gone (with error set) */
+};
+
+/* One feed's status and politeness record, for `heraldd feeds`. Owned by
+ * the caller; free with store_feed_info_free(). */
+struct store_feed_info {
+    char *url;        /* in use */
+    char *config_url; /* as last configured */
+    bool active;
+    bool gone;
+    int last_status;
+    char *last_error;
+    char *error_class;
+    int error_count;
+    char *last_outcome;   /* "updated", "unchanged", "not modified", "error", or NULL */
+    int64_t last_poll;    /* TIME_NONE if never */
+    int64_t last_success; /* TIME_NONE if never */
+    int64_t next_poll;
+    int64_t entries;
+    int64_t polls;        /* every recorded poll */
+    int64_t not_modified; /* 304s and unchanged 200s */
+    int64_t bytes_saved;  /* approximate: the last body's size per not-modified poll */
+    int64_t throttled;    /* 429s */
+    int64_t retry_after;  /* the last Retry-After seen (absolute), 0 if none */
+    int64_t hint;         /* as in store_poll, 0 if none */
+    char *hint_source;
 };
 
 struct store_ingest_stats {
@@ -54,14 +102,18 @@ struct store_ingest_stats {
 /* Opens (creating if needed) and migrates the database at path. Returns 0
  * and a new store in *ret, or a negative errno with a message in err. */
 int store_open(const char *path, struct store **ret, char *err, size_t errlen);
+/* Opens an existing database read-only, for status tools: nothing is
+ * created or migrated (-EPROTO when its schema is not the current one). */
+int store_open_readonly(const char *path, struct store **ret, char *err, size_t errlen);
 /* Finalizes statements and closes the connection. NULL is a no-op. */
 void store_close(struct store *s);
 
 const char *store_errmsg(const struct store *s);
 
-/* Adds the feed NAME or updates its URL and configured title, and marks it
- * active. A changed URL forgets the validators and makes the feed due.
- * Returns its state in *ret (caller frees). */
+/* Adds the feed NAME or updates its configured URL, and marks it active.
+ * A changed configured URL becomes the URL in use, forgets the validators,
+ * body hash and gone state, makes the feed due and is recorded as a
+ * "configured" event. Returns its state in *ret (caller frees). */
 int store_feed_register(struct store *s, const char *name, const char *url,
                         struct store_feed_state **ret);
 void store_feed_state_free(struct store_feed_state *st);
@@ -72,12 +124,17 @@ int store_feeds_retain(struct store *s, const char *const *names, size_t n);
 
 /* Stores a parsed document and the poll's state in one transaction: new
  * entries are added, changed ones updated in place, the feed's title and
- * links refreshed, the validators replaced and the error cleared. */
+ * links refreshed, the validators and body hash replaced, the error
+ * cleared, the politeness counters updated, and a move (poll->moved_to)
+ * applied and recorded as a "moved" event. */
 int store_ingest(struct store *s, int64_t feed_id, const struct feed *doc,
                  const struct store_poll *poll, struct store_ingest_stats *ret_stats);
 
-/* Records a poll that stored no document: a 304 (validators kept, error
- * cleared) or a failure (poll->error set, error count incremented). */
+/* Records a poll that stored no document, in one transaction: a 304
+ * (validators kept, error cleared), an unchanged 200 (validators
+ * replaced, error cleared), or a failure (poll->error set, error count
+ * incremented; poll->gone marks the feed gone and records a "gone" event).
+ * Counters and moves as for store_ingest(). */
 int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll);
 
 /* The newest `limit` entries of active feeds, newest first, each with its
@@ -86,6 +143,10 @@ int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll 
  * newest entry's date (TIME_NONE when empty). */
 int store_merged(struct store *s, size_t limit, const char *(*title_of)(const char *name, void *ud),
                  void *ud, struct feed **ret);
+
+/* The status of the feed NAME; -ENOENT when it was never registered. */
+int store_feed_info(struct store *s, const char *name, struct store_feed_info **ret);
+void store_feed_info_free(struct store_feed_info *info);
 
 /* Counts for status lines. */
 int store_count_entries(struct store *s, int64_t *ret);

@@ -635,6 +635,9 @@ class Daemon:
                  "database = %s" % database, "listen = %s" % self.listen,
                  "interval = %s" % interval]
         herald.setdefault("log_level", "debug")
+        # Every fixture feed is on 127.0.0.1, one site: no pacing between
+        # them unless a test asks for it.
+        herald.setdefault("site_gap", "0s")
         for k, v in herald.items():
             lines.append("%s = %s" % (k, v))
         text = "\n".join(lines) + "\n\n"
@@ -850,3 +853,24 @@ class HeraldTestCase(unittest.TestCase):
         code = d.stop(sig, within)
         self.assertEqual(code, 0, "heraldd exit code after signal %d; log:\n%s"
                          % (sig, d.log()[-4000:]))
+
+
+# --------------------------------------------------------------------------
+# heraldd feeds
+
+
+def heraldd_feeds(daemon, json_output=False):
+    """Runs `heraldd feeds -c CONF [--json]` for a Daemon; returns the
+    parsed JSON list, or the text table as a dict name -> row text.
+    Raises AssertionError when the command fails."""
+    import json as _json
+    args = ["feeds", "-c", daemon.conf_path] + (["--json"] if json_output else [])
+    p = run_heraldd(args)
+    if p.returncode != 0:
+        raise AssertionError("heraldd feeds exited %d: %s" % (p.returncode, p.stderr))
+    if json_output:
+        return _json.loads(p.stdout)
+    rows = {}
+    for line in p.stdout.splitlines()[1:]:
+        rows[line.split("  ", 1)[0].strip()] = line
+    return rows

@@ -224,6 +224,94 @@ static void test_parsers(void **state)
     assert_true(config_parse_listen("host:0", &host, &port) < 0);
 }
 
+static void test_feed_http_settings(void **state)
+{
+    struct buf errs;
+    struct config *c;
+
+    (void)state;
+    write_conf("pw.txt", "s3cret:with colon\n");
+    setenv("HERALD_TEST_PW", "from-env", 1);
+    c = load("[herald]\nper_site = 4\nsite_gap = 2s\n"
+             "[feed \"a\"]\nurl = https://a.example/feed\n"
+             "user_agent = special agent/1.0\n"
+             "header = X-Token: abc\n"
+             "header = Accept-Language: de, en;q=0.5\n"
+             "username = alice\npassword = file:pw.txt\n"
+             "proxy = socks5h://127.0.0.1:1080\n"
+             "[feed \"b\"]\nurl = https://b.example/feed\nusername = bob\n"
+             "password = env:HERALD_TEST_PW\nenabled = no\n",
+             &errs);
+    if (!c)
+        fail_msg("%s", buf_cstr(&errs));
+    assert_int_equal(c->per_site, 4);
+    assert_int_equal(c->site_gap, 2000);
+    assert_string_equal(c->feeds[0].user_agent, "special agent/1.0");
+    assert_int_equal(c->feeds[0].n_headers, 2);
+    assert_string_equal(c->feeds[0].headers[0], "X-Token: abc");
+    assert_string_equal(c->feeds[0].headers[1], "Accept-Language: de, en;q=0.5");
+    assert_null(c->feeds[0].headers[2]);
+    assert_string_equal(c->feeds[0].userpwd, "alice:s3cret:with colon");
+    assert_string_equal(c->feeds[0].proxy, "socks5h://127.0.0.1:1080");
+    assert_true(c->feeds[0].enabled);
+    assert_string_equal(c->feeds[1].userpwd, "bob:from-env");
+    assert_false(c->feeds[1].enabled);
+    assert_null(c->feeds[1].headers);
+    assert_null(c->feeds[1].user_agent);
+    config_free(c);
+    buf_release(&errs);
+
+    /* Defaults. */
+    c = load("[feed \"a\"]\nurl = https://a.example/feed\n", &errs);
+    assert_non_null(c);
+    assert_int_equal(c->per_site, 2);
+    assert_int_equal(c->site_gap, 1000);
+    assert_true(c->feeds[0].enabled);
+    assert_null(c->feeds[0].userpwd);
+    config_free(c);
+    buf_release(&errs);
+}
+
+static void test_feed_http_settings_errors(void **state)
+{
+    struct buf errs;
+
+    (void)state;
+    unsetenv("HERALD_TEST_UNSET");
+    /* A literal password is refused, and never echoed. */
+    assert_null(load("[feed \"a\"]\nurl = https://a.example/\nusername = u\n"
+                     "password = hunter2\n",
+                     &errs));
+    assert_non_null(strstr(buf_cstr(&errs), "t.conf:4: password must be file:PATH or env:NAME"));
+    assert_null(strstr(buf_cstr(&errs), "hunter2"));
+    buf_release(&errs);
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nusername = u\n"
+                 "password = env:HERALD_TEST_UNSET\n",
+                 "t.conf:4: password: environment variable HERALD_TEST_UNSET is not set");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nusername = u\n"
+                 "password = file:no-such-file\n",
+                 "t.conf:4: password: cannot read");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nusername = u\n",
+                 "t.conf:1: feed \"a\": username and password go together");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nusername = u:v\n",
+                 "t.conf:3: username must be");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nheader = NoColon\n",
+                 "t.conf:3: header must be 'Name: value'");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nheader = Bad Name: x\n",
+                 "t.conf:3: header: bad character");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nheader = If-None-Match: x\n",
+                 "t.conf:3: header: Herald sets this header itself");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nenabled = maybe\n",
+                 "t.conf:3: enabled must be yes or no");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nproxy = ftp://p/\n",
+                 "t.conf:3: proxy: 'ftp://p/' is not a proxy URL");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\nuser_agent = x\nuser_agent = y\n",
+                 "t.conf:4: duplicate key 'user_agent'");
+    expect_error("[feed \"a\"]\nurl = file:/tmp/x.xml\nheader = X-A: 1\n",
+                 "t.conf:1: feed \"a\": header, username and proxy need an http(s) url");
+    expect_error("[herald]\nper_site = 0\n", "t.conf:2: per_site must be between");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +323,8 @@ int main(void)
         cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_parsers),
+        cmocka_unit_test(test_feed_http_settings),
+        cmocka_unit_test(test_feed_http_settings_errors),
     };
     int r;
 
