@@ -119,6 +119,40 @@ static int resolve_plain(const char *base, const char *ref, char **ret)
     return 1;
 }
 
+/* Copies curl's URL of h into *ret. */
+static int get_url(CURLU *h, char **ret)
+{
+    char *out = NULL, *copy;
+    CURLUcode c = curl_url_get(h, CURLUPART_URL, &out, 0);
+
+    if (c != CURLUE_OK)
+        return from_curlu(c);
+    copy = strdup(out);
+    curl_free(out);
+    if (!copy)
+        return -ENOMEM;
+    *ret = copy;
+    return 0;
+}
+
+/* "#f": the base with its path and query, and this fragment (RFC 3986
+ * 5.2.2), whatever curl's own resolution does with the last segment. */
+static int resolve_fragment(const char *base, const char *frag, char **ret)
+{
+    CURLU *h = curl_url();
+    CURLUcode c;
+    int r;
+
+    if (!h)
+        return -ENOMEM;
+    c = curl_url_set(h, CURLUPART_URL, base, CURLU_NON_SUPPORT_SCHEME);
+    if (c == CURLUE_OK)
+        c = curl_url_set(h, CURLUPART_FRAGMENT, *frag ? frag : NULL, 0);
+    r = c == CURLUE_OK ? get_url(h, ret) : from_curlu(c);
+    curl_url_cleanup(h);
+    return r;
+}
+
 int url_resolve(const char *base, const char *ref, char **ret)
 {
     const unsigned flags = CURLU_NON_SUPPORT_SCHEME;
@@ -141,6 +175,8 @@ int url_resolve(const char *base, const char *ref, char **ret)
         if (r != 0)
             return r < 0 ? r : 0;
     }
+    if (base && ref[0] == '#')
+        return resolve_fragment(base, ref + 1, ret);
     h = curl_url();
     if (!h)
         return -ENOMEM;

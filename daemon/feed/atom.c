@@ -5,7 +5,8 @@
  * created, url in persons, mode on content) rank below their 1.0
  * equivalents. An entry without an author inherits those of its
  * atom:source, then the feed's (RFC 4287 4.2.1). The feed language is
- * the root's xml:lang.
+ * the root's xml:lang. A standalone <entry> (an Atom Entry Document) is a
+ * feed of that entry, without feed metadata.
  */
 #include <errno.h>
 #include <string.h>
@@ -106,6 +107,8 @@ static int read_entry(struct field_ctx *c, const xmlNode *node, struct feed *f)
     if (r == 0)
         r = fields_to_entry(&fl, e);
     fields_release(&fl);
+    if (r == 0 && entry_is_empty(e))
+        feed_drop_last_entry(f); /* <entry/>: nothing to show */
     return r;
 }
 
@@ -136,6 +139,11 @@ int atom_read(const xmlNode *root, const char *url, const struct feed_limits *li
     f->format = FEED_FORMAT_ATOM;
     f->version =
         c.core_ns && !strcmp(c.core_ns, NS_ATOM03) ? FEED_VERSION_ATOM03 : FEED_VERSION_ATOM10;
+    if (fields_is(&c, root, XNS_CORE, "entry")) {
+        r = read_entry(&c, root, f); /* an Entry Document */
+        field_ctx_release(&c);
+        return r;
+    }
     fields_init(&fl);
     r = fields_collect(&c, root, &feed_table, &fl);
     if (r == 0)

@@ -58,12 +58,16 @@ static const struct zone zones[] = {
 /* Month names (accents folded to ASCII, lower case): a word names month m
  * when it is one of these or a prefix of at least three letters of one,
  * and all names it is a prefix of agree on m. English, German, French,
- * Spanish, Italian, Dutch, Portuguese, Swedish, Danish, Norwegian and
- * Polish (nominative and genitive), plus abbreviations that are no prefix. */
-static const struct {
+ * Spanish, Italian, Dutch, Portuguese, Swedish, Danish, Norwegian,
+ * Polish (nominative and genitive), Hungarian and Greek, plus
+ * abbreviations that are no prefix. Greek words stay UTF-8 (two bytes a
+ * letter), so their three-letter minimum is six bytes. */
+struct month_name {
     const char *name;
     int month;
-} month_names[] = {
+};
+
+static const struct month_name month_names[] = {
     {"january", 1},    {"januar", 1},       {"januari", 1},       {"janner", 1},
     {"janvier", 1},    {"enero", 1},        {"gennaio", 1},       {"janeiro", 1},
     {"styczen", 1},    {"stycznia", 1},     {"february", 2},      {"februar", 2},
@@ -88,7 +92,21 @@ static const struct {
     {"novembre", 11},  {"noviembre", 11},   {"novembro", 11},     {"listopad", 11},
     {"listopada", 11}, {"december", 12},    {"dezember", 12},     {"decembre", 12},
     {"diciembre", 12}, {"dicembre", 12},    {"dezembro", 12},     {"desember", 12},
-    {"grudzien", 12},  {"grudnia", 12},
+    {"grudzien", 12},  {"grudnia", 12},     {"marcius", 3},       {"aprilis", 4},
+    {"majus", 5},      {"junius", 6},       {"julius", 7},        {"augusztus", 8},
+    {"szeptember", 9},
+};
+
+/* Greek, folded to lower case without accents (scan_word), nominative and
+ * genitive, and the short forms feedparser knows ("Ιούλ", "Μάώ"). */
+static const struct month_name greek_month_names[] = {
+    {"ιανουαριος", 1},  {"ιανουαριου", 1},  {"φεβρουαριος", 2}, {"φεβρουαριου", 2},
+    {"μαρτιος", 3},     {"μαρτιου", 3},     {"μαω", 3},         {"απριλιος", 4},
+    {"απριλιου", 4},    {"μαιος", 5},       {"μαιου", 5},       {"ιουνιος", 6},
+    {"ιουνιου", 6},     {"ιον", 6},         {"ιουλιος", 7},     {"ιουλιου", 7},
+    {"ιολ", 7},         {"αυγουστος", 8},   {"αυγουστου", 8},   {"σεπτεμβριος", 9},
+    {"σεπτεμβριου", 9}, {"οκτωβριος", 10},  {"οκτωβριου", 10},  {"νοεμβριος", 11},
+    {"νοεμβριου", 11},  {"δεκεμβριος", 12}, {"δεκεμβριου", 12},
 };
 
 /* Weekday names in the same languages: ignored wherever they stand (a
@@ -103,7 +121,8 @@ static const char *const weekday_names[] = {
     "zaterdag",  "zondag",       "segunda",   "terca",    "quarta",     "quinta",    "sexta",
     "mandag",    "tisdag",       "tirsdag",   "onsdag",   "torsdag",    "fredag",    "lordag",
     "sondag",    "poniedzialek", "wtorek",    "sroda",    "czwartek",   "piatek",    "sobota",
-    "niedziela",
+    "niedziela", "κυριακη",      "δευτερα",   "τριτη",    "τεταρτη",    "πεμπτη",    "παρασκευη",
+    "σαββατο",
 };
 
 static const char *const weekday_short[] = {"mo", "di", "mi", "do", "fr", "sa", "so", "ma",
@@ -187,7 +206,33 @@ static char fold2(unsigned char a, unsigned char b)
     return 0;
 }
 
-/* Reads a word of letters (accented ones folded to ASCII, lower-cased).
+/* A Greek letter (U+0386..U+03CE) folded to lower case without accent or
+ * final form, as a code point; 0 for anything else. */
+static unsigned fold_greek(unsigned char a, unsigned char b)
+{
+    static const unsigned short accented[][2] = {
+        {0x386, 0x3B1}, {0x388, 0x3B5}, {0x389, 0x3B7}, {0x38A, 0x3B9}, {0x38C, 0x3BF},
+        {0x38E, 0x3C5}, {0x38F, 0x3C9}, {0x390, 0x3B9}, {0x3AC, 0x3B1}, {0x3AD, 0x3B5},
+        {0x3AE, 0x3B7}, {0x3AF, 0x3B9}, {0x3B0, 0x3C5}, {0x3C2, 0x3C3}, {0x3CA, 0x3B9},
+        {0x3CB, 0x3C5}, {0x3CC, 0x3BF}, {0x3CD, 0x3C5}, {0x3CE, 0x3C9},
+    };
+    unsigned cp = ((a & 0x1Fu) << 6) | (b & 0x3Fu);
+
+    if ((a != 0xCE && a != 0xCF) || (b & 0xC0) != 0x80)
+        return 0;
+    if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
+        return cp + 0x20;
+    if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2)
+        return cp;
+    for (size_t i = 0; i < sizeof(accented) / sizeof(accented[0]); i++) {
+        if (accented[i][0] == cp)
+            return accented[i][1];
+    }
+    return 0;
+}
+
+/* Reads a word of letters (accented ones folded to ASCII, lower-cased;
+ * Greek ones to unaccented lower-case Greek, kept as UTF-8).
  * Returns its length, copying at most n-1 bytes; 0 when it holds a byte
  * that is no known letter (the word is then unusable). */
 static size_t scan_word(struct scan *s, char *w, size_t n)
@@ -202,6 +247,16 @@ static size_t scan_word(struct scan *s, char *w, size_t n)
         if (is_alpha((char)c)) {
             f = lower((char)c);
             s->p++;
+        } else if ((c == 0xCE || c == 0xCF) && fold_greek(c, (unsigned char)s->p[1])) {
+            unsigned g = fold_greek(c, (unsigned char)s->p[1]);
+
+            if (len + 2 < n) {
+                w[len] = (char)(0xC0 | (g >> 6));
+                w[len + 1] = (char)(0x80 | (g & 0x3F));
+            }
+            len += 2;
+            s->p += 2;
+            continue;
         } else if (c >= 0xC0 && s->p[1]) {
             f = fold2(c, (unsigned char)s->p[1]);
             ok = ok && f;
@@ -233,19 +288,29 @@ static bool is_prefix(const char *w, size_t len, const char *name)
     return strncmp(w, name, len) == 0;
 }
 
+/* At least three letters: three bytes, six for a (Greek) UTF-8 word. */
+static bool long_enough(const char *w, size_t len)
+{
+    return len >= ((unsigned char)w[0] >= 0x80 ? 6u : 3u);
+}
+
 /* Month 1..12, 0 when none, -1 when the word is ambiguous. */
 static int lookup_month(const char *w, size_t len)
 {
+    bool greek = (unsigned char)w[0] >= 0x80;
+    const struct month_name *t = greek ? greek_month_names : month_names;
+    size_t n = greek ? sizeof(greek_month_names) / sizeof(greek_month_names[0])
+                     : sizeof(month_names) / sizeof(month_names[0]);
     int m = 0;
 
-    if (len < 3)
+    if (!long_enough(w, len))
         return 0;
-    for (size_t i = 0; i < sizeof(month_names) / sizeof(month_names[0]); i++) {
-        if (!is_prefix(w, len, month_names[i].name))
+    for (size_t i = 0; i < n; i++) {
+        if (!is_prefix(w, len, t[i].name))
             continue;
-        if (m && m != month_names[i].month)
+        if (m && m != t[i].month)
             return -1;
-        m = month_names[i].month;
+        m = t[i].month;
     }
     return m;
 }
@@ -254,7 +319,7 @@ static bool is_weekday(const char *w, size_t len)
 {
     if (in_list(w, weekday_short, sizeof(weekday_short) / sizeof(weekday_short[0])))
         return true;
-    if (len < 3)
+    if (!long_enough(w, len))
         return false;
     for (size_t i = 0; i < sizeof(weekday_names) / sizeof(weekday_names[0]); i++) {
         if (is_prefix(w, len, weekday_names[i]))
@@ -469,7 +534,8 @@ struct loose {
     char num_sep;          /* the separator after the first number: '.', '/', '-' or ' ' */
     int month, weak_month; /* weak: a word that is also a weekday ("mar") */
     bool have_time, have_zone;
-    int ampm; /* 0 none, 1 am, 2 pm */
+    int ampm;    /* 0 none, 1 am, 2 pm */
+    bool korean; /* 년 월 일 or 오전/오후 seen: year-month-day, KST by default */
     struct tm_fields f;
 };
 
@@ -526,14 +592,43 @@ static bool loose_zone(struct scan *s, struct loose *l, const char *w, size_t le
     return true;
 }
 
+/* Korean date words (feedparser's OnBlog and Nate forms: "2004년 05월 28일
+ * 01:31:15", "2004-05-25 오후 11:23:17"): year, month and day markers are
+ * separators, 오전/오후 are AM/PM. Returns the bytes used, 0 if none. */
+static size_t loose_korean(const char *p, struct loose *l)
+{
+    static const struct {
+        const char *word;
+        int ampm;
+    } words[] = {{"\xEB\x85\x84", 0},
+                 {"\xEC\x9B\x94", 0},
+                 {"\xEC\x9D\xBC", 0},
+                 {"\xEC\x98\xA4\xEC\xA0\x84", 1},
+                 {"\xEC\x98\xA4\xED\x9B\x84", 2}};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t len = strlen(words[i].word);
+
+        if (!strncmp(p, words[i].word, len) && (!words[i].ampm || !l->ampm)) {
+            l->korean = true;
+            if (words[i].ampm)
+                l->ampm = words[i].ampm;
+            return len;
+        }
+    }
+    return 0;
+}
+
 static bool loose_word(struct scan *s, struct loose *l)
 {
-    char w[24];
+    char w[32];
     size_t len = scan_word(s, w, sizeof(w));
     int m;
 
     if (!len || len >= sizeof(w))
         return false;
+    if (len == 1 && w[0] == 't' && !l->have_time && is_digit(*s->p))
+        return true; /* "2004-július-13T9:15": ISO's date-time separator */
     if (len == 3 && !strcmp(w, "etc") && *s->p == '/') {
         s->p++;
         return true; /* "Etc/GMT" */
@@ -593,6 +688,13 @@ static bool loose_date(struct loose *l)
     }
     if (l->n_num != 3 || l->digits[1] != 2)
         return false;
+    if ((l->korean || l->num_sep == '-') && l->digits[0] == 4 &&
+        l->digits[2] == 2) { /* 2004년 05월 28일, 2004-05-25 */
+        f->year = l->num[0];
+        f->mon = l->num[1];
+        f->day = l->num[2];
+        return true;
+    }
     if (l->num_sep == '/' && l->digits[0] == 4 && l->digits[1] == 2 &&
         l->digits[2] == 2) { /* 2006/09/15 (perforce) */
         f->year = l->num[0];
@@ -633,7 +735,10 @@ static int64_t parse_loose(const char *str)
         } else if (is_digit(c)) {
             ok = loose_number(&s, &l);
         } else if (is_alpha(c) || (unsigned char)c >= 0xC0) {
-            ok = loose_word(&s, &l);
+            size_t k = (unsigned char)c >= 0xE0 ? loose_korean(s.p, &l) : 0;
+
+            s.p += k;
+            ok = k || loose_word(&s, &l);
         } else {
             ok = false;
         }
@@ -642,6 +747,8 @@ static int64_t parse_loose(const char *str)
     }
     if (!loose_date(&l))
         return TIME_NONE;
+    if (l.korean && !l.have_zone)
+        l.f.offset = 9 * 60; /* KST, as feedparser assumes */
     if (l.ampm) {
         if (l.f.hour < 1 || l.f.hour > 12)
             return TIME_NONE;

@@ -632,9 +632,19 @@ static int guid_link(struct field_ctx *c, const xmlNode *el, struct value *v)
     if (!guid_is_permalink(el))
         return 0;
     r = xml_text(el, &s);
-    if (r == 0 && s && (!strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8)))
+    /* A relative guid is a link only when it is a path ("posts/1",
+     * "/p/1"): a bare token ("12345", "abc-42") is an identifier of a feed
+     * that forgot isPermaLink="false", not a page beside the feed. */
+    if (r == 0 && s && (strchr(s, ':') || strchr(s, '/')))
         r = resolve(c, el, s, &v->str);
     free(s);
+    /* Only a Web address is a link (a tag: or urn: guid is not), judged
+     * after resolution: "posts/1" against the feed URL is one. */
+    if (r == 0 && v->str && strncasecmp(v->str, "http://", 7) &&
+        strncasecmp(v->str, "https://", 8)) {
+        free(v->str);
+        v->str = NULL;
+    }
     return r;
 }
 
@@ -724,8 +734,10 @@ static int parse_person(const char *s, struct person *p)
         len--;
     open = memchr(s, '(', len);
     lt = memchr(s, '<', len);
-    if (open && len && s[len - 1] == ')' && memchr(s, '@', (size_t)(open - s))) {
-        int r = model_set_trimmed(&p->name, open + 1, (size_t)(s + len - 1 - (open + 1)));
+    if (open && memchr(s, '@', (size_t)(open - s))) {
+        /* "jo@x.org (Jo Doe" (a cut document): the name runs to the end */
+        size_t close = s[len - 1] == ')' ? 1 : 0;
+        int r = model_set_trimmed(&p->name, open + 1, (size_t)(s + len - close - (open + 1)));
 
         return r == 0 ? set_email(&p->email, s, (size_t)(open - s)) : r;
     }
@@ -1055,6 +1067,11 @@ static int extract(struct field_ctx *c, const xmlNode *el, enum field_kind kind,
     switch (kind) {
     case KIND_TEXT:
         return xml_text(el, &v->str);
+    case KIND_TITLE: {
+        int r = xml_text(el, &v->str);
+
+        return r == 0 && xml_from_cdata(el) ? xml_decode_entities(&v->str) : r;
+    }
     case KIND_TEXT_HTML: {
         int r = xml_text(el, &v->str);
 
@@ -1130,6 +1147,17 @@ static int apply_list(struct field_ctx *c, const xmlNode *el, const struct field
     }
 }
 
+/* A title longer than MODEL_TITLE_MAX is cut at a character boundary. */
+static int cap_title(char **s)
+{
+    char *cut = NULL;
+    int r = xml_set_bounded(&cut, *s, strlen(*s), MODEL_TITLE_MAX);
+
+    free(*s);
+    *s = cut;
+    return r;
+}
+
 static int apply(struct field_ctx *c, const xmlNode *el, const struct field_rule *rule,
                  struct fields *f)
 {
@@ -1141,6 +1169,8 @@ static int apply(struct field_ctx *c, const xmlNode *el, const struct field_rule
     if (base >= f->rank[rule->field])
         return 0; /* cannot win: spare the extraction */
     r = extract(c, el, rule->kind, &v);
+    if (r == 0 && rule->field == FIELD_TITLE && v.str && strlen(v.str) > MODEL_TITLE_MAX)
+        r = cap_title(&v.str);
     if (r < 0 || (!v.str && v.num == TIME_NONE) || base + v.rank >= f->rank[rule->field]) {
         free(v.str);
         return r;

@@ -84,6 +84,7 @@ enum field {
 
 enum field_kind {
     KIND_TEXT,            /* plain text content */
+    KIND_TITLE,           /* plain text content; from CDATA, HTML references decoded */
     KIND_TEXT_HTML,       /* plain text content, escaped into HTML */
     KIND_HTML,            /* content that is HTML: escaped text, or inline markup */
     KIND_URL,             /* text content, a URL resolved against the base */

@@ -154,6 +154,19 @@ struct entry *feed_add_entry(struct feed *f)
     return e;
 }
 
+void feed_drop_last_entry(struct feed *f)
+{
+    if (f->n_entries)
+        entry_release(&f->entries[--f->n_entries]);
+}
+
+bool entry_is_empty(const struct entry *e)
+{
+    return !e->id && !e->link && !e->title && !e->summary && !e->content &&
+           e->published == TIME_NONE && e->updated == TIME_NONE && !e->n_authors &&
+           !e->n_enclosures;
+}
+
 void *model_grow(void *arr, size_t n, size_t size)
 {
     char *p = realloc(arr, (n + 1) * size);

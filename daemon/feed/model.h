@@ -52,6 +52,11 @@
  * struct feed_limits (parse.h) can lower or raise it. */
 #define FEED_MAX_ENTRIES 5000
 
+/* Bytes of text in a feed or entry title at most: a longer one (an entity
+ * expansion of a megabyte, say) is cut at a character boundary. Other
+ * values are bounded by struct feed_limits' max_field (parse.h). */
+#define MODEL_TITLE_MAX 4096
+
 /* Per-entry bounds on lists: what is beyond is ignored. */
 #define MODEL_MAX_PERSONS    32
 #define MODEL_MAX_CATEGORIES 128
@@ -184,6 +189,11 @@ void feed_free(struct feed *f);
 /* Appends a zeroed entry (dates TIME_NONE, id_is_permalink true) and
  * returns it, or NULL on OOM. The pointer is valid until the next call. */
 struct entry *feed_add_entry(struct feed *f);
+/* Releases and removes the last entry (one feed_add_entry() added). */
+void feed_drop_last_entry(struct feed *f);
+/* True when e has none of id, link, title, summary, content, dates,
+ * authors and enclosures: such an entry is never kept. */
+bool entry_is_empty(const struct entry *e);
 void entry_release(struct entry *e);
 
 void person_release(struct person *p);

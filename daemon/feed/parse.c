@@ -7,14 +7,23 @@
  * UTF-8 with XML_PARSE_IGNORE_ENC, so the declaration cannot switch the
  * decoder after us.
  *
- * XML passes: a strict parse (NONET, NOCDATA; never NOENT, DTDLOAD,
- * DTDATTR, DTDVALID, XINCLUDE or HUGE). When the document is not
- * well-formed, repair() rewrites what it can recognise (a bare "&",
- * undeclared entity names, an unclosed CDATA section) and, if it changed
- * anything, parses strictly again; when that fails too, a last parse with
- * RECOVER|NOERROR|NOWARNING. Either way the feed is bozo with the first
- * error of the first pass. Errors go to a per-context structured handler,
- * never to stderr.
+ * XML passes: a strict parse (NONET; never NOENT, DTDLOAD, DTDATTR,
+ * DTDVALID, XINCLUDE or HUGE). CDATA sections join the text as with
+ * NOCDATA, but a SAX hook marks their element (xml_from_cdata: titles
+ * written as escaped HTML inside CDATA are decoded). When the document is
+ * not well-formed, repair() rewrites what it can recognise (a bare "&" or
+ * "<", undeclared entity names, an unclosed CDATA section, unquoted
+ * attribute values, nesting beyond REPAIR_DEPTH_MAX, and after an entity
+ * loop the internal subset) and, if it changed anything, parses strictly
+ * again; when that fails too, a last parse with RECOVER|NOERROR|NOWARNING.
+ * Either way the feed is bozo with the first error of the first pass. All
+ * of that runs only after the strict parse failed. Errors go to a
+ * per-context structured handler, never to stderr.
+ *
+ * Junk before the document ("<br />\n<b>Warning</b>..." from PHP, then
+ * "<?xml") is skipped up front when it does not start with "<"; when it
+ * does, the document first fails as it is, then is read again from
+ * "<?xml" or the root element (<rss, <feed, <rdf:RDF, <entry).
  *
  * Undeclared HTML entities (&nbsp;, &rsquo;...) are the most common
  * breakage of real feeds. Every pass installs a SAX getEntity hook that,
@@ -58,6 +67,7 @@
 #define HTML_ENTITIES_MAX 64          /* distinct names substituted per document */
 #define JUNK_SCAN_MAX     (64u << 10) /* how far junk before the document is skipped */
 #define ENTITY_NAME_MAX   32
+#define REPAIR_DEPTH_MAX  200 /* element levels repair() keeps (libxml2 stops at 256) */
 
 struct html_entity {
     xmlEntity ent;
@@ -68,6 +78,7 @@ struct html_entity {
 /* Per-parse state, reached from the libxml2 context's _private. */
 struct xml_state {
     char error[200];              /* first error of the strict pass */
+    int code;                     /* its xmlParserErrors code */
     char ns_error[120];           /* first namespace error (the document stays well-formed) */
     bool recording;               /* still in the first strict pass */
     char entity[ENTITY_NAME_MAX]; /* first HTML entity substituted */
@@ -147,6 +158,7 @@ static void on_xml_error(void *user, xmlErrorPtr e)
     }
     if (st->error[0])
         return;
+    st->code = e->code;
     snprintf(st->error, sizeof(st->error), "line %d: %s", e->line,
              e->message ? e->message : "error");
     one_line(st->error);
@@ -190,6 +202,17 @@ static xmlEntityPtr on_get_entity(void *user, const xmlChar *name)
     return html_entity(ctxt->_private, name);
 }
 
+/* Marks the element that holds a CDATA section (xml.h xml_from_cdata);
+ * the text itself joins the element's text node as with NOCDATA. */
+static void on_cdata(void *user, const xmlChar *value, int len)
+{
+    xmlParserCtxtPtr ctxt = user;
+
+    xmlSAX2Characters(ctxt, value, len);
+    if (ctxt->node)
+        ctxt->node->_private = (void *)xml_cdata_mark;
+}
+
 static void state_release(struct xml_state *st)
 {
     for (size_t i = 0; i < st->n_ents; i++)
@@ -209,6 +232,7 @@ static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st,
     ctxt->_private = st;
     ctxt->sax->serror = on_xml_error;
     ctxt->sax->getEntity = on_get_entity;
+    ctxt->sax->cdataBlock = on_cdata;
     doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, NULL, opts);
     *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY;
     xmlFreeParserCtxt(ctxt);
@@ -326,70 +350,260 @@ static const char *close_cdata(struct buf *b, const char *start, const char *p, 
     return close;
 }
 
-/* Copies the document with a bare "&" escaped, undeclared entity names
- * replaced and an unclosed CDATA closed; comments, CDATA sections and
- * processing instructions are copied as they are. *ret_changed says
- * whether anything was rewritten. */
-static int repair(const char *p, size_t n, struct buf *b, bool *ret_changed)
+/* One run of repair(). */
+struct repair {
+    struct buf *b;
+    const char *start, *end;
+    bool has_subset;  /* references may name the document's own entities */
+    bool drop_subset; /* the internal subset held an entity bomb: leave it out */
+    bool changed;
+    size_t depth; /* elements open at the scan position */
+};
+
+static bool is_blank(char c)
 {
-    const char *start = p, *end = p + n;
-    bool has_subset = false, changed = false;
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The "&" at p: a reference as repair_reference() says, else "&amp;". */
+static const char *put_amp(struct repair *rp, const char *p)
+{
+    struct slice name;
+    size_t len = reference(p, rp->end, &name);
+
+    if (len) {
+        repair_reference(rp->b, p, len, &name, rp->has_subset, &rp->changed);
+        return p + len;
+    }
+    buf_puts(rp->b, "&amp;");
+    rp->changed = true;
+    return p + 1;
+}
+
+/* An attribute value's bytes [p, q): "&" repaired, "<" (and, unquoted,
+ * '"') escaped. */
+static void put_value(struct repair *rp, const char *p, const char *q)
+{
+    while (p < q && !rp->b->err) {
+        if (*p == '&') {
+            p = put_amp(rp, p);
+            continue;
+        }
+        if (*p == '<' || *p == '"') {
+            buf_puts(rp->b, *p == '<' ? "&lt;" : "&quot;");
+            rp->changed = true;
+        } else {
+            buf_putc(rp->b, *p);
+        }
+        p++;
+    }
+}
+
+/* One attribute at p (a name start): quoted values kept, an unquoted one
+ * (url=http://x/a.mp3) quoted, one without value given its name. */
+static const char *put_attribute(struct repair *rp, const char *p)
+{
+    const char *q = p, *v;
+
+    while (q < rp->end && name_char((unsigned char)*q))
+        q++;
+    buf_append(rp->b, p, (size_t)(q - p));
+    for (v = q; v < rp->end && is_blank(*v); v++)
+        ;
+    if (v >= rp->end || *v != '=') {
+        buf_printf(rp->b, "=\"%.*s\"", (int)(q - p), p);
+        rp->changed = true;
+        return q;
+    }
+    for (v++; v < rp->end && is_blank(*v); v++)
+        ;
+    if (v < rp->end && (*v == '"' || *v == '\'')) {
+        const char *close = memchr(v + 1, *v, (size_t)(rp->end - v - 1));
+
+        if (close) {
+            buf_putc(rp->b, '=');
+            buf_putc(rp->b, *v);
+            put_value(rp, v + 1, close);
+            buf_putc(rp->b, *v);
+            return close + 1;
+        }
+    }
+    /* Unquoted: up to white space, ">" or "/>". */
+    for (q = v; q < rp->end && !is_blank(*q) && *q != '>' &&
+                !(*q == '/' && q + 1 < rp->end && q[1] == '>');
+         q++)
+        ;
+    buf_puts(rp->b, "=\"");
+    put_value(rp, v, q);
+    buf_putc(rp->b, '"');
+    rp->changed = true;
+    return q;
+}
+
+/* Where the tag at p ends (after its ">"), quotes honoured; *ret_empty
+ * tells "/>". The end of the text when it is unclosed. */
+static const char *skip_tag(const char *p, const char *end, bool *ret_empty)
+{
+    char quote = 0;
+
+    for (const char *q = p + 1; q < end; q++) {
+        if (quote) {
+            quote = *q == quote ? 0 : quote;
+        } else if (*q == '"' || *q == '\'') {
+            quote = *q;
+        } else if (*q == '>') {
+            *ret_empty = q[-1] == '/';
+            return q + 1;
+        }
+    }
+    *ret_empty = false;
+    return end;
+}
+
+/* A start tag at p ("<" and a name start). Tags deeper than
+ * REPAIR_DEPTH_MAX are left out (their text stays, one level up), so that
+ * libxml2, which stops at depth 256, reads the elements after them. */
+static const char *put_start_tag(struct repair *rp, const char *p)
+{
+    const char *q = p + 1;
+    bool empty = false;
+
+    if (rp->depth >= REPAIR_DEPTH_MAX) {
+        q = skip_tag(p, rp->end, &empty);
+        rp->depth += !empty;
+        rp->changed = true;
+        return q;
+    }
+    while (q < rp->end && name_char((unsigned char)*q))
+        q++;
+    buf_append(rp->b, p, (size_t)(q - p));
+    while (q < rp->end && !rp->b->err) {
+        if (is_blank(*q)) {
+            buf_putc(rp->b, *q++);
+        } else if (*q == '>') {
+            buf_putc(rp->b, *q++);
+            break;
+        } else if (*q == '/' && q + 1 < rp->end && q[1] == '>') {
+            buf_puts(rp->b, "/>");
+            q += 2;
+            empty = true;
+            break;
+        } else if (name_start((unsigned char)*q)) {
+            q = put_attribute(rp, q);
+        } else if (*q == '<') {
+            buf_putc(rp->b, '>'); /* an unclosed tag: closed before the next one */
+            rp->changed = true;
+            break;
+        } else {
+            q++; /* a stray byte between attributes */
+            rp->changed = true;
+        }
+    }
+    rp->depth += !empty;
+    return q;
+}
+
+static const char *put_end_tag(struct repair *rp, const char *p)
+{
+    bool empty;
+    const char *q = skip_tag(p, rp->end, &empty);
+
+    if (rp->depth > REPAIR_DEPTH_MAX)
+        rp->changed = true;
+    else
+        buf_append(rp->b, p, (size_t)(q - p));
+    if (rp->depth)
+        rp->depth--;
+    return q;
+}
+
+/* A DOCTYPE at p: copied, or left out with its internal subset. */
+static const char *put_doctype(struct repair *rp, const char *p)
+{
+    bool empty;
+    const char *q = skip_tag(p, rp->end, &empty);
+    const char *lb = memchr(p, '[', (size_t)(q - p));
+
+    if (lb) {
+        const char *rb = memmem(lb, (size_t)(rp->end - lb), "]>", 2);
+
+        q = rb ? rb + 2 : rp->end;
+    }
+    if (rp->drop_subset)
+        rp->changed = true;
+    else
+        buf_append(rp->b, p, (size_t)(q - p));
+    return q;
+}
+
+/* The markup at p ("<"); returns where scanning goes on. */
+static const char *put_markup(struct repair *rp, const char *p)
+{
+    const char *end = rp->end, *stop;
+    size_t left = (size_t)(end - p);
+
+    if (left >= 9 && !memcmp(p, "<![CDATA[", 9)) {
+        stop = memmem(p + 9, left - 9, "]]>", 3);
+        if (!stop) {
+            rp->changed = true;
+            return close_cdata(rp->b, rp->start, p, end);
+        }
+        stop += 3;
+    } else if (left >= 4 && !memcmp(p, "<!--", 4)) {
+        stop = memmem(p + 4, left - 4, "-->", 3);
+        stop = stop ? stop + 3 : end;
+    } else if (left >= 9 && !memcmp(p, "<!DOCTYPE", 9)) {
+        return put_doctype(rp, p);
+    } else if (left >= 2 && p[1] == '?') {
+        stop = memmem(p + 2, left - 2, "?>", 2);
+        stop = stop ? stop + 2 : end;
+    } else if (left >= 2 && name_start((unsigned char)p[1])) {
+        return put_start_tag(rp, p);
+    } else if (left >= 2 && p[1] == '/') {
+        return put_end_tag(rp, p);
+    } else if (left >= 2 && p[1] == '!') {
+        stop = p + 1;
+    } else {
+        buf_puts(rp->b, "&lt;"); /* "1 < 2": a bare "<" */
+        rp->changed = true;
+        return p + 1;
+    }
+    buf_append(rp->b, p, (size_t)(stop - p));
+    return stop;
+}
+
+/* Copies the document with a bare "&" or "<" escaped, undeclared entity
+ * names replaced, an unclosed CDATA closed, unquoted attribute values
+ * quoted, elements nested beyond REPAIR_DEPTH_MAX flattened and, when
+ * drop_subset, the internal DTD subset left out (its entity references
+ * then read as text); comments, CDATA sections and processing
+ * instructions are copied as they are. *ret_changed says whether anything
+ * was rewritten. */
+static int repair(const char *p, size_t n, bool drop_subset, struct buf *b, bool *ret_changed)
+{
+    struct repair rp = {.b = b, .start = p, .end = p + n, .drop_subset = drop_subset};
     const char *doctype = memmem(p, n < 4096 ? n : 4096, "<!DOCTYPE", 9);
 
-    if (doctype) {
-        const char *gt = memchr(doctype, '>', (size_t)(end - doctype));
-        const char *lb = memchr(doctype, '[', (size_t)(end - doctype));
+    if (doctype && !drop_subset) {
+        const char *gt = memchr(doctype, '>', (size_t)(rp.end - doctype));
+        const char *lb = memchr(doctype, '[', (size_t)(rp.end - doctype));
 
-        has_subset = lb && (!gt || lb < gt);
+        rp.has_subset = lb && (!gt || lb < gt);
     }
     buf_init(b, 2 * n + 4096);
-    while (p < end && !b->err) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *lt = memchr(p, '<', (size_t)(end - p));
+    while (p < rp.end && !b->err) {
+        const char *amp = memchr(p, '&', (size_t)(rp.end - p));
+        const char *lt = memchr(p, '<', (size_t)(rp.end - p));
         const char *next = amp && (!lt || amp < lt) ? amp : lt;
-        const char *stop;
 
         if (!next) {
-            buf_append(b, p, (size_t)(end - p));
+            buf_append(b, p, (size_t)(rp.end - p));
             break;
         }
         buf_append(b, p, (size_t)(next - p));
-        p = next;
-        if (*p == '&') {
-            struct slice name;
-            size_t len = reference(p, end, &name);
-
-            if (len) {
-                repair_reference(b, p, len, &name, has_subset, &changed);
-                p += len;
-            } else {
-                buf_puts(b, "&amp;");
-                changed = true;
-                p++;
-            }
-            continue;
-        }
-        if (end - p >= 9 && !memcmp(p, "<![CDATA[", 9)) {
-            stop = memmem(p + 9, (size_t)(end - p - 9), "]]>", 3);
-            if (!stop) {
-                p = close_cdata(b, start, p, end);
-                changed = true;
-                continue;
-            }
-            stop += 3;
-        } else if (end - p >= 4 && !memcmp(p, "<!--", 4)) {
-            stop = memmem(p + 4, (size_t)(end - p - 4), "-->", 3);
-            stop = stop ? stop + 3 : end;
-        } else if (end - p >= 2 && p[1] == '?') {
-            stop = memmem(p + 2, (size_t)(end - p - 2), "?>", 2);
-            stop = stop ? stop + 2 : end;
-        } else {
-            stop = p + 1;
-        }
-        buf_append(b, p, (size_t)(stop - p));
-        p = stop;
+        p = *next == '&' ? put_amp(&rp, next) : put_markup(&rp, next);
     }
-    *ret_changed = changed;
+    *ret_changed = rp.changed;
     return b->err;
 }
 
@@ -411,7 +625,8 @@ static int dispatch(const xmlNode *root, const char *url, const struct feed_limi
             set_err(err, errlen, "not a feed: <%.40s> without <channel>", (const char *)root->name);
         return r;
     }
-    if (xml_is(root, NS_ATOM10, "feed") || xml_is(root, NS_ATOM03, "feed"))
+    if (xml_is(root, NS_ATOM10, "feed") || xml_is(root, NS_ATOM03, "feed") ||
+        xml_is(root, NS_ATOM10, "entry"))
         return atom_read(root, url, lim, f);
     set_err(err, errlen, "not a feed: root element <%.40s>", (const char *)root->name);
     return -EBADMSG;
@@ -450,7 +665,7 @@ static int xml_bozo(struct feed *f, const struct xml_state *st, bool repaired)
 static xmlDoc *parse_passes(const char *p, size_t n, struct xml_state *st, bool *ret_repaired,
                             bool *ret_oom)
 {
-    const int strict = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC;
+    const int strict = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC;
     const int recover = strict | XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
     xmlDoc *doc = read_xml(p, n, strict, st, ret_oom);
     bool changed = false;
@@ -460,7 +675,7 @@ static xmlDoc *parse_passes(const char *p, size_t n, struct xml_state *st, bool 
     if (doc || *ret_oom)
         return doc;
     st->recording = false;
-    if (repair(p, n, &b, &changed) < 0) {
+    if (repair(p, n, st->code == XML_ERR_ENTITY_LOOP, &b, &changed) < 0) {
         *ret_oom = b.err == -ENOMEM;
         buf_release(&b);
         return NULL;
@@ -554,6 +769,24 @@ static const char *xml_start(const char *p, size_t n)
     return NULL;
 }
 
+/* After a failure: a later "<?xml", else a root element start, past
+ * junk that itself begins with "<"; NULL when there is none. */
+static const char *late_start(const char *p, size_t n)
+{
+    static const char *const roots[] = {"<?xml", "<rss", "<rdf:RDF", "<feed", "<entry"};
+    size_t scan = n < JUNK_SCAN_MAX ? n : JUNK_SCAN_MAX;
+
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        size_t len = strlen(roots[i]);
+        const char *q = scan > 1 ? memmem(p + 1, scan - 1, roots[i], len) : NULL;
+
+        if (q && (i == 0 || (size_t)(q - p) + len < n) &&
+            (i == 0 || is_space(q[len]) || q[len] == '>'))
+            return q;
+    }
+    return NULL;
+}
+
 static int parse_text(const char *data, size_t len, const char *url, const struct feed_limits *lim,
                       struct feed *f, char *err, size_t errlen)
 {
@@ -569,9 +802,14 @@ static int parse_text(const char *data, size_t len, const char *url, const struc
     }
     if (data[off] == '{')
         return parse_json(data + off, len - off, url, lim, f, err, errlen);
-    if (data[off] == '<')
-        return parse_xml(data + off, len - off, url, lim, f, err, errlen);
-    start = xml_start(data + off, len - off);
+    if (data[off] == '<') {
+        r = parse_xml(data + off, len - off, url, lim, f, err, errlen);
+        start = r == -EBADMSG ? late_start(data + off, len - off) : NULL;
+        if (!start)
+            return r; /* -EBADMSG leaves f as it was (readers.h) */
+    } else {
+        start = xml_start(data + off, len - off);
+    }
     if (!start) {
         set_err(err, errlen, "%s", "not a feed: neither XML nor JSON");
         return -EBADMSG;

@@ -7,8 +7,11 @@
  * labels mean windows-1252). XML is parsed by libxml2 with XML_PARSE_NONET,
  * no DTD loading, no entity substitution and an external entity loader that
  * refuses everything; a document that is not well-formed is repaired
- * (bare "&", unclosed CDATA, control characters) and parsed again, then in
- * recover mode, and the result flagged bozo with the reason. Every summary
+ * (bare "&" and "<", unclosed CDATA, unquoted attributes, nesting beyond
+ * 200 levels, an internal subset that loops; control characters) and
+ * parsed again, then in recover mode, and the result flagged bozo with the
+ * reason. Entity text is expanded within a per-document budget (the
+ * body's size plus 1 MiB). Every summary
  * and content goes through sanitize_html(). Never touches the network or
  * the filesystem. Depends on base/, libxml2 and jansson.
  */
@@ -25,7 +28,8 @@ struct feed_limits {
     size_t max_depth;   /* element nesting the readers descend; default 128 */
     size_t max_entries; /* entries kept; default FEED_MAX_ENTRIES, the rest ignored */
     size_t max_field;   /* bytes of one value; default 4 MiB, longer values are cut
-                         * at a character boundary */
+                         * at a character boundary (titles further, at
+                         * MODEL_TITLE_MAX, 4 KiB: model.h) */
 };
 
 #define FEED_LIMIT_MAX_BYTES (16u << 20)

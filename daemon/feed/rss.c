@@ -5,7 +5,8 @@
  * flavours put theirs in the RSS 0.90 or 1.0 namespace and their items
  * beside the channel rather than in it. The core namespace is therefore
  * taken from the <channel> element and items are looked for in both
- * places. The version is the version attribute of <rss> (0.91 with
+ * places (RSS 2.0 items after </channel> are read too, as feedparser
+ * does). The version is the version attribute of <rss> (0.91 with
  * Netscape's DOCTYPE is rss091n), or the RDF namespace.
  *
  * Field choice is the tables below: per field, the lowest priority wins.
@@ -20,8 +21,8 @@
 #include "feed/xml.h"
 
 static const struct field_rule channel_rules[] = {
-    {XNS_CORE, "title", FIELD_TITLE, KIND_TEXT, 0},
-    {XNS_DC, "title", FIELD_TITLE, KIND_TEXT, 1},
+    {XNS_CORE, "title", FIELD_TITLE, KIND_TITLE, 0},
+    {XNS_DC, "title", FIELD_TITLE, KIND_TITLE, 1},
     {XNS_CORE, "description", FIELD_SUBTITLE, KIND_TEXT, 0},
     {XNS_DC, "description", FIELD_SUBTITLE, KIND_TEXT, 1},
     {XNS_ITUNES, "subtitle", FIELD_SUBTITLE, KIND_TEXT, 2},
@@ -70,9 +71,9 @@ static const struct field_rule item_rules[] = {
     {XNS_ATOM10, "link", FIELD_NONE, KIND_LINK_ENCLOSURE, 0},
     {XNS_ATOM10, "link", FIELD_COMMENTS, KIND_LINK_REPLIES, 1},
     {XNS_CORE, "comments", FIELD_COMMENTS, KIND_URL, 0},
-    {XNS_CORE, "title", FIELD_TITLE, KIND_TEXT, 0},
-    {XNS_DC, "title", FIELD_TITLE, KIND_TEXT, 1},
-    {XNS_MEDIA, "title", FIELD_TITLE, KIND_TEXT, 2},
+    {XNS_CORE, "title", FIELD_TITLE, KIND_TITLE, 0},
+    {XNS_DC, "title", FIELD_TITLE, KIND_TITLE, 1},
+    {XNS_MEDIA, "title", FIELD_TITLE, KIND_TITLE, 2},
     {XNS_CORE, "description", FIELD_SUMMARY, KIND_HTML, 0},
     {XNS_DC, "description", FIELD_SUMMARY, KIND_HTML, 1},
     {XNS_ITUNES, "summary", FIELD_SUMMARY, KIND_TEXT_HTML, 2},
@@ -153,6 +154,8 @@ static int read_item(struct field_ctx *c, const xmlNode *item, struct feed *f)
     if (r == 0)
         r = rdf_about(item, e);
     fields_release(&fl);
+    if (r == 0 && entry_is_empty(e))
+        feed_drop_last_entry(f); /* <item/>: nothing to show */
     return r;
 }
 
@@ -210,7 +213,7 @@ int rss_read(const xmlNode *root, const char *url, const struct feed_limits *lim
     fields_release(&fl);
     if (r == 0)
         r = fields_read_items(&c, channel, "item", read_item, f);
-    if (r == 0 && f->format == FEED_FORMAT_RDF)
+    if (r == 0)
         r = fields_read_items(&c, root, "item", read_item, f);
     field_ctx_release(&c);
     return r;

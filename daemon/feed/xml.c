@@ -1,12 +1,15 @@
 /* xml: see xml.h. */
 #include "feed/xml.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/entities.h>
+#include <libxml/parserInternals.h>
 
 #include "base/buf.h"
 #include "base/url.h"
@@ -402,6 +405,78 @@ int xml_html_to_text(const char *html, char **ret)
         put_html_text(&b, doc->children, 0);
     xmlFreeDoc(doc);
     return finish(&b, ret);
+}
+
+const char xml_cdata_mark[] = "cdata";
+
+bool xml_from_cdata(const xmlNode *n)
+{
+    return n->_private == (const void *)xml_cdata_mark;
+}
+
+/* The code point of the reference at p ("&amp;", "&#38;", "&#x26;"),
+ * and its length in *ret_len; 0 when p starts none. */
+static unsigned reference_at(const char *p, size_t *ret_len)
+{
+    const char *semi = strchr(p, ';');
+    const htmlEntityDesc *d;
+    char name[33];
+    unsigned long v;
+    char *e;
+
+    if (!semi || semi - p < 3 || semi - p > (ptrdiff_t)sizeof(name))
+        return 0;
+    *ret_len = (size_t)(semi + 1 - p);
+    if (p[1] == '#') {
+        bool hex = p[2] == 'x' || p[2] == 'X';
+
+        if (!(hex ? isxdigit((unsigned char)p[3]) : isdigit((unsigned char)p[2])))
+            return 0;
+        v = strtoul(p + 2 + hex, &e, hex ? 16 : 10);
+        return e == semi && v > 0 && v <= 0x10FFFF && (v < 0xD800 || v > 0xDFFF) ? (unsigned)v : 0;
+    }
+    memcpy(name, p + 1, (size_t)(semi - p - 1));
+    name[semi - p - 1] = '\0';
+    for (const char *c = name; *c; c++) {
+        if (!isalnum((unsigned char)*c))
+            return 0;
+    }
+    d = htmlEntityLookup((const xmlChar *)name);
+    return d ? d->value : 0;
+}
+
+int xml_decode_entities(char **s)
+{
+    struct buf b;
+    const char *p;
+    char *out = NULL;
+    int r;
+
+    if (!*s || !strchr(*s, '&'))
+        return 0;
+    buf_init(&b, strlen(*s) + 1);
+    for (p = *s; *p && !b.err;) {
+        xmlChar u[8];
+        size_t len = 0;
+        unsigned cp = *p == '&' ? reference_at(p, &len) : 0;
+        int n = cp ? xmlCopyCharMultiByte(u, (int)cp) : 0;
+
+        if (n > 0 && cp >= 0x20) {
+            buf_append(&b, u, (size_t)n);
+            p += len;
+        } else {
+            buf_putc(&b, *p++);
+        }
+    }
+    r = b.err;
+    if (r == 0)
+        r = model_set_trimmed(&out, b.data ? b.data : "", b.len);
+    buf_release(&b);
+    if (r == 0) {
+        free(*s);
+        *s = out;
+    }
+    return r;
 }
 
 int xml_text_to_html(const char *text, char **ret)

@@ -84,6 +84,17 @@ int xml_resolve_with(const char *base, const char *ref, char **ret);
  * base in scope changes only where this does (callers cache on it). */
 const xmlNode *xml_base_owner(const xmlNode *n);
 
+/* parse.c marks an element whose content had a CDATA section by setting
+ * its _private to xml_cdata_mark (nothing else uses node _private). */
+extern const char xml_cdata_mark[];
+/* True when n's own content had a CDATA section. */
+bool xml_from_cdata(const xmlNode *n);
+
+/* Replaces *s by its text with HTML character references decoded once
+ * ("Q&amp;a" -> "Q&a", "&amp;amp;" -> "&amp;"); only complete references
+ * ending in ";" are decoded, tags are left as they are. 0 or -ENOMEM. */
+int xml_decode_entities(char **s);
+
 /* Plain text of an HTML fragment: tags dropped, entities decoded, script
  * and style skipped, white space collapsed. */
 int xml_html_to_text(const char *html, char **ret);

@@ -17,6 +17,15 @@ struct date_case {
 };
 
 static const struct date_case cases[] = {
+    /* Greek, Hungarian and Korean: feedparser's own localized forms. */
+    {"\xCE\x9A\xCF\x85\xCF\x81, 11 \xCE\x99\xCE\xBF\xCF\x8D\xCE\xBB 2004 12:00:00 EST",
+     INT64_C(1089565200)},
+    {"11 \xCE\x99\xCE\xBF\xCF\x85\xCE\xBB\xCE\xAF\xCE\xBF\xCF\x85 2004 17:00:00 GMT",
+     INT64_C(1089565200)}, /* "Ιουλίου", genitive */
+    {"2004-j\xC3\xBAlius-13T9:15-05:00", INT64_C(1089728100)},
+    {"2004. m\xC3\xA1rcius 5.", INT64_C(1078444800)},
+    {"2004\xEB\x85\x84 05\xEC\x9B\x94 28\xEC\x9D\xBC  01:31:15", INT64_C(1085675475)},
+    {"2004-05-25 \xEC\x98\xA4\xED\x9B\x84 11:23:17", INT64_C(1085494997)},
     {"Tue, 02 Jan 2024 03:04:05 GMT", INT64_C(1704164645)},
     {"Tue, 02 Jan 2024 03:04:05 +0000", INT64_C(1704164645)},
     {"Mon, 01 Jan 2024 10:00:00 +0100", INT64_C(1704099600)},

@@ -811,6 +811,214 @@ static void test_encodings(void **state)
     }
 }
 
+/* An inline document, parsed with base url (may be NULL). */
+static struct feed *parse_doc(const char *doc, const char *url)
+{
+    char err[256];
+    struct feed *f = NULL;
+    int r = feed_parse(doc, strlen(doc), url, NULL, &f, err, sizeof(err));
+
+    if (r != 0)
+        print_error("%d %s\n", r, err);
+    assert_int_equal(r, 0);
+    assert_non_null(f);
+    return f;
+}
+
+#define RSS_HEAD   "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>"
+#define RSS_TAIL   "</channel></rss>"
+#define ITEM_AFTER "<item><title>After</title><link>http://e.example/after</link></item>"
+
+/* Titles are text: escaped HTML inside CDATA is decoded once, plain
+ * text is not decoded again. */
+static void test_title_entities(void **state)
+{
+    struct feed *f;
+
+    (void)state;
+    f = parse_doc(
+        RSS_HEAD
+        "<title><![CDATA[Feed &amp; co]]></title>"
+        "<item><title><![CDATA[Q&amp;a notes]]></title></item>"
+        "<item><title><![CDATA[Fish &amp;amp; Chips &#8217; &bogus; & <b>]]></title></item>"
+        "<item><title>Tom &amp;amp; Jerry</title></item>"
+        "<item><title><![CDATA[1 &lt; 2]]> &amp;amp;</title></item>" RSS_TAIL,
+        NULL);
+    assert_int_equal(f->n_entries, 4);
+    assert_string_equal(f->entries[0].title, "Q&a notes");
+    assert_string_equal(f->entries[1].title, "Fish &amp; Chips \xE2\x80\x99 &bogus; & <b>");
+    assert_string_equal(f->entries[2].title, "Tom &amp; Jerry");
+    assert_string_equal(f->entries[3].title, "1 < 2 &");
+    feed_free(f);
+
+    f = parse_doc("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>F</title><entry>"
+                  "<id>x</id><title type=\"html\">Fish &amp;amp; &lt;b&gt;Chips&lt;/b&gt;</title>"
+                  "</entry></feed>",
+                  NULL);
+    assert_string_equal(f->entries[0].title, "Fish & Chips");
+    feed_free(f);
+}
+
+/* A title is capped at MODEL_TITLE_MAX, at a character boundary. */
+static void test_title_cap(void **state)
+{
+    struct buf b;
+    struct feed *f;
+
+    (void)state;
+    buf_init(&b, 1u << 20);
+    buf_puts(&b, RSS_HEAD "<item><title>");
+    for (int i = 0; i < 3000; i++)
+        buf_puts(&b, "\xC3\xA9"); /* 6000 bytes, two a character */
+    buf_puts(&b, "x</title></item>" RSS_TAIL);
+    assert_int_equal(b.err, 0);
+    f = parse_doc(b.data, NULL);
+    assert_int_equal(strlen(f->entries[0].title), MODEL_TITLE_MAX);
+    feed_free(f);
+    buf_release(&b);
+}
+
+/* Repairs after the strict parse failed. */
+static void test_repairs_more(void **state)
+{
+    struct feed *f;
+    struct buf b;
+
+    (void)state;
+    /* A bare "<". */
+    f = parse_doc(RSS_HEAD "<item><title>1 < 2</title></item>" ITEM_AFTER RSS_TAIL, NULL);
+    assert_true(f->bozo);
+    assert_int_equal(f->n_entries, 2);
+    assert_string_equal(f->entries[0].title, "1 < 2");
+    feed_free(f);
+
+    /* Unquoted attribute values; "/>" still ends the tag. */
+    f = parse_doc(RSS_HEAD "<item><title>C</title><enclosure url=http://e.example/a.mp3 "
+                           "type=audio/mpeg/></item>" ITEM_AFTER RSS_TAIL,
+                  NULL);
+    assert_int_equal(f->n_entries, 2);
+    assert_int_equal(f->entries[0].n_enclosures, 1);
+    assert_string_equal(f->entries[0].enclosures[0].url, "http://e.example/a.mp3");
+    assert_string_equal(f->entries[0].enclosures[0].type, "audio/mpeg");
+    feed_free(f);
+
+    /* PHP warnings that begin with "<" before the declaration. */
+    f = parse_doc("<br />\n<b>Warning</b>: x in <b>/x.php</b><br />\n" RSS_HEAD ITEM_AFTER RSS_TAIL,
+                  NULL);
+    assert_true(f->bozo);
+    assert_non_null(strstr(f->bozo_message, "junk"));
+    assert_int_equal(f->n_entries, 1);
+    feed_free(f);
+
+    /* Items after </channel>. */
+    f = parse_doc(RSS_HEAD "</channel>" ITEM_AFTER "</rss>", NULL);
+    assert_int_equal(f->n_entries, 1);
+    assert_string_equal(f->entries[0].title, "After");
+    feed_free(f);
+
+    /* A cut document: an unclosed "(" still names the author. */
+    f = parse_doc(RSS_HEAD "<item><title>C</title><author>jo@e.example (Jo Doe", NULL);
+    assert_int_equal(f->n_entries, 1);
+    assert_string_equal(f->entries[0].author, "Jo Doe");
+    assert_string_equal(f->entries[0].authors[0].email, "jo@e.example");
+    feed_free(f);
+
+    /* Nesting beyond libxml2's 256 levels: flattened, the next item kept. */
+    buf_init(&b, 1u << 20);
+    buf_puts(&b, RSS_HEAD "<item><title>Deep</title>");
+    for (int i = 0; i < 300; i++)
+        buf_puts(&b, "<x>");
+    buf_puts(&b, "text");
+    for (int i = 0; i < 300; i++)
+        buf_puts(&b, "</x>");
+    buf_puts(&b, "</item>" ITEM_AFTER RSS_TAIL);
+    assert_int_equal(b.err, 0);
+    f = parse_doc(b.data, NULL);
+    assert_true(f->bozo);
+    assert_int_equal(f->n_entries, 2);
+    assert_string_equal(f->entries[0].title, "Deep");
+    assert_string_equal(f->entries[1].title, "After");
+    feed_free(f);
+    buf_release(&b);
+}
+
+/* An entity bomb is refused without losing the entries around it: the
+ * internal subset is dropped and its references read as text. */
+static void test_entity_loop_neighbours(void **state)
+{
+    struct feed *f;
+
+    (void)state;
+    f = parse_doc(
+        "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY a \"&b;\"><!ENTITY b \"&a;\">]>"
+        "<rss version=\"2.0\"><channel><title>T</title>"
+        "<item><title>&a;</title><link>http://e.example/case</link></item>" ITEM_AFTER RSS_TAIL,
+        NULL);
+    assert_true(f->bozo);
+    assert_int_equal(f->n_entries, 2);
+    assert_string_equal(f->entries[0].title, "&a;");
+    assert_string_equal(f->entries[0].link, "http://e.example/case");
+    assert_string_equal(f->entries[1].title, "After");
+    feed_free(f);
+}
+
+/* An empty nested <item/> is no entry. */
+static void test_no_empty_entries(void **state)
+{
+    struct feed *f;
+
+    (void)state;
+    f = parse_doc(RSS_HEAD "<item><title>Outer</title><item/><link>http://e.example/o</link></item>"
+                           "<item></item>" ITEM_AFTER RSS_TAIL,
+                  NULL);
+    assert_int_equal(f->n_entries, 2);
+    assert_string_equal(f->entries[0].title, "Outer");
+    assert_string_equal(f->entries[1].title, "After");
+    feed_free(f);
+}
+
+/* Links: "#f" keeps the base's path and query (RFC 3986 5.2.2), with or
+ * without curl; a relative permalink guid is resolved before it is
+ * judged to be a Web address. */
+static void test_links_relative(void **state)
+{
+    struct feed *f;
+
+    (void)state;
+    f = parse_doc(RSS_HEAD "<item><title>A</title><link>#p1</link></item>"
+                           "<item><title>B</title><guid>posts/1</guid></item>"
+                           "<item><title>C</title><guid>tag:e.example,2024:1</guid></item>"
+                           "<item><title>D</title><guid>12345</guid></item>" RSS_TAIL,
+                  "http://e.example/blog/feed.xml?x=1");
+    assert_string_equal(f->entries[0].link, "http://e.example/blog/feed.xml?x=1#p1");
+    assert_string_equal(f->entries[1].link, "http://e.example/blog/posts/1");
+    assert_string_equal(f->entries[1].id, "posts/1");
+    assert_null(f->entries[2].link);
+    assert_null(f->entries[3].link); /* a bare token is an identifier */
+    feed_free(f);
+
+    f = parse_doc(RSS_HEAD "<item><title>A</title><link>#p1</link></item>" RSS_TAIL,
+                  "http://e.example:8080/blog/feed.xml");
+    assert_string_equal(f->entries[0].link, "http://e.example:8080/blog/feed.xml#p1");
+    feed_free(f);
+}
+
+/* An Atom Entry Document is a feed of one entry. */
+static void test_atom_entry_document(void **state)
+{
+    struct feed *f;
+
+    (void)state;
+    f = parse_doc("<entry xmlns=\"http://www.w3.org/2005/Atom\"><title>Lone</title>"
+                  "<id>urn:x:1</id><link href=\"http://e.example/1\"/></entry>",
+                  NULL);
+    assert_int_equal(f->format, FEED_FORMAT_ATOM);
+    assert_int_equal(f->n_entries, 1);
+    assert_string_equal(f->entries[0].title, "Lone");
+    assert_string_equal(f->entries[0].link, "http://e.example/1");
+    feed_free(f);
+}
+
 static void test_broken_repairs(void **state)
 {
     struct feed *f;
@@ -922,6 +1130,13 @@ int main(void)
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_broken_repairs),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_title_entities),
+        cmocka_unit_test(test_title_cap),
+        cmocka_unit_test(test_repairs_more),
+        cmocka_unit_test(test_entity_loop_neighbours),
+        cmocka_unit_test(test_no_empty_entries),
+        cmocka_unit_test(test_links_relative),
+        cmocka_unit_test(test_atom_entry_document),
     };
     int r;
 
