@@ -324,6 +324,7 @@ class Request:
         self.headers = headers
         self.time = when
         self.status = None
+        self.end = None  # when the answer started (after a route's delay)
 
     def header(self, name, default=None):
         return self.headers.get(name.lower(), default)
@@ -368,8 +369,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 extra.pop("Content-Type", None)
         req.status = status
         fixture.record(req)  # on arrival: a delayed answer is a request in flight
-        if route is not None and route.delay:
-            time.sleep(route.delay)
+        fixture._enter()
+        try:
+            if route is not None and route.delay:
+                time.sleep(route.delay)
+        finally:
+            # Left before the answer is sent: once the client can see the
+            # answer, the request no longer counts (no false overlaps).
+            req.end = time.monotonic()
+            fixture._leave()
         self.send_response(status)
         for k, v in extra.items():
             self.send_header(k, v)
@@ -430,21 +438,28 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class FixtureServer:
-    """A scripted HTTP/1.1 server on 127.0.0.1, started on construction.
+    """A scripted HTTP/1.1 server on 127.0.0.1 (or host), started on
+    construction.
 
     server.set(path, body, status=200, headers={}, etag=None,
                last_modified=None, content_type=None, delay=0)
     changes a route at any time. With etag set, a request whose
     If-None-Match lists it gets 304; with last_modified set, a request
     whose If-Modified-Since equals it (and that has no If-None-Match) gets
-    304. Unknown paths get 404. Every request is logged."""
+    304. Unknown paths get 404. Every request is logged. in_flight and
+    max_in_flight count requests from their arrival until their answer
+    starts (a route's delay keeps a request in flight); Request.end is
+    when its answer started."""
 
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._routes = {}
         self._log = []
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.host = host
+        self.in_flight = 0  # requests between arrival and answer (see max_in_flight)
+        self.max_in_flight = 0
+        self._httpd = _Server((host, 0), _Handler)
         self._httpd.fixture = self
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -469,7 +484,21 @@ class FixtureServer:
             return self._routes.get(path)
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "http://%s:%d%s" % (self.host, self.port, path)
+
+    # concurrency: requests counted from arrival until their answer starts
+    def _enter(self):
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self):
+        with self._lock:
+            self.in_flight -= 1
+
+    def reset_max_in_flight(self):
+        with self._lock:
+            self.max_in_flight = self.in_flight
 
     @staticmethod
     def not_modified(route, headers):
@@ -519,6 +548,134 @@ class FixtureServer:
         self._httpd.server_close()
         self._httpd.close_connections()
         self._thread.join(5)
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 (or host) for faults a well-behaved HTTP
+    server cannot produce: resets, cut-off chunks, trickled or endless
+    bodies. Each connection reads one request head, logs it as a Request
+    (with .sent = 0 and .closed = None) and calls handler(sock, req, server)
+    on its own thread; handlers add to req.sent what they wrote and set
+    req.closed (time.monotonic()) when they saw the peer go away. Handlers
+    should loop on server.running()."""
+
+    def __init__(self, handler, host="127.0.0.1"):
+        self.handler = handler
+        self.host = host
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._log = []
+        self._conns = set()
+        self._stopped = False
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, 0))
+        self._listener.listen(64)
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self._threads = []
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    def url(self, path):
+        return "http://%s:%d%s" % (self.host, self.port, path)
+
+    def running(self):
+        return not self._stopped
+
+    def _accept_loop(self):
+        while not self._stopped:
+            try:
+                conn, _ = self._listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self._conns.add(conn)
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(t)
+            t.start()
+
+    def _serve(self, conn):
+        try:
+            conn.settimeout(10)
+            buf = b""
+            while b"\r\n\r\n" not in buf and len(buf) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            head = buf.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+            method, target = (head[0].split() + ["", ""])[:2]
+            headers = {}
+            for line in head[1:]:
+                k, _, v = line.partition(":")
+                headers[k.strip().lower()] = v.strip()
+            path, _, query = target.partition("?")
+            req = Request(method, path, query or None, headers, time.monotonic())
+            req.sent = 0
+            req.closed = None
+            with self._cond:
+                self._log.append(req)
+                self._cond.notify_all()
+            self.handler(conn, req, self)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def requests(self):
+        with self._lock:
+            return list(self._log)
+
+    def requests_for(self, path):
+        with self._lock:
+            return [r for r in self._log if r.path == path]
+
+    def wait_requests(self, path, n, timeout=10.0):
+        """Waits until at least n requests for path arrived; returns them."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                got = [r for r in self._log if r.path == path]
+                if len(got) >= n:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Timeout("timed out after %.1fs waiting for %d requests of %s (saw %d)"
+                                  % (timeout, n, path, len(got)))
+                self._cond.wait(left)
+
+    def stop(self):
+        if self._stopped:
+            return
+        self._stopped = True
+        self._listener.close()
+        self._thread.join(5)
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in self._threads:
+            t.join(5)
+
+
+def vm_hwm_kib(pid):
+    """Peak resident set size (VmHWM, KiB) of a process, from /proc."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc/%d/status" % pid)
 
 
 # --------------------------------------------------------------------------
