@@ -1257,6 +1257,11 @@ static void arm_wake(struct fetcher *f, int64_t now)
     for (struct transfer *t = f->transfers; t; t = t->next)
         if (t->state == TS_RESOLVING && t->deadline_ms < next)
             next = t->deadline_ms;
+    /* Transfers queued by fetch_start() start from on_wake(): never stop
+     * the timer under them (with no site gap nothing else would re-arm it,
+     * and they would wait forever). */
+    if (f->queued.head)
+        next = now;
     if (next == INT64_MAX)
         uv_timer_stop(&f->wake);
     else

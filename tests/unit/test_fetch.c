@@ -407,6 +407,38 @@ static void test_ok_headers(void **state)
     end();
 }
 
+/* A done callback that starts the next fetch (the poller and the webhook
+ * dispatcher do): with no site gap nothing but the wake timer starts it,
+ * and the admission that follows the callback must not stop that timer. */
+static void on_done_then_next(const struct fetch_result *res, void *ud)
+{
+    intptr_t i = (intptr_t)ud;
+
+    if (i < 5) {
+        struct fetch_request req = {.url = url(0, "/ok")};
+
+        assert_int_equal(fetch_start(fetcher, &req, on_done_then_next, (void *)(i + 1)), 0);
+        nwant++;
+    }
+    on_done(res, ud);
+}
+
+static void test_start_from_done_callback(void **state)
+{
+    struct fetch_request req;
+
+    (void)state;
+    begin(&fast);
+    req = (struct fetch_request){.url = url(0, "/ok")};
+    assert_int_equal(fetch_start(fetcher, &req, on_done_then_next, (void *)0), 0);
+    nwant++;
+    wait_all();
+    assert_int_equal(ndone, 6);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(out[i].status, 200);
+    end();
+}
+
 static void test_not_modified(void **state)
 {
     struct fetch_request req = {.url = url(0, "/cond"), .etag = "\"v1\""};
@@ -788,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_site_key),
         cmocka_unit_test(test_ok_headers),
         cmocka_unit_test(test_not_modified),
+        cmocka_unit_test(test_start_from_done_callback),
         cmocka_unit_test(test_bad_scheme_is_deferred),
         cmocka_unit_test(test_per_site_limit),
         cmocka_unit_test(test_site_gap),
