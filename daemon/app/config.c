@@ -145,7 +145,7 @@ static int parse_int(const char *s, int64_t *ret)
     return 0;
 }
 
-int config_parse_duration(const char *s, int64_t *ret_seconds)
+int config_parse_duration_ms(const char *s, int64_t *ret_ms)
 {
     int64_t total = 0;
 
@@ -155,6 +155,7 @@ int config_parse_duration(const char *s, int64_t *ret_seconds)
         char *end;
         unsigned long long v;
         int64_t unit;
+        size_t len = 1;
 
         if (!isdigit((unsigned char)*s))
             return -EINVAL;
@@ -164,31 +165,50 @@ int config_parse_duration(const char *s, int64_t *ret_seconds)
             return -ERANGE;
         switch (*end) {
         case 's':
-            unit = 1;
+            unit = 1000;
             break;
         case 'm':
-            unit = 60;
+            if (end[1] == 's') {
+                unit = 1;
+                len = 2;
+            } else {
+                unit = 60 * 1000;
+            }
             break;
         case 'h':
-            unit = 3600;
+            unit = 3600 * 1000;
             break;
         case 'd':
-            unit = 86400;
+            unit = 86400 * 1000;
             break;
         case '\0':
             if (total != 0)
                 return -EINVAL; /* "1h30" is ambiguous */
-            unit = 1;
+            unit = 1000;
+            len = 0;
             break;
         default:
             return -EINVAL;
         }
         total += (int64_t)v * unit;
-        if (total > INT32_MAX)
+        if (total > (int64_t)INT32_MAX * 1000)
             return -ERANGE;
-        s = *end ? end + 1 : end;
+        s = end + len;
     }
-    *ret_seconds = total;
+    *ret_ms = total;
+    return 0;
+}
+
+int config_parse_duration(const char *s, int64_t *ret_seconds)
+{
+    int64_t ms;
+    int r = config_parse_duration_ms(s, &ms);
+
+    if (r < 0)
+        return r;
+    if (ms % 1000)
+        return -EINVAL; /* whole seconds only */
+    *ret_seconds = ms / 1000;
     return 0;
 }
 
@@ -564,14 +584,20 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
         }
         break;
     case TYPE_DURATION:
-    case TYPE_DURATION_MS:
-        if (config_parse_duration(value, &v) < 0) {
+        if (config_parse_duration(value, &v) < 0)
             errorf(l, l->line, "%s: bad duration '%s' (use e.g. 90s, 15m, 2h, 1d)", r->key, value);
-            break;
-        }
-        apply_int(l, r, v, " seconds", ifield);
-        if (r->type == TYPE_DURATION_MS && *ifield == v)
-            *ifield = v * 1000;
+        else
+            apply_int(l, r, v, " seconds", ifield);
+        break;
+    case TYPE_DURATION_MS:
+        /* Bounds in the table are seconds; the field holds milliseconds. */
+        if (config_parse_duration_ms(value, &v) < 0)
+            errorf(l, l->line, "%s: bad duration '%s' (use e.g. 500ms, 10s, 2m)", r->key, value);
+        else if (v < r->min * 1000 || v > r->max * 1000)
+            errorf(l, l->line, "%s must be between %lld and %lld seconds", r->key,
+                   (long long)r->min, (long long)r->max);
+        else
+            *ifield = v;
         break;
     case TYPE_SIZE:
         if (config_parse_size(value, &v) < 0)

@@ -74,6 +74,8 @@ const struct feed_conf *config_find_feed(const struct config *c, const char *nam
 /* Parsers shared with tests: "90s", "15m", "2h", "1d", "1h30m", or plain
  * seconds. Return 0 or -EINVAL / -ERANGE. */
 int config_parse_duration(const char *s, int64_t *ret_seconds);
+/* The same, in milliseconds, with "ms" allowed too ("250ms", "1s500ms"). */
+int config_parse_duration_ms(const char *s, int64_t *ret_ms);
 /* "512", "64k", "8M", "1G" (binary multiples). */
 int config_parse_size(const char *s, int64_t *ret_bytes);
 /* "host:port", "[v6]:port". ret_host is malloc'ed. */

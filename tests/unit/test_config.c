@@ -209,6 +209,16 @@ static void test_parsers(void **state)
     assert_true(config_parse_duration("-5s", &v) < 0);
     assert_true(config_parse_duration("1h30", &v) < 0);
     assert_true(config_parse_duration("99999999999s", &v) < 0);
+    assert_true(config_parse_duration("500ms", &v) < 0); /* whole seconds */
+    assert_int_equal(config_parse_duration_ms("250ms", &v), 0);
+    assert_int_equal(v, 250);
+    assert_int_equal(config_parse_duration_ms("1s500ms", &v), 0);
+    assert_int_equal(v, 1500);
+    assert_int_equal(config_parse_duration_ms("2m", &v), 0);
+    assert_int_equal(v, 120000);
+    assert_int_equal(config_parse_duration_ms("3", &v), 0);
+    assert_int_equal(v, 3000);
+    assert_true(config_parse_duration_ms("5mss", &v) < 0);
     assert_int_equal(config_parse_size("64k", &v), 0);
     assert_int_equal(v, 65536);
     assert_int_equal(config_parse_size("8M", &v), 0);
@@ -232,7 +242,7 @@ static void test_feed_http_settings(void **state)
     (void)state;
     write_conf("pw.txt", "s3cret:with colon\n");
     setenv("HERALD_TEST_PW", "from-env", 1);
-    c = load("[herald]\nper_site = 4\nsite_gap = 2s\n"
+    c = load("[herald]\nper_site = 4\nsite_gap = 250ms\n"
              "[feed \"a\"]\nurl = https://a.example/feed\n"
              "user_agent = special agent/1.0\n"
              "header = X-Token: abc\n"
@@ -245,7 +255,7 @@ static void test_feed_http_settings(void **state)
     if (!c)
         fail_msg("%s", buf_cstr(&errs));
     assert_int_equal(c->per_site, 4);
-    assert_int_equal(c->site_gap, 2000);
+    assert_int_equal(c->site_gap, 250);
     assert_string_equal(c->feeds[0].user_agent, "special agent/1.0");
     assert_int_equal(c->feeds[0].n_headers, 2);
     assert_string_equal(c->feeds[0].headers[0], "X-Token: abc");
