@@ -41,9 +41,30 @@ struct poller {
     void *userdata;
     struct feed_slot *slots;
     size_t n_slots;
+    unsigned jobs;     /* parse jobs on the thread pool */
+    bool timer_closed; /* the close callback ran; freeing waits for jobs */
     bool closing;
     void (*closed)(void *);
     void *closed_ud;
+};
+
+/* A 2xx body on its way through the thread pool: hashing and parsing run
+ * there (they are the CPU-heavy part of a poll), everything else (the
+ * store, the schedule, the slot) stays on the loop thread. The job owns
+ * copies of what it needs from the fetch result, which is only borrowed
+ * for the duration of the fetch callback. */
+struct parse_job {
+    uv_work_t work;
+    struct feed_slot *slot;
+    struct fetch_result res; /* strings point into the copies below */
+    char *body, *etag, *last_modified, *content_type, *effective_url, *permanent_url;
+    char *prev_hash; /* the stored body's hash, to compare with */
+    /* results of the work */
+    char hash[HASH_HEX_LEN + 1];
+    bool unchanged;
+    int r;
+    struct feed *doc;
+    char err[256];
 };
 
 static void arm(struct poller *p);
@@ -140,13 +161,33 @@ static void remember_hints(struct feed_slot *s, const struct feed *doc)
     };
 }
 
-static void parse_body(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
+/* Runs on the thread pool: touches only the job. */
+static void on_parse_work(uv_work_t *w)
 {
-    char err[256];
-    int r = feed_parse(res->body, res->body_len, res->effective_url, res->content_type, &o->doc,
-                       err, sizeof(err));
+    struct parse_job *j = w->data;
 
-    if (r == 0) {
+    hash_sha256_hex(j->body ? j->body : "", j->res.body_len, j->hash);
+    if (j->prev_hash && strcmp(j->prev_hash, j->hash) == 0) {
+        j->unchanged = true;
+        return;
+    }
+    j->r = feed_parse(j->body ? j->body : "", j->res.body_len, j->res.effective_url,
+                      j->res.content_type, &j->doc, j->err, sizeof(j->err));
+}
+
+/* Back on the loop: what the parse job found, as an outcome. */
+static void parse_outcome(struct feed_slot *s, struct parse_job *j, struct outcome *o)
+{
+    memcpy(o->hash, j->hash, sizeof(o->hash));
+    if (j->unchanged) {
+        o->unchanged = true;
+        log_debug("FETCH", "feed \"%s\": unchanged (%zu bytes, same as stored)", s->conf->name,
+                  j->res.body_len);
+        return;
+    }
+    if (j->r == 0) {
+        o->doc = j->doc;
+        j->doc = NULL;
         if (o->doc->bozo)
             log_info("PARSE", "feed \"%s\": recovered from broken XML: %s", s->conf->name,
                      o->doc->bozo_message ? o->doc->bozo_message : "?");
@@ -156,25 +197,12 @@ static void parse_body(struct feed_slot *s, const struct fetch_result *res, stru
     o->error_class = "parse";
     /* parse.c's messages say what is wrong ("not a feed: ...", "not
      * well-formed XML: ..."); other errors are limits or OOM. */
-    if (r == -EBADMSG)
-        snprintf(o->error, sizeof(o->error), "%s", err);
-    else if (r == -E2BIG)
+    if (j->r == -EBADMSG)
+        snprintf(o->error, sizeof(o->error), "%s", j->err);
+    else if (j->r == -E2BIG)
         snprintf(o->error, sizeof(o->error), "cannot parse: document beyond the parser's limits");
     else
-        snprintf(o->error, sizeof(o->error), "cannot parse: %s", strerror(-r));
-}
-
-/* A 2xx: the same bytes as the last stored body count as not modified. */
-static void classify_body(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
-{
-    hash_sha256_hex(res->body ? res->body : "", res->body_len, o->hash);
-    if (s->state->body_hash && strcmp(s->state->body_hash, o->hash) == 0) {
-        o->unchanged = true;
-        log_debug("FETCH", "feed \"%s\": unchanged (%zu bytes, same as stored)", s->conf->name,
-                  res->body_len);
-        return;
-    }
-    parse_body(s, res, o);
+        snprintf(o->error, sizeof(o->error), "cannot parse: %s", strerror(-j->r));
 }
 
 static void classify(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
@@ -185,7 +213,7 @@ static void classify(struct feed_slot *s, const struct fetch_result *res, struct
     } else if (res->status == 304) {
         log_debug("FETCH", "feed \"%s\": not modified", s->conf->name);
     } else if (res->status >= 200 && res->status < 300) {
-        classify_body(s, res, o);
+        /* parse_outcome() already filled o */
     } else {
         o->error_class = "http";
         o->gone = res->status == 410;
@@ -376,36 +404,135 @@ static void apply_move(struct feed_slot *s, const char *url)
         log_error("FETCH", "feed \"%s\": out of memory", s->conf->name);
 }
 
-static void on_fetched(const struct fetch_result *res, void *userdata)
+/* Stores what one poll came to and schedules the next one. */
+static void conclude(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
 {
-    struct feed_slot *s = userdata;
     struct store_poll poll = {.status = (int)res->status};
-    struct outcome o = {0};
 
     s->in_flight = false;
-    if (res->error == FETCH_ERR_CANCELED || s->p->closing)
-        return;
-    classify(s, res, &o);
+    classify(s, res, o);
     poll.polled_at = clock_now();
-    poll.next_poll = next_poll(s, res, &o, poll.polled_at);
+    poll.next_poll = next_poll(s, res, o, poll.polled_at);
     poll.retry_after = res->retry_after;
-    poll.hint = o.hint;
-    poll.hint_source = o.hint_source;
-    poll.moved_to = o.moved_to;
+    poll.hint = o->hint;
+    poll.hint_source = o->hint_source;
+    poll.moved_to = o->moved_to;
     poll.body_size = (int64_t)res->body_len;
     s->state->next_poll = poll.next_poll;
     s->state->last_poll = poll.polled_at;
-    if (o.error[0])
-        fail(s, &poll, &o);
-    else if (o.doc)
-        store_doc(s, res, &o, &poll);
+    if (o->error[0])
+        fail(s, &poll, o);
+    else if (o->doc)
+        store_doc(s, res, o, &poll);
     else
-        not_modified(s, res, &o, &poll);
+        not_modified(s, res, o, &poll);
     /* store_doc() drops the move when its transaction failed. */
     if (poll.moved_to)
         apply_move(s, poll.moved_to);
-    feed_free(o.doc);
+    feed_free(o->doc);
     arm(s->p);
+}
+
+static void job_free(struct parse_job *j)
+{
+    feed_free(j->doc);
+    free(j->body);
+    free(j->etag);
+    free(j->last_modified);
+    free(j->content_type);
+    free(j->effective_url);
+    free(j->permanent_url);
+    free(j->prev_hash);
+    free(j);
+}
+
+static void free_poller(struct poller *p);
+
+static void on_parse_done(uv_work_t *w, int status)
+{
+    struct parse_job *j = w->data;
+    struct feed_slot *s = j->slot;
+    struct poller *p = s->p;
+    struct outcome o = {0};
+
+    p->jobs--;
+    if (status == 0 && !p->closing) {
+        parse_outcome(s, j, &o);
+        conclude(s, &j->res, &o);
+    } else {
+        s->in_flight = false;
+    }
+    job_free(j);
+    if (p->closing && p->timer_closed && p->jobs == 0)
+        free_poller(p);
+}
+
+/* Copies s (NULL stays NULL); false on OOM. */
+static bool dup_into(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return !src || *dst;
+}
+
+static struct parse_job *job_new(struct feed_slot *s, const struct fetch_result *res)
+{
+    struct parse_job *j = calloc(1, sizeof(*j));
+    bool ok;
+
+    if (!j)
+        return NULL;
+    j->slot = s;
+    j->res = *res;
+    j->body = malloc(res->body_len + 1);
+    ok = j->body && dup_into(&j->etag, res->etag) &&
+         dup_into(&j->last_modified, res->last_modified) &&
+         dup_into(&j->content_type, res->content_type) &&
+         dup_into(&j->effective_url, res->effective_url) &&
+         dup_into(&j->permanent_url, res->permanent_url) &&
+         dup_into(&j->prev_hash, s->state->body_hash);
+    if (!ok) {
+        job_free(j);
+        return NULL;
+    }
+    memcpy(j->body, res->body ? res->body : "", res->body_len);
+    j->body[res->body_len] = '\0';
+    j->res.body = j->body;
+    j->res.etag = j->etag;
+    j->res.last_modified = j->last_modified;
+    j->res.content_type = j->content_type;
+    j->res.effective_url = j->effective_url;
+    j->res.permanent_url = j->permanent_url;
+    j->res.errmsg = "";
+    j->work.data = j;
+    return j;
+}
+
+static void on_fetched(const struct fetch_result *res, void *userdata)
+{
+    struct feed_slot *s = userdata;
+    struct poller *p = s->p;
+    struct outcome o = {0};
+    struct parse_job *j;
+
+    if (res->error == FETCH_ERR_CANCELED || p->closing) {
+        s->in_flight = false;
+        return;
+    }
+    if (res->error != FETCH_OK || res->status < 200 || res->status >= 300) {
+        conclude(s, res, &o);
+        return;
+    }
+    /* A 2xx: hash and parse on the thread pool; the feed stays in flight. */
+    j = job_new(s, res);
+    if (!j || uv_queue_work(p->loop, &j->work, on_parse_work, on_parse_done) < 0) {
+        if (j)
+            job_free(j);
+        o.error_class = "other";
+        snprintf(o.error, sizeof(o.error), "out of memory");
+        conclude(s, res, &o);
+        return;
+    }
+    p->jobs++;
 }
 
 static void poll_feed(struct feed_slot *s)
@@ -562,9 +689,8 @@ void poller_start(struct poller *p)
     arm(p);
 }
 
-static void on_closed(uv_handle_t *h)
+static void free_poller(struct poller *p)
 {
-    struct poller *p = h->data;
     void (*done)(void *) = p->closed;
     void *ud = p->closed_ud;
 
@@ -574,6 +700,17 @@ static void on_closed(uv_handle_t *h)
     free(p);
     if (done)
         done(ud);
+}
+
+/* Parse jobs still on the thread pool hold slots: the last of them frees
+ * the poller (their results are dropped: nothing is stored once closing). */
+static void on_closed(uv_handle_t *h)
+{
+    struct poller *p = h->data;
+
+    p->timer_closed = true;
+    if (p->jobs == 0)
+        free_poller(p);
 }
 
 void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata)

@@ -16,6 +16,10 @@
  *                               storage...) are recorded and logged; the feed
  *                               backs off
  *
+ * Hashing and parsing a 2xx body run on libuv's thread pool (the feed
+ * stays in flight meanwhile); the store transaction and all feed state stay
+ * on the loop thread. poller_close() drops results still being parsed.
+ *
  * A 2xx or 304 reached through 301/308 redirects only (permanent_url)
  * moves the feed: later polls, and restarts, use the new URL. A failing
  * feed never stops the others. Disabled feeds are registered but neither
