@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,29 @@
 #include "net/httpd.h"
 #include "store/store.h"
 
+/* Loop-stall monitor, opt-in with HERALD_LOOP_MONITOR=1 (benchmarks, diagnosis).
+ * A 10 ms timer measures how late it runs: lateness beyond its due time is
+ * time the loop spent busy elsewhere (all the callbacks of one iteration,
+ * or a blocking call), so the largest lateness is the longest stall, to
+ * within the loop's 1 ms timer resolution. It is logged every 10 s at debug and once
+ * at info at shutdown ("loop: longest stall N ms"). Off by default: no
+ * timer exists, so no wakeups. The timer is unreferenced: it never keeps
+ * the loop alive. */
+#define LOOP_MONITOR_PERIOD_MS 10
+#define LOOP_MONITOR_REPORT_NS (10 * 1000000000ULL)
+
+struct loop_monitor {
+    uv_timer_t timer;
+    bool on;
+    uint64_t due_ns;    /* uv_hrtime() at which the timer should run next */
+    uint64_t worst_ns;  /* longest stall since start */
+    uint64_t window_ns; /* longest stall since the last debug report */
+    uint64_t report_ns; /* uv_hrtime() of the next debug report */
+};
+
 struct daemon {
     uv_loop_t loop;
+    struct loop_monitor monitor;
     struct config *cfg;
     struct store *store;
     struct fetcher *fetcher;
@@ -37,6 +59,42 @@ static void on_changed(void *userdata)
     publish_invalidate(d->publisher);
 }
 
+static void on_monitor_tick(uv_timer_t *t)
+{
+    struct loop_monitor *m = t->data;
+    uint64_t now = uv_hrtime();
+    uint64_t late = now > m->due_ns ? now - m->due_ns : 0;
+
+    if (late > m->worst_ns)
+        m->worst_ns = late;
+    if (late > m->window_ns)
+        m->window_ns = late;
+    if (now >= m->report_ns) {
+        log_debug("MAIN", "loop: longest stall %.1f ms in the last 10 s, %.1f ms since start",
+                  (double)m->window_ns / 1e6, (double)m->worst_ns / 1e6);
+        m->window_ns = 0;
+        m->report_ns = now + LOOP_MONITOR_REPORT_NS;
+    }
+    m->due_ns = now + LOOP_MONITOR_PERIOD_MS * 1000000ULL;
+}
+
+static void monitor_start(struct daemon *d)
+{
+    struct loop_monitor *m = &d->monitor;
+    const char *env = getenv("HERALD_LOOP_MONITOR");
+
+    if (!env || strcmp(env, "1") != 0)
+        return;
+    uv_timer_init(&d->loop, &m->timer);
+    uv_unref((uv_handle_t *)&m->timer);
+    m->timer.data = m;
+    m->on = true;
+    m->due_ns = uv_hrtime() + LOOP_MONITOR_PERIOD_MS * 1000000ULL;
+    m->report_ns = uv_hrtime() + LOOP_MONITOR_REPORT_NS;
+    uv_timer_start(&m->timer, on_monitor_tick, LOOP_MONITOR_PERIOD_MS, LOOP_MONITOR_PERIOD_MS);
+    log_info("MAIN", "loop monitor on (%d ms timer)", LOOP_MONITOR_PERIOD_MS);
+}
+
 static void shutdown_all(struct daemon *d)
 {
     if (d->stopping)
@@ -51,6 +109,8 @@ static void shutdown_all(struct daemon *d)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+    if (d->monitor.on)
+        uv_close((uv_handle_t *)&d->monitor.timer, NULL);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -146,6 +206,7 @@ static int start(struct daemon *d)
     d->sigint.data = d->sigterm.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    monitor_start(d);
     poller_start(d->poller);
     return 0;
 }
@@ -184,6 +245,8 @@ int daemon_run(const char *config_path)
     store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         log_warn("MAIN", "event loop closed with handles still open");
+    if (d.monitor.on)
+        log_info("MAIN", "loop: longest stall %.1f ms", (double)d.monitor.worst_ns / 1e6);
     if (status == 0)
         log_info("MAIN", "stopped");
     config_free(d.cfg);
