@@ -41,8 +41,10 @@ struct poller {
     void *userdata;
     struct feed_slot *slots;
     size_t n_slots;
-    unsigned jobs;     /* parse jobs on the thread pool */
-    bool timer_closed; /* the close callback ran; freeing waits for jobs */
+    unsigned jobs;   /* parse jobs on the thread pool or ready */
+    uv_idle_t drain; /* stores ready jobs a few at a time */
+    struct parse_job *ready_head, *ready_tail;
+    unsigned open_handles; /* timer + drain until their close callbacks */
     bool closing;
     void (*closed)(void *);
     void *closed_ud;
@@ -55,6 +57,7 @@ struct poller {
  * for the duration of the fetch callback. */
 struct parse_job {
     uv_work_t work;
+    struct parse_job *next; /* in the ready queue */
     struct feed_slot *slot;
     struct fetch_result res; /* strings point into the copies below */
     char *body, *etag, *last_modified, *content_type, *effective_url, *permanent_url;
@@ -448,23 +451,65 @@ static void job_free(struct parse_job *j)
 
 static void free_poller(struct poller *p);
 
+/* At most this long of storing per loop turn (at least one job): when
+ * hundreds of transfers finish together, their transactions are spread
+ * over several turns instead of stalling the sockets and the HTTP server. */
+#define DRAIN_BUDGET_NS (5 * 1000 * 1000)
+
+static void maybe_free(struct poller *p)
+{
+    if (p->closing && p->open_handles == 0 && p->jobs == 0)
+        free_poller(p);
+}
+
+static void conclude_job(struct parse_job *j)
+{
+    struct feed_slot *s = j->slot;
+    struct outcome o = {0};
+
+    parse_outcome(s, j, &o);
+    conclude(s, &j->res, &o);
+}
+
+static void on_drain(uv_idle_t *h)
+{
+    struct poller *p = h->data;
+    uint64_t start = uv_hrtime();
+    struct parse_job *j;
+
+    while ((j = p->ready_head) && !p->closing) {
+        p->ready_head = j->next;
+        if (!p->ready_head)
+            p->ready_tail = NULL;
+        p->jobs--;
+        conclude_job(j);
+        job_free(j);
+        if (uv_hrtime() - start >= DRAIN_BUDGET_NS)
+            break;
+    }
+    if (!p->ready_head)
+        uv_idle_stop(&p->drain);
+}
+
 static void on_parse_done(uv_work_t *w, int status)
 {
     struct parse_job *j = w->data;
     struct feed_slot *s = j->slot;
     struct poller *p = s->p;
-    struct outcome o = {0};
 
-    p->jobs--;
-    if (status == 0 && !p->closing) {
-        parse_outcome(s, j, &o);
-        conclude(s, &j->res, &o);
-    } else {
+    if (status != 0 || p->closing) {
         s->in_flight = false;
+        p->jobs--;
+        job_free(j);
+        maybe_free(p);
+        return;
     }
-    job_free(j);
-    if (p->closing && p->timer_closed && p->jobs == 0)
-        free_poller(p);
+    if (p->ready_tail)
+        p->ready_tail->next = j;
+    else
+        p->ready_head = j;
+    p->ready_tail = j;
+    uv_idle_start(&p->drain, on_drain);
 }
 
 /* Copies s (NULL stays NULL); false on OOM. */
@@ -650,7 +695,9 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     }
     free(names);
     uv_timer_init(loop, &p->timer);
-    p->timer.data = p;
+    uv_idle_init(loop, &p->drain);
+    p->timer.data = p->drain.data = p;
+    p->open_handles = 2;
     *ret = p;
     return 0;
 err:
@@ -708,20 +755,30 @@ static void on_closed(uv_handle_t *h)
 {
     struct poller *p = h->data;
 
-    p->timer_closed = true;
-    if (p->jobs == 0)
-        free_poller(p);
+    p->open_handles--;
+    maybe_free(p);
 }
 
 void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata)
 {
+    struct parse_job *j;
+
     if (p->closing)
         return;
     p->closing = true;
     p->closed = done;
     p->closed_ud = userdata;
+    while ((j = p->ready_head)) {
+        p->ready_head = j->next;
+        p->jobs--;
+        j->slot->in_flight = false;
+        job_free(j);
+    }
+    p->ready_tail = NULL;
     uv_timer_stop(&p->timer);
+    uv_idle_stop(&p->drain);
     uv_close((uv_handle_t *)&p->timer, on_closed);
+    uv_close((uv_handle_t *)&p->drain, on_closed);
 }
 
 void poller_counts(const struct poller *p, struct poller_counts *ret)

@@ -1,21 +1,36 @@
 /* sanitize: untrusted HTML rebuilt from an allowlist (see sanitize.h).
  *
- * Three passes over the input:
+ * One pass of libxml2's HTML parser, no tree:
  *   1. clean_utf8(): invalid UTF-8, NUL, U+FFFE and U+FFFF become U+FFFD.
- *      libxml2 2.9.14 copies invalid bytes into text nodes unchanged, so
- *      this is what keeps the output valid UTF-8 (and XML 1.0 text).
+ *      libxml2 2.9.14 passes invalid bytes through (or switches the input
+ *      to Latin-1), so this is what keeps the output valid UTF-8 (and XML
+ *      1.0 text). Valid input is copied in long runs, found a word at a
+ *      time.
  *   2. libxml2's HTML parser (recover, no network, no implied html/body)
- *      over "<div>" + input + "</div>": the wrapper keeps leading text out
- *      of an implied <p> and makes sibling <p>s close each other.
- *   3. walk(): an iterative pre-order walk of the tree that writes start
- *      tags, escaped text and end tags into a struct buf. Nothing of the
- *      original tree is serialized by libxml2. At most DEPTH_MAX elements
- *      are open at once; deeper allowed elements are flattened (their
- *      children are kept without the wrapper).
+ *      over "<div>" + input + "</div>" with our own SAX handler: the
+ *      wrapper keeps leading text out of an implied <p> and makes sibling
+ *      <p>s close each other. The callbacks (on_start, on_end, on_text)
+ *      write start tags, escaped text and end tags straight into a struct
+ *      buf; libxml2 builds no tree and serializes nothing.
+ *   Input without '<' and '&' skips the parser: it is text only, and is
+ *   escaped as the parser would have passed it on.
  *
- * Elements and attributes are looked up with bsearch() in the sorted tables
- * below. URLs go through clean_url() (C0 controls removed, spaces trimmed,
- * as browsers do before looking at the scheme) and url_resolve().
+ * The callbacks see the parser's element events, balanced (libxml2 closes
+ * what the markup leaves open, <p>a<p>b included) and mirror them with
+ * counters rather than a tree:
+ *   depth      elements the parser has open (wrapper included)
+ *   skip       depth of the dropped element being skipped, 0 when none:
+ *              everything inside it is ignored
+ *   open[]     elements written and not yet closed, each with its depth;
+ *              at most DEPTH_MAX, deeper allowed elements are flattened
+ *              (their children are kept without the wrapper)
+ * Past PARSER_DEPTH_MAX open elements the parser is stopped and what is
+ * open gets closed: the rest of the input is lost, as it was when libxml2
+ * built a tree.
+ *
+ * Elements and attributes are looked up by binary search in the sorted
+ * tables below. URLs go through clean_url() (C0 controls removed, spaces
+ * trimmed, as browsers do before looking at the scheme) and check_url().
  *
  * Depends on base/buf, base/url and libxml2's HTML parser.
  */
@@ -23,19 +38,25 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 
 #include "base/buf.h"
 #include "base/url.h"
 
-/* Open elements written at once; bounds the output's nesting, while the
- * walk itself needs no stack at all. */
+/* Open elements written at once; bounds the output's nesting. */
 #define DEPTH_MAX 64
+/* Elements the parser may have open before it is stopped. libxml2's HTML
+ * parser looks through its open elements for every end tag, so unbounded
+ * nesting costs quadratic time; its tree builder stopped at this depth
+ * (xmlParserMaxDepth), and so do we. */
+#define PARSER_DEPTH_MAX 256
 /* Attribute markup and resolved URLs make the output larger than the
  * input (<a href=x> grows by the base URL and the rel attribute). */
 #define OUTPUT_MAX (4 * (size_t)SANITIZE_MAX)
@@ -236,34 +257,54 @@ static const struct elem_rule elems[] = {
 };
 
 struct open_elem {
-    const xmlNode *node;
     const struct elem_rule *rule;
+    unsigned depth; /* the parser's depth inside the element */
 };
 
 struct sanitizer {
     struct buf out;
-    struct buf tmp;  /* scratch for one attribute value */
+    struct buf tmp;  /* one srcset value, or input with bad bytes replaced */
+    struct buf url;  /* one URL, cleaned */
     char *base;      /* normalized http(s) base URL, or NULL; owned */
     size_t base_len; /* of base without its fragment */
-    const xmlNode *wrapper;
+    htmlParserCtxtPtr ctxt;
+    unsigned depth; /* elements the parser has open */
+    unsigned skip;  /* depth of the dropped element being skipped, or 0 */
+    bool wrapper_seen;
+    bool stopped; /* the parser was told to stop: ignore what follows */
+    int err;      /* why it was stopped, 0 for the depth limit */
     struct open_elem open[DEPTH_MAX];
     size_t n_open;
     bool substance; /* non-blank text or a media element was written */
 };
 
-static int cmp_elem(const void *key, const void *elem)
+/* Binary search in a table sorted by name whose rows start with the name
+ * (elem_rule, attr_rule); the first byte settles most comparisons. */
+static const void *lookup(const char *name, const void *table, size_t n, size_t size)
 {
-    return strcmp(key, ((const struct elem_rule *)elem)->name);
-}
+    size_t lo = 0, hi = n;
 
-static int cmp_attr(const void *key, const void *attr)
-{
-    return strcmp(key, ((const struct attr_rule *)attr)->name);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const void *row = (const char *)table + mid * size;
+        const char *key = *(const char *const *)row;
+        int c = (unsigned char)name[0] - (unsigned char)key[0];
+
+        if (c == 0)
+            c = strcmp(name, key);
+        if (c == 0)
+            return row;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
 }
 
 static const struct elem_rule *find_elem(const char *name)
 {
-    return bsearch(name, elems, sizeof(elems) / sizeof(elems[0]), sizeof(elems[0]), cmp_elem);
+    return lookup(name, elems, sizeof(elems) / sizeof(elems[0]), sizeof(elems[0]));
 }
 
 static const struct attr_rule *find_attr(const struct elem_rule *el, const char *name)
@@ -273,11 +314,54 @@ static const struct attr_rule *find_attr(const struct elem_rule *el, const char 
     if (el->flags & EL_BARE)
         return NULL;
     if (el->attrs)
-        a = bsearch(name, el->attrs, el->n_attrs, sizeof(*a), cmp_attr);
+        a = lookup(name, el->attrs, el->n_attrs, sizeof(*a));
     if (!a)
-        a = bsearch(name, global_attrs, sizeof(global_attrs) / sizeof(global_attrs[0]), sizeof(*a),
-                    cmp_attr);
+        a = lookup(name, global_attrs, sizeof(global_attrs) / sizeof(global_attrs[0]), sizeof(*a));
     return a;
+}
+
+/* The name an element is known by: the part after the first colon, as in
+ * libxml2's tree builder (xmlSplitQName), so <o:p> is a p and <x:script>
+ * a script; ":p" and "p:" stay as they are. */
+static const char *local_name(const char *name)
+{
+    const char *colon = name[0] == ':' ? NULL : strchr(name, ':');
+
+    return colon && colon[1] ? colon + 1 : name;
+}
+
+/* buf_append() with its common case inline: room enough already. Keeps
+ * struct buf's invariants (len < cap <= max + 1, NUL-terminated); an
+ * empty or failed buffer (cap 0) takes the buf_append() path. */
+static inline void put(struct buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    } else {
+        buf_append(b, p, n);
+    }
+}
+
+static inline void put_str(struct buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+#define ONES  UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Bit 7 set in some byte of the result when some byte of w is below n
+ * (n <= 0x80), or equal to c. No false alarms when there is no match. */
+static inline uint64_t any_below(uint64_t w, unsigned n)
+{
+    return (w - n * ONES) & ~w & HIGHS;
+}
+
+static inline uint64_t any_equal(uint64_t w, unsigned char c)
+{
+    return any_below(w ^ (c * ONES), 1);
 }
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. U+FFFE
@@ -316,69 +400,140 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Length of the longest prefix of s (n bytes) that utf8_seq() accepts in
+ * full. Eight ASCII bytes, none NUL, are taken at once: the common case. */
+static size_t utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t stop = n;
+
+        if (n - i >= 8) {
+            uint64_t w;
+
+            memcpy(&w, s + i, 8);
+            if (!((w & HIGHS) | any_below(w, 1))) { /* ASCII, no NUL */
+                i += 8;
+                continue;
+            }
+            stop = i + 8; /* sequence by sequence up to there */
+        }
+        while (i < stop) {
+            size_t len = utf8_seq(s + i, n - i);
+
+            if (!len)
+                return i;
+            i += len;
+        }
+    }
+    return n;
+}
+
 /* Appends html to b with every byte that does not start a valid sequence
- * replaced by U+FFFD (one per byte), and a leading BOM dropped. */
+ * replaced by U+FFFD (one per byte). */
 static int clean_utf8(struct buf *b, const char *html, size_t len)
 {
     const unsigned char *s = (const unsigned char *)html;
-    size_t i = 0, run = 0;
+    size_t i = 0;
 
-    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-        i = run = 3;
-    while (i < len) {
-        size_t n = utf8_seq(s + i, len - i);
+    for (;;) {
+        size_t n = utf8_valid_prefix(s + i, len - i);
 
-        if (n) {
-            i += n;
-            continue;
+        buf_append(b, s + i, n);
+        i += n;
+        if (i == len)
+            break;
+        buf_append(b, "\xEF\xBF\xBD", 3);
+        i++;
+    }
+    return b->err;
+}
+
+/* What put_escaped() does with a byte. */
+enum esc {
+    ESC_NONE,
+    ESC_AMP,
+    ESC_LT,
+    ESC_GT,
+    ESC_QUOT, /* in attribute values only */
+    ESC_DROP, /* C0 controls but tab, LF and CR: XML 1.0 forbids them */
+};
+
+static const unsigned char esc_class[256] = {
+    [0x00] = ESC_DROP, [0x01] = ESC_DROP, [0x02] = ESC_DROP, [0x03] = ESC_DROP, [0x04] = ESC_DROP,
+    [0x05] = ESC_DROP, [0x06] = ESC_DROP, [0x07] = ESC_DROP, [0x08] = ESC_DROP, [0x0B] = ESC_DROP,
+    [0x0C] = ESC_DROP, [0x0E] = ESC_DROP, [0x0F] = ESC_DROP, [0x10] = ESC_DROP, [0x11] = ESC_DROP,
+    [0x12] = ESC_DROP, [0x13] = ESC_DROP, [0x14] = ESC_DROP, [0x15] = ESC_DROP, [0x16] = ESC_DROP,
+    [0x17] = ESC_DROP, [0x18] = ESC_DROP, [0x19] = ESC_DROP, [0x1A] = ESC_DROP, [0x1B] = ESC_DROP,
+    [0x1C] = ESC_DROP, [0x1D] = ESC_DROP, [0x1E] = ESC_DROP, [0x1F] = ESC_DROP, ['&'] = ESC_AMP,
+    ['<'] = ESC_LT,    ['>'] = ESC_GT,    ['"'] = ESC_QUOT,
+};
+
+static const struct slice esc_text[] = {
+    [ESC_AMP] = {"&amp;", 5},   [ESC_LT] = {"&lt;", 4}, [ESC_GT] = {"&gt;", 4},
+    [ESC_QUOT] = {"&quot;", 6}, [ESC_DROP] = {"", 0},
+};
+
+/* Whether the 8 bytes at p may hold one put_escaped() changes (newlines
+ * and tabs count: the byte loop sorts them out). */
+static inline bool word_needs_escape(const unsigned char *p, bool attr)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return any_below(w, 0x20) | any_equal(w, '&') | any_equal(w, '<') | any_equal(w, '>') |
+           (attr ? any_equal(w, '"') : 0);
+}
+
+/* Escapes &, <, > (and " in attribute values) in the n bytes at s;
+ * drops the C0 controls that XML 1.0 forbids. Runs of eight bytes with
+ * nothing to change are skipped at once. */
+static void put_escaped(struct buf *b, const char *s, size_t n, bool attr)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+
+    while (p < end) {
+        const unsigned char *stop = end;
+
+        if (end - p >= 8) {
+            if (!word_needs_escape(p, attr)) {
+                p += 8;
+                continue;
+            }
+            stop = p + 8; /* byte by byte up to there */
         }
-        buf_append(b, s + run, i - run);
-        buf_puts(b, "\xEF\xBF\xBD");
-        run = ++i;
+        for (; p < stop; p++) {
+            unsigned k = esc_class[*p];
+
+            if (k == ESC_NONE || (k == ESC_QUOT && !attr))
+                continue;
+            put(b, run, (size_t)(p - run));
+            put(b, esc_text[k].p, esc_text[k].len);
+            run = p + 1;
+        }
     }
-    return buf_append(b, s + run, i - run);
+    put(b, run, (size_t)(p - run));
 }
 
-/* Escapes &, <, > (and " in attribute values); drops the C0 controls that
- * XML 1.0 forbids. */
-static void put_escaped(struct buf *b, const char *s, bool attr)
+/* True when the n bytes at s have something besides white space, U+00A0
+ * and the C0 controls put_escaped() drops. */
+static bool has_substance(const char *s, size_t n)
 {
-    const char *run = s;
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        const char *rep;
-
-        if (c == '&')
-            rep = "&amp;";
-        else if (c == '<')
-            rep = "&lt;";
-        else if (c == '>')
-            rep = "&gt;";
-        else if (c == '"' && attr)
-            rep = "&quot;";
-        else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            rep = "";
-        else
-            continue;
-        buf_append(b, run, (size_t)(s - run));
-        buf_puts(b, rep);
-        run = s + 1;
-    }
-    buf_append(b, run, (size_t)(s - run));
-}
-
-/* True when s has something besides white space, U+00A0 and the C0
- * controls put_escaped() drops. */
-static bool has_substance(const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\xC2' && s[1] == '\xA0')
-            s++;
-        else if ((unsigned char)*s > 0x20)
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\xC2' && i + 1 < n && s[i + 1] == '\xA0')
+            i++;
+        else if ((unsigned char)s[i] > 0x20)
             return true;
     }
     return false;
+}
+
+static void put_text(struct sanitizer *s, const char *text, size_t n)
+{
+    put_escaped(&s->out, text, n, false);
+    if (!s->substance)
+        s->substance = has_substance(text, n);
 }
 
 static bool is_url_space(char c)
@@ -392,6 +547,8 @@ static bool is_url_space(char c)
  * percent-encoded inside. */
 static int clean_url(struct buf *b, const char *s, size_t n)
 {
+    size_t run = 0;
+
     buf_reset(b);
     while (n && (unsigned char)*s <= 0x20) {
         s++;
@@ -400,12 +557,14 @@ static int clean_url(struct buf *b, const char *s, size_t n)
     while (n && (unsigned char)s[n - 1] <= 0x20)
         n--;
     for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] > 0x20 && s[i] != 0x7f)
+            continue;
+        buf_append(b, s + run, i - run);
         if (s[i] == ' ')
-            buf_puts(b, "%20"); /* what browsers send; curl refuses spaces */
-        else if ((unsigned char)s[i] > 0x20 && s[i] != 0x7f)
-            buf_putc(b, s[i]);
+            buf_append(b, "%20", 3); /* what browsers send; curl refuses spaces */
+        run = i + 1;
     }
-    return buf_append(b, "", 0);
+    return buf_append(b, s + run, n - run);
 }
 
 /* Length of the RFC 3986 scheme of url (before its ':'), or 0 if none. */
@@ -476,50 +635,57 @@ static bool scheme_allowed(const char *url, size_t len, unsigned flags)
     return false;
 }
 
-/* a (first alen bytes) followed by b, malloc'ed; NULL on out-of-memory. */
-static char *join(const char *a, size_t alen, const char *b)
-{
-    size_t blen = strlen(b);
-    char *p = malloc(alen + blen + 1);
+/* What check_url() decided. */
+enum url_verdict {
+    URL_DROP,     /* the attribute (or srcset candidate) goes */
+    URL_AS_IS,    /* kept as cleaned */
+    URL_ON_BASE,  /* "#x": appended to the base without its fragment */
+    URL_RESOLVED, /* replaced by the resolved URL */
+};
 
-    if (!p)
-        return NULL;
-    memcpy(p, a, alen);
-    memcpy(p + alen, b, blen + 1);
-    return p;
-}
-
-/* Decides what replaces url (already cleaned): returns 0 and the allowed
- * URL, malloc'ed, in *ret_url, or NULL there when the URL goes; -ENOMEM. */
-static int check_url(const struct sanitizer *s, const char *url, unsigned flags, char **ret_url)
+/* Decides what replaces url (cleaned, NUL-terminated): returns a verdict
+ * and for URL_RESOLVED a malloc'ed URL in *ret_abs; or -ENOMEM. */
+static int check_url(const struct sanitizer *s, const char *url, unsigned flags, char **ret_abs)
 {
     size_t sl = scheme_len(url);
     char *abs = NULL;
     int r;
 
-    if (!*url || (sl && !scheme_allowed(url, sl, flags))) {
-        *ret_url = NULL;
-        return 0;
+    if (!*url || (sl && !scheme_allowed(url, sl, flags)))
+        return URL_DROP;
+    if ((sl && !is_http_scheme(url, sl)) || (!sl && !s->base))
+        return URL_AS_IS;
+    if (!sl && url[0] == '#')
+        return URL_ON_BASE; /* curl 7.88 resolves "#x" against the base's directory */
+    r = url_resolve(sl ? NULL : s->base, url, &abs);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0 || !is_http(abs)) {
+        free(abs);
+        return URL_DROP;
     }
-    if ((sl && !is_http_scheme(url, sl)) || (!sl && !s->base)) {
-        abs = strdup(url);
-    } else if (!sl && url[0] == '#') {
-        /* curl 7.88 resolves "#x" against the base's directory. */
-        abs = join(s->base, s->base_len, url);
-    } else {
-        r = url_resolve(sl ? NULL : s->base, url, &abs);
-        if (r == -ENOMEM)
-            return r;
-        if (r < 0 || !is_http(abs)) {
-            free(abs);
-            *ret_url = NULL;
-            return 0;
-        }
+    *ret_abs = abs;
+    return URL_RESOLVED;
+}
+
+/* Appends the URL a verdict other than URL_DROP keeps, escaped or not. */
+static void put_url(const struct sanitizer *s, struct buf *b, int verdict, const struct buf *url,
+                    const char *abs, bool escape)
+{
+    struct slice p[2] = {{url->data, url->len}, {"", 0}};
+
+    if (verdict == URL_ON_BASE) {
+        p[1] = p[0];
+        p[0] = (struct slice){s->base, s->base_len};
+    } else if (verdict == URL_RESOLVED) {
+        p[0] = (struct slice){abs, strlen(abs)};
     }
-    if (!abs)
-        return -ENOMEM;
-    *ret_url = abs;
-    return 0;
+    for (size_t i = 0; i < 2; i++) {
+        if (escape)
+            put_escaped(b, p[i].p, p[i].len, true);
+        else
+            put(b, p[i].p, p[i].len);
+    }
 }
 
 /* A srcset descriptor: tokens such as "2x", "1.5x", "640w". */
@@ -543,11 +709,10 @@ static bool valid_descriptor(const char *d, size_t n)
     return true;
 }
 
-/* One srcset candidate: appends "url[ descriptor]" to out when both pass. */
-static int put_candidate(const struct sanitizer *s, struct buf *out, struct slice url,
-                         struct slice desc)
+/* One srcset candidate: appends "url[ descriptor]" to s->tmp when both
+ * pass. */
+static int put_candidate(struct sanitizer *s, struct slice url, struct slice desc)
 {
-    struct buf clean;
     char *abs = NULL;
     int r;
 
@@ -555,29 +720,28 @@ static int put_candidate(const struct sanitizer *s, struct buf *out, struct slic
         desc.len--;
     if (!valid_descriptor(desc.p, desc.len))
         return 0;
-    buf_init(&clean, OUTPUT_MAX);
-    r = clean_url(&clean, url.p, url.len);
+    r = clean_url(&s->url, url.p, url.len);
     if (r == 0)
-        r = check_url(s, clean.data, 0, &abs);
-    if (r == 0 && abs) {
-        if (out->len)
-            buf_puts(out, ", ");
-        buf_puts(out, abs);
+        r = check_url(s, s->url.data, 0, &abs);
+    if (r > URL_DROP) {
+        if (s->tmp.len)
+            put(&s->tmp, ", ", 2);
+        put_url(s, &s->tmp, r, &s->url, abs, false);
         if (desc.len) {
-            buf_putc(out, ' ');
-            buf_append(out, desc.p, desc.len);
+            put(&s->tmp, " ", 1);
+            put(&s->tmp, desc.p, desc.len);
         }
     }
     free(abs);
-    buf_release(&clean);
-    return r;
+    return r < 0 ? r : s->tmp.err;
 }
 
-/* Splits srcset into candidates as the HTML standard does: a URL is a run
- * of non-space characters (trailing commas end the candidate), then an
- * optional descriptor up to the next comma. */
-static int put_srcset(const struct sanitizer *s, struct buf *out, const char *v)
+/* Splits srcset into candidates (into s->tmp) as the HTML standard does:
+ * a URL is a run of non-space characters (trailing commas end the
+ * candidate), then an optional descriptor up to the next comma. */
+static int put_srcset(struct sanitizer *s, const char *v)
 {
+    buf_reset(&s->tmp);
     while (*v) {
         struct slice url, desc = {"", 0};
         int r;
@@ -600,173 +764,203 @@ static int put_srcset(const struct sanitizer *s, struct buf *out, const char *v)
             v += strcspn(v, ",");
             desc.len = (size_t)(v - desc.p);
         }
-        r = put_candidate(s, out, url, desc);
+        r = put_candidate(s, url, desc);
         if (r < 0)
             return r;
     }
-    return out->err;
+    return s->tmp.err;
 }
 
-/* The value of attr; *ret_copy is what the caller frees (NULL when the
- * value is borrowed from the tree). */
-static int attr_value(const xmlAttr *attr, const char **ret, xmlChar **ret_copy)
+static void put_attr_name(struct sanitizer *s, const struct attr_rule *rule)
 {
-    const xmlNode *c = attr->children;
-    xmlChar *copy;
-
-    if (!c) {
-        *ret = ""; /* <video controls> */
-        *ret_copy = NULL;
-        return 0;
-    }
-    if (!c->next && c->type == XML_TEXT_NODE) {
-        *ret = c->content ? (const char *)c->content : "";
-        *ret_copy = NULL;
-        return 0;
-    }
-    copy = xmlNodeListGetString(attr->doc, c, 1);
-    if (!copy)
-        return -ENOMEM;
-    *ret = (const char *)copy;
-    *ret_copy = copy;
-    return 0;
+    put(&s->out, " ", 1);
+    put_str(&s->out, rule->name);
+    put(&s->out, "=\"", 2);
 }
 
-/* Writes ` name="value"` for one allowed attribute, when its value
- * passes the rule. */
-static int put_attr(struct sanitizer *s, const xmlAttr *attr, const struct attr_rule *rule)
+/* Writes ` name="value"` for one allowed attribute (value NULL when it
+ * had none, as in <video controls>), when its value passes the rule. */
+static int put_attr(struct sanitizer *s, const struct attr_rule *rule, const char *value)
 {
-    const char *value, *out = NULL;
-    xmlChar *copy;
-    char *url = NULL;
-    int r;
+    char *abs = NULL;
+    int r = 0;
 
-    r = attr_value(attr, &value, &copy);
-    if (r < 0)
-        return r;
+    if (!value)
+        value = "";
     switch (rule->kind) {
     case ATTR_TEXT:
-        out = value;
+        put_attr_name(s, rule);
+        put_escaped(&s->out, value, strlen(value), true);
+        put(&s->out, "\"", 1);
         break;
     case ATTR_URL:
-        r = clean_url(&s->tmp, value, strlen(value));
+        r = clean_url(&s->url, value, strlen(value));
         if (r == 0)
-            r = check_url(s, s->tmp.data, rule->url_flags, &url);
-        out = url;
+            r = check_url(s, s->url.data, rule->url_flags, &abs);
+        if (r > URL_DROP) {
+            put_attr_name(s, rule);
+            put_url(s, &s->out, r, &s->url, abs, true);
+            put(&s->out, "\"", 1);
+        }
+        free(abs);
         break;
     case ATTR_SRCSET:
-        buf_reset(&s->tmp);
-        r = put_srcset(s, &s->tmp, value);
-        out = s->tmp.len ? s->tmp.data : NULL;
+        r = put_srcset(s, value);
+        if (r == 0 && s->tmp.len) {
+            put_attr_name(s, rule);
+            put_escaped(&s->out, s->tmp.data, s->tmp.len, true);
+            put(&s->out, "\"", 1);
+        }
         break;
     }
-    if (r == 0 && out) {
-        buf_putc(&s->out, ' ');
-        buf_puts(&s->out, rule->name);
-        buf_puts(&s->out, "=\"");
-        put_escaped(&s->out, out, true);
-        buf_putc(&s->out, '"');
-    }
-    free(url);
-    xmlFree(copy);
-    return r;
+    return r < 0 ? r : s->out.err;
 }
 
-static int put_start_tag(struct sanitizer *s, const xmlNode *n, const struct elem_rule *el)
+static int put_start_tag(struct sanitizer *s, const struct elem_rule *el, const xmlChar **atts)
 {
-    buf_putc(&s->out, '<');
-    buf_puts(&s->out, el->name);
-    for (const xmlAttr *a = n->properties; a; a = a->next) {
-        const struct attr_rule *rule = find_attr(el, (const char *)a->name);
+    put(&s->out, "<", 1);
+    put_str(&s->out, el->name);
+    for (size_t i = 0; atts && atts[i]; i += 2) {
+        const struct attr_rule *rule = find_attr(el, (const char *)atts[i]);
         int r;
 
         if (!rule)
             continue;
-        r = put_attr(s, a, rule);
+        r = put_attr(s, rule, (const char *)atts[i + 1]);
         if (r < 0)
             return r;
     }
     if (el->flags & EL_LINK)
-        buf_puts(&s->out, " rel=\"noopener noreferrer\"");
-    buf_putc(&s->out, '>');
+        put_str(&s->out, " rel=\"noopener noreferrer\"");
+    put(&s->out, ">", 1);
     if (el->flags & EL_MEDIA)
         s->substance = true;
     return s->out.err;
 }
 
-/* Writes what n contributes before its children; *descend says whether
- * its children are walked at all. */
-static int enter(struct sanitizer *s, const xmlNode *n, bool *descend)
+static void put_end_tag(struct sanitizer *s)
 {
+    const char *name = s->open[--s->n_open].rule->name;
+
+    put(&s->out, "</", 2);
+    put_str(&s->out, name);
+    put(&s->out, ">", 1);
+}
+
+/* Tells the parser to stop (from a callback): err < 0 fails the call, 0
+ * keeps what was written so far. */
+static void stop(struct sanitizer *s, int err)
+{
+    s->stopped = true;
+    s->err = err;
+    xmlStopParser(s->ctxt);
+}
+
+/* SAX startElement: atts holds name, value pairs (value NULL for a bare
+ * attribute), NULL-terminated, or is NULL. */
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    struct sanitizer *s = ctx;
     const struct elem_rule *el;
     int r;
 
-    *descend = false;
-    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-        if (!n->content)
-            return 0;
-        put_escaped(&s->out, (const char *)n->content, false);
-        if (!s->substance)
-            s->substance = has_substance((const char *)n->content);
-        return s->out.err;
+    if (s->stopped)
+        return;
+    if (s->depth > PARSER_DEPTH_MAX) {
+        stop(s, 0);
+        return;
     }
-    if (n->type != XML_ELEMENT_NODE)
-        return 0; /* comments, processing instructions, DTDs */
-    *descend = true;
-    if (n == s->wrapper)
-        return 0;
-    el = find_elem((const char *)n->name);
+    s->depth++;
+    if (s->skip)
+        return;
+    if (!s->wrapper_seen) {
+        s->wrapper_seen = true; /* the input starts with it */
+        return;
+    }
+    el = find_elem(local_name((const char *)name));
     if (el && (el->flags & EL_DROP)) {
-        *descend = false;
-        return 0;
+        s->skip = s->depth;
+        return;
     }
     if (!el || (!(el->flags & EL_VOID) && s->n_open == DEPTH_MAX))
-        return 0; /* unknown or too deep: children only */
-    r = put_start_tag(s, n, el);
-    if (r < 0 || (el->flags & EL_VOID))
-        return r;
-    s->open[s->n_open++] = (struct open_elem){n, el};
-    return 0;
-}
-
-static void leave(struct sanitizer *s, const xmlNode *n)
-{
-    if (s->n_open == 0 || s->open[s->n_open - 1].node != n)
+        return; /* unknown or too deep: children only */
+    r = put_start_tag(s, el, atts);
+    if (r < 0) {
+        stop(s, r);
         return;
-    s->n_open--;
-    buf_puts(&s->out, "</");
-    buf_puts(&s->out, s->open[s->n_open].rule->name);
-    buf_putc(&s->out, '>');
+    }
+    if (!(el->flags & EL_VOID))
+        s->open[s->n_open++] = (struct open_elem){el, s->depth};
 }
 
-/* Pre-order walk over the siblings starting at first and all their
- * descendants, with parent and next pointers instead of recursion. */
-static int walk(struct sanitizer *s, const xmlNode *first)
+/* SAX endElement: one for every startElement, innermost first. */
+static void on_end(void *ctx, const xmlChar *name)
 {
-    const xmlNode *n = first;
+    struct sanitizer *s = ctx;
 
-    while (n) {
-        bool descend;
-        int r = enter(s, n, &descend);
+    if (s->stopped || s->depth == 0)
+        return;
+    if (s->skip == s->depth)
+        s->skip = 0;
+    else if (s->n_open && s->open[s->n_open - 1].depth == s->depth)
+        put_end_tag(s);
+    s->depth--;
+}
 
-        if (r < 0)
-            return r;
-        if (descend && n->children) {
-            n = n->children;
-            continue;
-        }
-        while (n) {
-            leave(s, n);
-            if (n->next) {
-                n = n->next;
-                break;
-            }
-            n = n->parent;
-            if (n && n->type != XML_ELEMENT_NODE)
-                n = NULL; /* the document node */
-        }
-    }
-    return s->out.err;
+/* SAX characters and cdataBlock. Text outside every element (white space
+ * after a stray </div> closed the wrapper) has no place to go. */
+static void on_text(void *ctx, const xmlChar *text, int len)
+{
+    struct sanitizer *s = ctx;
+
+    if (s->stopped || s->skip || s->depth == 0)
+        return;
+    put_text(s, (const char *)text, (size_t)len);
+    if (s->out.err)
+        stop(s, s->out.err);
+}
+
+static void silent(void *user, xmlErrorPtr e)
+{
+}
+
+/* Only what builds the output; comments and processing instructions have
+ * no callback and go. */
+static const htmlSAXHandler sax_handler = {
+    .startElement = on_start,
+    .endElement = on_end,
+    .characters = on_text,
+    .cdataBlock = on_text,
+    .initialized = XML_SAX2_MAGIC, /* for serror; the HTML parser calls no SAX2 callback */
+    .serror = silent,
+};
+
+static int parse(struct sanitizer *s, const char *html, size_t len)
+{
+    const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                     HTML_PARSE_NOWARNING | HTML_PARSE_NODEFDTD | HTML_PARSE_NOIMPLIED |
+                     HTML_PARSE_IGNORE_ENC;
+    htmlParserCtxtPtr ctxt;
+    int r;
+
+    xmlInitParser();
+    ctxt = htmlCreateMemoryParserCtxt(html, (int)len);
+    if (!ctxt)
+        return -ENOMEM;
+    *ctxt->sax = sax_handler; /* per context: nothing reaches stderr */
+    ctxt->userData = s;
+    htmlCtxtUseOptions(ctxt, opts);
+    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8); /* no conversion, and no guessing */
+    s->ctxt = ctxt;
+    htmlParseDocument(ctxt);
+    r = s->err;
+    if (r == 0 && ctxt->errNo == XML_ERR_NO_MEMORY)
+        r = -ENOMEM;
+    s->ctxt = NULL;
+    htmlFreeParserCtxt(ctxt);
+    while (r == 0 && s->n_open)
+        put_end_tag(s); /* left open when the depth limit stopped the parser */
+    return r < 0 ? r : s->out.err;
 }
 
 /* Keeps base only when it is an absolute http(s) URL; anything else
@@ -790,39 +984,37 @@ static int set_base(struct sanitizer *s, const char *base)
     return 0;
 }
 
-static void silent(void *user, xmlErrorPtr e)
+/* Text without '<' and '&' is what the parser would pass on as it is:
+ * escaped straight from the input unless it has bytes to replace. */
+static int sanitize_text(struct sanitizer *s, const char *text, size_t len)
 {
-}
+    if (utf8_valid_prefix((const unsigned char *)text, len) != len) {
+        int r = clean_utf8(&s->tmp, text, len);
 
-static int parse(const char *html, size_t len, xmlDoc **ret_doc)
-{
-    const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-                     HTML_PARSE_NOWARNING | HTML_PARSE_NODEFDTD | HTML_PARSE_NOIMPLIED |
-                     HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC;
-    htmlParserCtxtPtr ctxt;
-    xmlDoc *doc;
-    int r = 0;
-
-    xmlInitParser();
-    ctxt = htmlNewParserCtxt();
-    if (!ctxt)
-        return -ENOMEM;
-    ctxt->sax->serror = silent; /* per context: nothing reaches stderr */
-    doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", opts);
-    if (!doc && ctxt->errNo == XML_ERR_NO_MEMORY)
-        r = -ENOMEM;
-    htmlFreeParserCtxt(ctxt);
-    *ret_doc = doc;
-    return r;
-}
-
-static const xmlNode *first_element(const xmlDoc *doc)
-{
-    for (const xmlNode *n = doc->children; n; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE)
-            return n;
+        if (r < 0)
+            return r;
+        text = s->tmp.data;
+        len = s->tmp.len;
     }
-    return NULL;
+    put_text(s, text, len);
+    return s->out.err;
+}
+
+static int sanitize_markup(struct sanitizer *s, const char *html, size_t len, const char *base)
+{
+    struct buf in;
+    int r;
+
+    buf_init(&in, len + 2 * len + sizeof(WRAP_OPEN WRAP_CLOSE)); /* 1 byte -> 3 at most */
+    buf_append(&in, WRAP_OPEN, strlen(WRAP_OPEN));
+    clean_utf8(&in, html, len);
+    r = buf_append(&in, WRAP_CLOSE, strlen(WRAP_CLOSE));
+    if (r == 0)
+        r = set_base(s, base);
+    if (r == 0)
+        r = parse(s, in.data, in.len);
+    buf_release(&in);
+    return r;
 }
 
 /* Trims ASCII white space at both ends (only top-level text can have any,
@@ -848,34 +1040,26 @@ static void finish(struct sanitizer *s, char **ret)
 int sanitize_html(const char *html, size_t len, const char *base, char **ret)
 {
     struct sanitizer s = {0};
-    struct buf in;
-    xmlDoc *doc = NULL;
     char *out = NULL;
     int r;
 
     if (len > SANITIZE_MAX)
         return -E2BIG;
-    buf_init(&in, 3 * len + sizeof(WRAP_OPEN WRAP_CLOSE));
+    if (!html)
+        len = 0;
+    if (len >= 3 && memcmp(html, "\xEF\xBB\xBF", 3) == 0) {
+        html += 3; /* a BOM */
+        len -= 3;
+    }
     buf_init(&s.out, OUTPUT_MAX);
     buf_init(&s.tmp, OUTPUT_MAX);
-    buf_puts(&in, WRAP_OPEN);
-    clean_utf8(&in, html ? html : "", html ? len : 0);
-    r = buf_puts(&in, WRAP_CLOSE);
-    if (r < 0)
-        goto out;
-    r = set_base(&s, base);
-    if (r < 0)
-        goto out;
-    r = parse(in.data, in.len, &doc);
-    buf_release(&in);
-    if (r < 0)
-        goto out;
-    if (!doc) {
-        *ret = NULL; /* nothing the parser could use */
-        goto out;
-    }
-    s.wrapper = first_element(doc);
-    r = walk(&s, doc->children);
+    buf_init(&s.url, OUTPUT_MAX);
+    if (len == 0)
+        r = 0;
+    else if (!memchr(html, '<', len) && !memchr(html, '&', len))
+        r = sanitize_text(&s, html, len);
+    else
+        r = sanitize_markup(&s, html, len, base);
     if (r < 0)
         goto out;
     if (s.substance)
@@ -883,9 +1067,8 @@ int sanitize_html(const char *html, size_t len, const char *base, char **ret)
     *ret = out;
     r = 0;
 out:
-    xmlFreeDoc(doc);
     free(s.base);
-    buf_release(&in);
+    buf_release(&s.url);
     buf_release(&s.tmp);
     buf_release(&s.out);
     return r;

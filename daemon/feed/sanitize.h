@@ -21,8 +21,10 @@
  * attribute double-quoted and escaped, every non-void element closed and
  * void elements written as <br>, <img ...> (no end tag); no comments, no
  * raw-text elements, no characters XML 1.0 forbids. At most 64 elements
- * are nested; deeper ones are flattened (their children kept). It can be
- * embedded as escaped text in Atom, RSS and JSON.
+ * are nested; deeper ones are flattened (their children kept). Input
+ * nested more than 256 elements deep ends there (libxml2's parser would
+ * take quadratic time). It can be embedded as escaped text in Atom, RSS
+ * and JSON.
  *
  * Pure function; never touches the network or the filesystem. Thread-safe
  * once xmlInitParser() ran in the main thread (feed_parse_init()). Depends
