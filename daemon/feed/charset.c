@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf8.h"
+
 /* windows-1252 0x80-0x9F; 0 where the code page has a hole. */
 static const uint16_t cp1252_high[32] = {
     0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
@@ -94,49 +96,6 @@ static uint32_t cp1252(unsigned char b)
     return b;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes; RFC 3629: no
- * overlongs, no surrogates, nothing above U+10FFFF) and its code point;
- * 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *ret)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t len;
-    uint32_t cp;
-
-    if (p[0] < 0x80) {
-        *ret = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        len = 2, cp = p[0] & 0x1F;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-        len = 3, cp = p[0] & 0x0F;
-    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-        len = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    if (p[0] == 0xE0)
-        lo = 0xA0;
-    else if (p[0] == 0xED)
-        hi = 0x9F;
-    else if (p[0] == 0xF0)
-        lo = 0x90;
-    else if (p[0] == 0xF4)
-        hi = 0x8F;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    cp = (cp << 6) | (p[1] & 0x3F);
-    for (size_t i = 2; i < len; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    *ret = cp;
-    return len;
-}
-
 static void note(struct charset_result *r, const char *why)
 {
     if (!r->repair)
@@ -156,7 +115,7 @@ static size_t utf8_clean_prefix(const unsigned char *p, size_t len)
             i++;
             continue;
         }
-        n = utf8_seq(p + i, len - i, &cp);
+        n = utf8_decode(p + i, len - i, &cp);
         if (!n || !xml_char(cp))
             return i;
         i += n;
@@ -184,7 +143,7 @@ static int decode_utf8(const char *data, size_t len, struct charset_result *r)
     }
     while (i < len && !o.err) {
         uint32_t cp;
-        size_t n = utf8_seq(p + i, len - i, &cp);
+        size_t n = utf8_decode(p + i, len - i, &cp);
 
         if (!n) {
             cp = cp1252(p[i]);

@@ -73,43 +73,10 @@
 
 #include "base/buf.h"
 #include "base/hash.h"
+#include "base/utf8.h"
 #include "feed/xml.h"
 
 #define JSONFEED_VERSION "https://jsonfeed.org/version/1.1"
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p)
-{
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        n = 2;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-        n = 3;
-    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (p[0] == 0xE0)
-        lo = 0xA0;
-    else if (p[0] == 0xED)
-        hi = 0x9F;
-    else if (p[0] == 0xF0)
-        lo = 0x90;
-    else if (p[0] == 0xF4)
-        hi = 0x8F;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    }
-    return n;
-}
 
 static json_t *utf8_string(const char *s)
 {
@@ -119,7 +86,7 @@ static json_t *utf8_string(const char *s)
 
     buf_init(&b, SIZE_MAX / 2);
     while (*p) {
-        size_t n = utf8_seq(p);
+        size_t n = utf8_decode(p, 4, NULL);
 
         if (n)
             buf_append(&b, p, n);

@@ -49,6 +49,7 @@
 
 #include "base/buf.h"
 #include "base/url.h"
+#include "base/utf8.h"
 
 /* Open elements written at once; bounds the output's nesting. */
 #define DEPTH_MAX 64
@@ -368,34 +369,11 @@ static inline uint64_t any_equal(uint64_t w, unsigned char c)
  * and U+FFFF are refused too: XML 1.0 does not allow them. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
 
-    if (c < 0x80)
-        return c ? 1 : 0;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F; /* no surrogates */
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F; /* nothing above U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    if (len == 3 && c == 0xEF && s[1] == 0xBF && s[2] >= 0xBE)
+    /* Also refused here: NUL and the noncharacters U+FFFE and U+FFFF. */
+    if (!len || cp == 0 || cp == 0xFFFE || cp == 0xFFFF)
         return 0;
     return len;
 }
