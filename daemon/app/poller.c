@@ -41,8 +41,10 @@ struct poller {
     void *userdata;
     struct feed_slot *slots;
     size_t n_slots;
-    unsigned jobs;   /* parse jobs on the thread pool or ready */
-    uv_idle_t drain; /* stores ready jobs a few at a time */
+    unsigned active;     /* feeds in flight: fetching, parsing or waiting to be stored */
+    unsigned max_active; /* bounds the bodies and documents held at once */
+    unsigned jobs;       /* parse jobs on the thread pool or ready */
+    uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
     unsigned open_handles; /* timer + drain until their close callbacks */
     bool closing;
@@ -71,6 +73,17 @@ struct parse_job {
 };
 
 static void arm(struct poller *p);
+
+static void set_in_flight(struct feed_slot *s, bool on)
+{
+    if (s->in_flight == on)
+        return;
+    s->in_flight = on;
+    if (on)
+        s->p->active++;
+    else
+        s->p->active--;
+}
 
 static int64_t interval_of(const struct feed_slot *s)
 {
@@ -412,7 +425,7 @@ static void conclude(struct feed_slot *s, const struct fetch_result *res, struct
 {
     struct store_poll poll = {.status = (int)res->status};
 
-    s->in_flight = false;
+    set_in_flight(s, false);
     classify(s, res, o);
     poll.polled_at = clock_now();
     poll.next_poll = next_poll(s, res, o, poll.polled_at);
@@ -498,7 +511,7 @@ static void on_parse_done(uv_work_t *w, int status)
     struct poller *p = s->p;
 
     if (status != 0 || p->closing) {
-        s->in_flight = false;
+        set_in_flight(s, false);
         p->jobs--;
         job_free(j);
         maybe_free(p);
@@ -560,7 +573,7 @@ static void on_fetched(const struct fetch_result *res, void *userdata)
     struct parse_job *j;
 
     if (res->error == FETCH_ERR_CANCELED || p->closing) {
-        s->in_flight = false;
+        set_in_flight(s, false);
         return;
     }
     if (res->error != FETCH_OK || res->status < 200 || res->status >= 300) {
@@ -601,7 +614,7 @@ static void poll_feed(struct feed_slot *s)
         s->state->next_poll = clock_now() + interval_of(s);
         return;
     }
-    s->in_flight = true;
+    set_in_flight(s, true);
     log_debug("FETCH", "feed \"%s\": polling %s", c->name, s->state->url);
 }
 
@@ -610,7 +623,10 @@ static void on_timer(uv_timer_t *t)
     struct poller *p = t->data;
     int64_t now = clock_now();
 
-    for (size_t i = 0; i < p->n_slots; i++) {
+    /* Due feeds beyond max_active wait for a poll to finish (conclude()
+     * re-arms): a fast network cannot pile up more bodies and parsed
+     * documents than the store keeps up with. */
+    for (size_t i = 0; i < p->n_slots && p->active < p->max_active; i++) {
         struct feed_slot *s = &p->slots[i];
         if (!s->in_flight && pollable(s) && s->state->next_poll <= now)
             poll_feed(s);
@@ -625,6 +641,10 @@ static void arm(struct poller *p)
 
     if (p->closing)
         return;
+    if (p->active >= p->max_active) {
+        uv_timer_stop(&p->timer); /* the next conclude() re-arms */
+        return;
+    }
     for (size_t i = 0; i < p->n_slots; i++) {
         const struct feed_slot *s = &p->slots[i];
         if (!s->in_flight && pollable(s) && s->state->next_poll < next)
@@ -694,6 +714,7 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
         goto err;
     }
     free(names);
+    p->max_active = (unsigned)cfg->max_concurrent * 2;
     uv_timer_init(loop, &p->timer);
     uv_idle_init(loop, &p->drain);
     p->timer.data = p->drain.data = p;
@@ -771,7 +792,7 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
     while ((j = p->ready_head)) {
         p->ready_head = j->next;
         p->jobs--;
-        j->slot->in_flight = false;
+        set_in_flight(j->slot, false);
         job_free(j);
     }
     p->ready_tail = NULL;
