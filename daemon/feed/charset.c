@@ -105,13 +105,25 @@ static void note(struct charset_result *r, const char *why)
 /* Offset of the first byte that needs a repair, or len. */
 static size_t utf8_clean_prefix(const unsigned char *p, size_t len)
 {
+    const uint64_t high = 0x8080808080808080ull, space = 0x2020202020202020ull;
     size_t i = 0;
 
     while (i < len) {
         uint32_t cp;
         size_t n;
 
-        if (p[i] >= 0x20 && p[i] < 0x80) {
+        /* Eight printable ASCII bytes at once: no high bit set, and no
+         * byte below 0x20 (the classic "has less than" word trick). */
+        if (len - i >= 8) {
+            uint64_t w;
+
+            memcpy(&w, p + i, 8);
+            if (!(w & high) && !((w - space) & ~w & high)) {
+                i += 8;
+                continue;
+            }
+        }
+        if ((p[i] >= 0x20 && p[i] < 0x80) || p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
             i++;
             continue;
         }
