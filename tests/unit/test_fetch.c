@@ -115,6 +115,16 @@ static void wait_for_close(int fd)
         ;
 }
 
+static __thread bool uncounted;
+
+static void uncount(const char *path)
+{
+    pthread_mutex_lock(&stats_lock);
+    stats_for(path)->open--;
+    uncounted = true;
+    pthread_mutex_unlock(&stats_lock);
+}
+
 static void respond(int fd, int which, const char *path, const char *req)
 {
     char hdr[512], body[1024];
@@ -132,6 +142,10 @@ static void respond(int fd, int which, const char *path, const char *req)
             reply(fd, "200 OK", "ETag: \"v1\"\r\n", "fresh");
     } else if (strncmp(path, "/hold", 5) == 0) {
         usleep(HOLD_MS * 1000);
+        /* The request stops counting as open before its answer is sent:
+         * once the client has the answer it may start the next request,
+         * possibly before this thread runs again. */
+        uncount(path);
         reply(fd, "200 OK", "", "held");
     } else if (strcmp(path, "/429") == 0) {
         reply(fd, "429 Too Many Requests", "Retry-After: 2\r\n", "slow down");
@@ -200,9 +214,11 @@ static void *on_conn(void *arg)
         if (++s->open > s->max_open)
             s->max_open = s->open;
         pthread_mutex_unlock(&stats_lock);
+        uncounted = false;
         respond(fd, 0, path, req);
         pthread_mutex_lock(&stats_lock);
-        s->open--;
+        if (!uncounted)
+            s->open--;
         pthread_mutex_unlock(&stats_lock);
     }
     close(fd);
@@ -491,7 +507,8 @@ static void test_per_site_limit(void **state)
     /* Never more than per_site at once. (Reaching exactly 2 depends on
      * the scheduler of a loaded machine: CI runs this under ASan next to
      * other tests, so only the bound is asserted.) */
-    assert_true(a.max_open >= 1 && a.max_open <= 2);
+    if (a.max_open < 1 || a.max_open > 2)
+        fail_msg("%d requests to one site at once, per_site is 2", a.max_open);
     assert_int_equal(b.count, 2);
     /* The other site was not held up behind the first one's queue. */
     assert_true(b.start_ms[0] < a.start_ms[2] && b.start_ms[1] < a.start_ms[2]);
