@@ -437,7 +437,32 @@ class _Server(http.server.ThreadingHTTPServer):
                 pass
 
 
-class FixtureServer:
+class _RequestLog:
+    """Request log queries shared by the servers: subclasses keep their
+    requests in self._log under self._lock / self._cond (notified on each
+    new request)."""
+
+    def requests_for(self, path):
+        with self._lock:
+            return [r for r in self._log if r.path == path]
+
+    def wait_requests(self, path, n, timeout=10.0):
+        """Waits until at least n requests for path were logged; returns them
+        all. Raises Timeout otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                got = [r for r in self._log if r.path == path]
+                if len(got) >= n:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Timeout("timed out after %.1fs waiting for %d requests of %s (saw %d)"
+                                  % (timeout, n, path, len(got)))
+                self._cond.wait(left)
+
+
+class FixtureServer(_RequestLog):
     """A scripted HTTP/1.1 server on 127.0.0.1 (or host), started on
     construction.
 
@@ -521,25 +546,6 @@ class FixtureServer:
         with self._lock:
             return list(self._log)
 
-    def requests_for(self, path):
-        with self._lock:
-            return [r for r in self._log if r.path == path]
-
-    def wait_requests(self, path, n, timeout=10.0):
-        """Waits until at least n requests for path were answered; returns
-        them all. Raises Timeout otherwise."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                got = [r for r in self._log if r.path == path]
-                if len(got) >= n:
-                    return got
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Timeout("timed out after %.1fs waiting for %d requests of %s (saw %d)"
-                                  % (timeout, n, path, len(got)))
-                self._cond.wait(left)
-
     def stop(self):
         if self._stopped:
             return
@@ -550,7 +556,7 @@ class FixtureServer:
         self._thread.join(5)
 
 
-class RawServer:
+class RawServer(_RequestLog):
     """A TCP server on 127.0.0.1 (or host) for faults a well-behaved HTTP
     server cannot produce: resets, cut-off chunks, trickled or endless
     bodies. Each connection reads one request head, logs it as a Request
@@ -633,24 +639,6 @@ class RawServer:
     def requests(self):
         with self._lock:
             return list(self._log)
-
-    def requests_for(self, path):
-        with self._lock:
-            return [r for r in self._log if r.path == path]
-
-    def wait_requests(self, path, n, timeout=10.0):
-        """Waits until at least n requests for path arrived; returns them."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                got = [r for r in self._log if r.path == path]
-                if len(got) >= n:
-                    return got
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Timeout("timed out after %.1fs waiting for %d requests of %s (saw %d)"
-                                  % (timeout, n, path, len(got)))
-                self._cond.wait(left)
 
     def stop(self):
         if self._stopped:
