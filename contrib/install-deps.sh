@@ -21,6 +21,8 @@ have_pc libpsl      || need libpsl-dev
 have_pc cmocka      || need libcmocka-dev
 # Debian's http-parser ships no pkg-config file: probe the header.
 [ -f /usr/include/http_parser.h ] || need libhttp-parser-dev
+# Nor does libunistring (Unicode case folding for story fingerprints).
+[ -f /usr/include/unicase.h ] || need libunistring-dev
 
 # Test tools: real consumers of the merged feed and an SQLite shell.
 if [ "${HERALD_DEPS:-test}" = test ]; then

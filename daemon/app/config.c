@@ -7,6 +7,9 @@
  */
 #include "app/config.h"
 
+#include "feed/dedup.h"
+#include "store/store.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -45,6 +48,8 @@ enum value_type {
     TYPE_USERNAME,  /* no ':' (HTTP basic) */
     TYPE_SECRET,    /* file:PATH or env:NAME, read now; never a literal */
     TYPE_PROXY_URL, /* http(s)://, socks4(a)://, socks5(h):// */
+    TYPE_DEDUP,     /* none, link, story */
+    TYPE_WORDS,     /* struct config_words (max: how many words) */
 };
 
 struct key_rule {
@@ -78,6 +83,13 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "per_site", TYPE_INT, G(per_site), 1, 100},
     {SECTION_HERALD, "site_gap", TYPE_DURATION_MS, G(site_gap), 0, 3600},
     {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
+    {SECTION_HERALD, "dedup", TYPE_DEDUP, G(dedup), 0, 0},
+    {SECTION_HERALD, "dedup_window", TYPE_DURATION, G(dedup_window), 3600, 30 * 86400},
+    {SECTION_HERALD, "dedup_similarity", TYPE_INT, G(dedup_similarity), 1, 100},
+    {SECTION_HERALD, "dedup_prefer", TYPE_WORDS, G(dedup_prefer), 0, 64},
+    {SECTION_HERALD, "strip_params", TYPE_WORDS, G(strip_params), 0, 64},
+    {SECTION_HERALD, "fold_scheme", TYPE_BOOL, G(fold_scheme), 0, 0},
+    {SECTION_HERALD, "fold_slash", TYPE_BOOL, G(fold_slash), 0, 0},
     {SECTION_FEED, "url", TYPE_FEED_URL, F(url), 0, 0},
     {SECTION_FEED, "title", TYPE_STRING, F(title), 1, 200},
     {SECTION_FEED, "interval", TYPE_DURATION, F(interval), 1, 7 * 86400},
@@ -524,6 +536,48 @@ static void apply_secret(struct loader *l, const struct key_rule *r, const char 
     *field = secret;
 }
 
+/* Appends the words of value (separated by commas or blanks). */
+static void apply_words(struct loader *l, const struct key_rule *r, const char *value,
+                        struct config_words *w)
+{
+    const char *p = value;
+
+    w->line = l->line;
+    while (*p) {
+        size_t n;
+        char **v;
+
+        p += strspn(p, ", \t");
+        n = strcspn(p, ", \t");
+        if (!n)
+            break;
+        if (w->n >= (size_t)r->max) {
+            errorf(l, l->line, "%s: at most %lld words", r->key, (long long)r->max);
+            return;
+        }
+        v = realloc(w->v, (w->n + 2) * sizeof(*v));
+        if (!v) {
+            l->oom = true;
+            return;
+        }
+        w->v = v;
+        if (!(v[w->n] = strndup(p, n))) {
+            l->oom = true;
+            v[w->n] = NULL;
+            return;
+        }
+        v[++w->n] = NULL;
+        p += n;
+    }
+}
+
+static void free_words(struct config_words *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        free(w->v[i]);
+    free(w->v);
+}
+
 static void apply_header(struct loader *l, const struct key_rule *r, const char *value,
                          char ***field)
 {
@@ -661,6 +715,17 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
     }
     case TYPE_HEADER:
         apply_header(l, r, value, (char ***)(void *)(base + r->offset));
+        break;
+    case TYPE_DEDUP: {
+        enum dedup_level lv;
+        if (dedup_level_parse(value, &lv) < 0)
+            errorf(l, l->line, "dedup must be none, link or story, not '%s'", value);
+        else
+            *(int *)(void *)(base + r->offset) = (int)lv;
+        break;
+    }
+    case TYPE_WORDS:
+        apply_words(l, r, value, (struct config_words *)(void *)(base + r->offset));
         break;
     case TYPE_USERNAME:
         if (strlen(value) < (size_t)r->min || strlen(value) > (size_t)r->max || strchr(value, ':'))
@@ -904,6 +969,11 @@ static int set_defaults(struct config *c, const char *dir)
     c->per_site = 2;
     c->site_gap = 1000;
     c->log_level = strdup("info");
+    c->dedup = DEDUP_STORY;
+    c->dedup_window = 72 * 3600;
+    c->dedup_similarity = STORE_DEFAULT_SIMILARITY;
+    c->fold_scheme = true;
+    c->fold_slash = true;
     if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)
         return -ENOMEM;
     return 0;
@@ -936,6 +1006,10 @@ static int finish(struct loader *l)
             errorf(l, fc->line, "feed \"%s\": header, username and proxy need an http(s) url",
                    fc->name);
     }
+    for (size_t i = 0; i < c->dedup_prefer.n; i++)
+        if (!config_find_feed(c, c->dedup_prefer.v[i]))
+            errorf(l, c->dedup_prefer.line, "dedup_prefer: no feed is named \"%s\"",
+                   c->dedup_prefer.v[i]);
     if (!c->public_url) {
         size_t n = strlen(c->listen_host) + 32;
         bool v6 = strchr(c->listen_host, ':') != NULL;
@@ -1027,7 +1101,23 @@ void config_free(struct config *c)
     free(c->title);
     free(c->user_agent);
     free(c->log_level);
+    free_words(&c->dedup_prefer);
+    free_words(&c->strip_params);
     free(c);
+}
+
+void config_apply_dedup(const struct config *c, struct store *s)
+{
+    struct store_dedup d = {
+        .level = (enum dedup_level)c->dedup,
+        .prepare = {.canon = {.strip = (const char *const *)c->strip_params.v,
+                              .fold_scheme = c->fold_scheme,
+                              .fold_slash = c->fold_slash}},
+        .window = c->dedup_window,
+        .min_similarity = (unsigned)c->dedup_similarity,
+    };
+
+    store_set_dedup(s, &d);
 }
 
 const struct feed_conf *config_find_feed(const struct config *c, const char *name)

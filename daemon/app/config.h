@@ -20,6 +20,13 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/herald/heraldd.conf"
 
+/* A list of words ("a, b c"): every line of the key appends to it. */
+struct config_words {
+    char **v; /* NULL-terminated; NULL when empty */
+    size_t n;
+    int line; /* of the last line that set it */
+};
+
 struct feed_conf {
     char *name;
     char *url;        /* absolute: http(s):// or file:// */
@@ -59,6 +66,15 @@ struct config {
     int64_t site_gap; /* ms between two request starts to one site */
     char *log_level;
 
+    /* Dedup (feed/dedup.h, store.h). */
+    int dedup;                        /* enum dedup_level of the merged feed */
+    int64_t dedup_window;             /* seconds */
+    int64_t dedup_similarity;         /* percent */
+    struct config_words dedup_prefer; /* feed names whose entry represents a story */
+    struct config_words strip_params; /* extra tracking parameters */
+    bool fold_scheme;                 /* http:// and https:// links are one */
+    bool fold_slash;                  /* a trailing "/" does not matter */
+
     struct feed_conf *feeds;
     size_t n_feeds;
 };
@@ -68,6 +84,10 @@ struct config {
  * -ENOMEM / -errno when the file cannot be read (message in errors too). */
 int config_load(const char *path, struct config **ret, struct buf *errors);
 void config_free(struct config *c);
+
+struct store;
+/* Hands the dedup settings to the store (store_set_dedup()). */
+void config_apply_dedup(const struct config *c, struct store *s);
 
 const struct feed_conf *config_find_feed(const struct config *c, const char *name);
 

@@ -144,6 +144,8 @@ static int open_store(struct daemon *d)
 
     if (r < 0)
         log_error("STORE", "cannot open the database %s", err);
+    else
+        config_apply_dedup(d->cfg, d->store);
     return r;
 }
 

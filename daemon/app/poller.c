@@ -63,7 +63,8 @@ struct parse_job {
     struct feed_slot *slot;
     struct fetch_result res; /* strings point into the copies below */
     char *body, *etag, *last_modified, *content_type, *effective_url, *permanent_url;
-    char *prev_hash; /* the stored body's hash, to compare with */
+    char *prev_hash;         /* the stored body's hash, to compare with */
+    struct dedup_opts dedup; /* the store's, copied: dedup keys are computed here too */
     /* results of the work */
     char hash[HASH_HEX_LEN + 1];
     bool unchanged;
@@ -189,6 +190,10 @@ static void on_parse_work(uv_work_t *w)
     }
     j->r = feed_parse(j->body ? j->body : "", j->res.body_len, j->res.effective_url,
                       j->res.content_type, &j->doc, j->err, sizeof(j->err));
+    /* Canonical links and fingerprints off the loop; on failure (no
+     * memory) the store computes what is missing. */
+    if (j->r == 0)
+        (void)dedup_prepare(j->doc, &j->dedup);
 }
 
 /* Back on the loop: what the parse job found, as an outcome. */
@@ -393,8 +398,16 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
     }
     stored_200(s, res, o);
     s->state->error_count = 0;
-    log_info("FETCH", "feed \"%s\": %u entries, %u new, %u updated (%lld ms)", s->conf->name,
-             stats.seen, stats.added, stats.updated, (long long)res->elapsed_ms);
+    log_info("FETCH", "feed \"%s\": %u entries, %u new (%u of known stories), %u updated (%lld ms)",
+             s->conf->name, stats.seen, stats.added, stats.merged, stats.updated,
+             (long long)res->elapsed_ms);
+    if (stats.identity_switch)
+        log_warn("STORE",
+                 "feed \"%s\": its entries are now identified by %s (%s changed while %s stayed "
+                 "the same); see heraldd why",
+                 s->conf->name, stats.identity_switch,
+                 stats.identity_switch[0] == 'l' ? "guids" : "links",
+                 stats.identity_switch[0] == 'l' ? "links" : "guids");
     if ((stats.added || stats.updated) && p->changed)
         p->changed(p->userdata);
 }
@@ -582,6 +595,8 @@ static void on_fetched(const struct fetch_result *res, void *userdata)
     }
     /* A 2xx: hash and parse on the thread pool; the feed stays in flight. */
     j = job_new(s, res);
+    if (j)
+        j->dedup = store_get_dedup(p->store)->prepare;
     if (!j || uv_queue_work(p->loop, &j->work, on_parse_work, on_parse_done) < 0) {
         if (j)
             job_free(j);

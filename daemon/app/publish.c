@@ -41,7 +41,15 @@ static int render(struct publisher *p)
     size_t len;
     int r;
 
-    r = store_merged(p->store, (size_t)p->cfg->max_entries, title_of, p, &merged);
+    struct store_merged_opts mo = {
+        .level = (enum dedup_level)p->cfg->dedup,
+        .limit = (size_t)p->cfg->max_entries,
+        .prefer = (const char *const *)p->cfg->dedup_prefer.v,
+        .n_prefer = p->cfg->dedup_prefer.n,
+        .title_of = title_of,
+        .ud = p,
+    };
+    r = store_merged(p->store, &mo, &merged);
     if (r < 0) {
         log_error("STORE", "cannot read the merged feed: %s", store_errmsg(p->store));
         return r;

@@ -103,6 +103,22 @@ static void put_entry(struct buf *b, const struct entry *e)
         buf_puts(b, "</content>\n");
     }
     put_source(b, &e->source);
+    /* The story's other sources (a deduplicated output). */
+    for (size_t i = 0; i < e->n_related; i++) {
+        const struct entry_related *r = &e->related[i];
+
+        if (!r->link)
+            continue;
+        buf_puts(b, "    <link rel=\"related\" type=\"text/html\" href=\"");
+        buf_put_xml(b, r->link);
+        buf_puts(b, "\"");
+        if (r->source.title) {
+            buf_puts(b, " title=\"");
+            buf_put_xml(b, r->source.title);
+            buf_puts(b, "\"");
+        }
+        buf_puts(b, "/>\n");
+    }
     buf_puts(b, "  </entry>\n");
 }
 

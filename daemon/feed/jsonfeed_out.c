@@ -53,7 +53,9 @@
  *         "enclosures": [{"kind": "enclosure" | "media" | "thumbnail",
  *                         "url", "type", "length", "duration"}],
  *         "source": {"id", "title", "home_page_url", "feed_url",
- *                    "updated"}   only when entry->source.url is set
+ *                    "updated"}   only when entry->source.url is set,
+ *         "sources": [{"url", "title", "source": {...as above}}]
+ *                    the story's other sources, in a deduplicated output
  *       }
  *     }]
  *   }
@@ -360,6 +362,45 @@ static int put_source(json_t *ext, const struct entry_source *s)
     return put(ext, "source", src);
 }
 
+static int put_related(json_t *ext, const struct entry *e)
+{
+    json_t *arr;
+    int r = 0;
+
+    if (!e->n_related)
+        return 0;
+    if (!(arr = json_array()))
+        return -ENOMEM;
+    for (size_t i = 0; i < e->n_related && r == 0; i++) {
+        const struct entry_related *rel = &e->related[i];
+        json_t *o = json_object(), *src = json_object();
+
+        if (!o || !src) {
+            json_decref(o);
+            json_decref(src);
+            r = -ENOMEM;
+            break;
+        }
+        r = put_str(o, "url", rel->link);
+        if (r == 0)
+            r = put_str(o, "title", rel->title);
+        if (r == 0)
+            r = put_source(src, &rel->source);
+        if (r == 0 && json_object_get(src, "source"))
+            r = put(o, "source", json_incref(json_object_get(src, "source")));
+        json_decref(src);
+        if (r == 0)
+            r = json_array_append_new(arr, o) == 0 ? 0 : -ENOMEM;
+        else
+            json_decref(o);
+    }
+    if (r < 0) {
+        json_decref(arr);
+        return r;
+    }
+    return put(ext, "sources", arr);
+}
+
 static int put_item_ext(json_t *item, const struct entry *e)
 {
     json_t *ext = json_object();
@@ -378,6 +419,8 @@ static int put_item_ext(json_t *item, const struct entry *e)
         r = put_enclosures_ext(ext, e);
     if (r == 0)
         r = put_source(ext, &e->source);
+    if (r == 0)
+        r = put_related(ext, e);
     if (r < 0) {
         json_decref(ext);
         return r;

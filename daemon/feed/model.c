@@ -103,6 +103,13 @@ void entry_release(struct entry *e)
         enclosure_release(&e->enclosures[i]);
     free(e->enclosures);
     source_release(&e->source);
+    for (size_t i = 0; i < e->n_related; i++) {
+        free(e->related[i].link);
+        free(e->related[i].title);
+        source_release(&e->related[i].source);
+    }
+    free(e->related);
+    free(e->canon);
 }
 
 void feed_free(struct feed *f)

@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "base/clock.h"
+#include "feed/story.h"
 
 /* Entries read from one document at most by default; the rest are ignored
  * (a feed is a window on recent entries, never an archive of thousands).
@@ -104,6 +105,14 @@ struct entry_source {
     int64_t updated;
 };
 
+/* Another source of the same story in a deduplicated output (the entry
+ * itself is the story's representative); filled by the store. */
+struct entry_related {
+    char *link;  /* that source's link to the story */
+    char *title; /* that source's title of it */
+    struct entry_source source;
+};
+
 struct person {
     char *name;  /* plain text */
     char *email; /* as written, without "mailto:" */
@@ -141,7 +150,13 @@ struct entry {
     size_t n_categories;
     struct enclosure *enclosures;
     size_t n_enclosures;
-    struct entry_source source; /* output only; all NULL after parsing */
+    struct entry_source source;    /* output only; all NULL after parsing */
+    struct entry_related *related; /* output only: the story's other sources */
+    size_t n_related;
+    /* Dedup keys (dedup_prepare()), computed off the loop thread: */
+    bool prepared;
+    char *canon;        /* the canonical link, NULL without a usable link */
+    struct story_fp fp; /* fp.n_terms 0: none */
 };
 
 /* skip_hours bit h: hour h (0-23, UTC) is skipped. skip_days bit d:

@@ -18,6 +18,8 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "feed/dedup.h"
+#include "feed/story_index.h"
+#include "base/log.h"
 
 #define APPLICATION_ID 0x48524c44 /* "HRLD" */
 
@@ -84,6 +86,32 @@ static const char *const migrations[] = {
     "  detail TEXT"
     ");"
     "CREATE INDEX feed_events_by_feed ON feed_events (feed_id, at);",
+
+    /* 3: dedup - canonical links, identity churn, stories, revisions.
+     * link_group and story are NULL while an entry is alone in its group
+     * (and set on the first entry when a second joins), so that the
+     * indexes hold only entries that are grouped. The herald_* functions
+     * are registered by store_open() (default canonical options). */
+    "ALTER TABLE feeds ADD COLUMN id_mode TEXT NOT NULL DEFAULT 'guid';"
+    "ALTER TABLE feeds ADD COLUMN guid_churn INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN link_churn INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE entries ADD COLUMN canon TEXT;"
+    "ALTER TABLE entries ADD COLUMN link_group INTEGER;"
+    "ALTER TABLE entries ADD COLUMN story INTEGER;"
+    "ALTER TABLE entries ADD COLUMN fp BLOB;"
+    "ALTER TABLE entries ADD COLUMN fp_terms INTEGER;"
+    "ALTER TABLE entries ADD COLUMN id_rule TEXT;"
+    "ALTER TABLE entries ADD COLUMN story_rule TEXT;"
+    "ALTER TABLE entries ADD COLUMN story_ref INTEGER;"
+    "ALTER TABLE entries ADD COLUMN story_sim INTEGER;"
+    "ALTER TABLE entries ADD COLUMN revised INTEGER;"
+    "ALTER TABLE entries ADD COLUMN revisions INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE entries SET canon = herald_canon(link),"
+    "  hash = herald_hash(guid, link, title, summary, content, author, published, updated);"
+    "UPDATE OR IGNORE entries SET key = 'l:' || canon WHERE key LIKE 'l:%' AND canon IS NOT NULL;"
+    "CREATE INDEX entries_by_canon ON entries (canon) WHERE canon IS NOT NULL;"
+    "CREATE INDEX entries_by_link_group ON entries (link_group) WHERE link_group IS NOT NULL;"
+    "CREATE INDEX entries_by_story ON entries (story) WHERE story IS NOT NULL;",
 };
 
 enum stmt_id {
@@ -99,16 +127,32 @@ enum stmt_id {
     ST_FEED_MOVED,
     ST_FEED_INFO,
     ST_EVENT_INSERT,
+    ST_FEED_IDENTITY_GET,
+    ST_FEED_IDENTITY_SET,
     ST_ENTRY_GET,
+    ST_ENTRY_BY_CANON,
+    ST_ENTRY_BY_GUID,
     ST_ENTRY_INSERT,
     ST_ENTRY_UPDATE,
+    ST_ENTRY_GROUP,
+    ST_INDEX_LOAD,
     ST_MERGED,
+    ST_MEMBERS_LINK,
+    ST_MEMBERS_STORY,
+    ST_WHY,
+    ST_WHY_COUNT,
     ST_COUNT_ENTRIES,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
     ST_COUNT,
 };
+
+#define MERGED_COLS                                                                                \
+    "SELECT e.guid, e.link, e.title, e.summary, e.content, e.author, e.published,"                 \
+    " e.updated, e.key, e.hash, f.name, f.url, f.title, f.site_link, f.uid, f.updated,"            \
+    " e.first_seen, e.id, coalesce(e.link_group, e.id), coalesce(e.story, e.id), e.sort_time,"     \
+    " e.revised FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE f.active"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_FEED_GET] = "SELECT id, config_url, etag, last_modified, last_status, last_error,"
@@ -145,18 +189,43 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " FROM feeds WHERE name = ?1",
     [ST_EVENT_INSERT] = "INSERT INTO feed_events (feed_id, at, kind, detail)"
                         " VALUES (?1, ?2, ?3, ?4)",
-    [ST_ENTRY_GET] = "SELECT id, hash, first_seen FROM entries WHERE feed_id = ?1 AND key = ?2",
+    [ST_FEED_IDENTITY_GET] = "SELECT id_mode, guid_churn, link_churn FROM feeds WHERE id = ?1",
+    [ST_FEED_IDENTITY_SET] = "UPDATE feeds SET id_mode = ?2, guid_churn = ?3, link_churn = ?4"
+                             " WHERE id = ?1",
+    [ST_ENTRY_GET] =
+        "SELECT id, hash, first_seen, key FROM entries WHERE feed_id = ?1 AND key = ?2",
+    [ST_ENTRY_BY_CANON] = "SELECT id, hash, first_seen, key, feed_id, coalesce(link_group, id),"
+                          " coalesce(story, id) FROM entries WHERE canon = ?1 ORDER BY id LIMIT 64",
+    [ST_ENTRY_BY_GUID] = "SELECT id, hash, first_seen, key FROM entries"
+                         " WHERE feed_id = ?1 AND guid = ?2 ORDER BY id DESC LIMIT 1",
     [ST_ENTRY_INSERT] = "INSERT INTO entries (feed_id, key, guid, link, title, summary, content,"
-                        " author, published, updated, first_seen, sort_time, hash)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [ST_ENTRY_UPDATE] = "UPDATE entries SET guid = ?3, link = ?4, title = ?5, summary = ?6,"
-                        " content = ?7, author = ?8, published = ?9, updated = ?10,"
-                        " sort_time = ?11, hash = ?13 WHERE id = ?1",
-    [ST_MERGED] = "SELECT e.guid, e.link, e.title, e.summary, e.content, e.author, e.published,"
-                  " e.updated, e.key, e.hash, f.name, f.url, f.title, f.site_link, f.uid,"
-                  " f.updated, e.first_seen"
-                  " FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE f.active"
-                  " ORDER BY e.sort_time DESC, e.id DESC LIMIT ?1",
+                        " author, published, updated, first_seen, sort_time, hash, canon,"
+                        " link_group, story, fp, fp_terms, id_rule, story_rule, story_ref,"
+                        " story_sim) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                        " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_ENTRY_UPDATE] = "UPDATE entries SET key = ?2, guid = ?3, link = ?4, title = ?5,"
+                        " summary = ?6, content = ?7, author = ?8, published = ?9, updated = ?10,"
+                        " sort_time = ?11, hash = ?13, canon = ?14, id_rule = ?15,"
+                        " revised = CASE WHEN NOT ?16 THEN revised"
+                        "   WHEN ?10 IS NULL OR ?10 IS updated THEN ?12 ELSE NULL END,"
+                        " revisions = revisions + ?16 WHERE id = ?1",
+    /* The first entry of a group that gains a second one. */
+    [ST_ENTRY_GROUP] = "UPDATE entries SET link_group = coalesce(link_group, ?2),"
+                       " story = coalesce(story, ?3) WHERE id = ?1",
+    [ST_INDEX_LOAD] = "SELECT id, coalesce(story, id), feed_id, sort_time, fp, fp_terms"
+                      " FROM entries WHERE sort_time >= ?1 AND fp IS NOT NULL",
+    [ST_MERGED] = MERGED_COLS " ORDER BY e.sort_time DESC, e.id DESC",
+    [ST_MEMBERS_LINK] = MERGED_COLS " AND e.link_group = ?1 ORDER BY e.id",
+    [ST_MEMBERS_STORY] = MERGED_COLS " AND e.story = ?1 ORDER BY e.id",
+    [ST_WHY] = "SELECT e.id, f.name, f.id_mode, e.key, e.id_rule, e.guid, e.link, e.canon,"
+               " e.title, e.first_seen, e.revised, e.revisions, e.fp IS NOT NULL,"
+               " coalesce(e.story, e.id), e.story_rule, e.story_ref, e.story_sim,"
+               " rf.name, r.title, r.link, coalesce(e.link_group, e.id)"
+               " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+               " LEFT JOIN entries r ON r.id = e.story_ref LEFT JOIN feeds rf ON rf.id = r.feed_id"
+               " WHERE e.id = ?1 OR e.guid = ?2 OR e.link = ?2 OR e.canon = ?3"
+               " ORDER BY e.id = ?1 DESC, e.id DESC LIMIT 1",
+    [ST_WHY_COUNT] = "SELECT count(*) FROM entries WHERE story = ?1 OR id = ?1",
     [ST_COUNT_ENTRIES] = "SELECT count(*) FROM entries e JOIN feeds f ON f.id = e.feed_id"
                          " WHERE f.active",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -169,6 +238,10 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     bool readonly;
     char errmsg[256];
+    struct store_dedup dedup;
+    struct story_index *index; /* NULL until the first ingest at level story */
+    int64_t index_from;        /* the index holds entries from this time on */
+    int64_t index_pruned;      /* when it was last pruned */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -333,6 +406,88 @@ static int configure(struct store *s)
     return exec(s, app_id, "configuring the database");
 }
 
+/* herald_canon(link): the canonical link with the default options, for
+ * migration 3. */
+static void sql_canon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *link = sqlite3_value_text(argv[0]);
+    struct entry e = {.link = (char *)link};
+    struct dedup_opts o = {.canon = {.fold_scheme = true, .fold_slash = true}};
+
+    (void)argc;
+    if (!link) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if (dedup_prepare_entry(&e, &o) < 0) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (e.canon)
+        sqlite3_result_text(ctx, e.canon, -1, free);
+    else
+        sqlite3_result_null(ctx);
+}
+
+static int64_t value_time(sqlite3_value *v)
+{
+    return sqlite3_value_type(v) == SQLITE_NULL ? TIME_NONE : sqlite3_value_int64(v);
+}
+
+/* herald_hash(guid, link, title, summary, content, author, published,
+ * updated): the change hash (dedup_fields_hash()), for migration 3. */
+static void sql_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *v[6];
+    char hex[HASH_HEX_LEN + 1];
+
+    (void)argc;
+    for (int i = 0; i < 6; i++)
+        v[i] = (const char *)sqlite3_value_text(argv[i]);
+    if (dedup_fields_hash(v[0], v[1], v[2], v[3], v[4], v[5], value_time(argv[6]),
+                          value_time(argv[7]), hex) < 0) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, hex, -1, SQLITE_TRANSIENT);
+}
+
+static int register_functions(struct store *s)
+{
+    int rc = sqlite3_create_function(s->db, "herald_canon", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                     NULL, sql_canon, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(s->db, "herald_hash", 8, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                     NULL, sql_hash, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fail(s, rc, "registering functions");
+}
+
+static void default_dedup(struct store_dedup *d)
+{
+    *d = (struct store_dedup){
+        .level = DEDUP_STORY,
+        .prepare = {.canon = {.fold_scheme = true, .fold_slash = true}, .fingerprint = true},
+        .window = 72 * 3600,
+        .min_similarity = STORE_DEFAULT_SIMILARITY,
+    };
+}
+
+void store_set_dedup(struct store *s, const struct store_dedup *d)
+{
+    if (d->level != DEDUP_STORY || d->window != s->dedup.window) {
+        /* Reloaded from the database with the new window when needed. */
+        story_index_free(s->index);
+        s->index = NULL;
+    }
+    s->dedup = *d;
+    s->dedup.prepare.fingerprint = d->level == DEDUP_STORY;
+}
+
+const struct store_dedup *store_get_dedup(const struct store *s)
+{
+    return &s->dedup;
+}
+
 int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 {
     struct store *s = calloc(1, sizeof(*s));
@@ -349,7 +504,10 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
         goto err;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    default_dedup(&s->dedup);
     r = configure(s);
+    if (r == 0)
+        r = register_functions(s);
     if (r == 0)
         r = migrate(s);
     if (r == 0)
@@ -389,6 +547,7 @@ int store_open_readonly(const char *path, struct store **ret, char *err, size_t 
         return -ENOMEM;
     }
     s->readonly = true;
+    default_dedup(&s->dedup);
     rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         r = fail(s, rc, "opening the database");
@@ -426,6 +585,7 @@ void store_close(struct store *s)
         sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     }
     sqlite3_close_v2(s->db);
+    story_index_free(s->index);
     free(s);
 }
 
@@ -614,8 +774,6 @@ int store_feeds_retain(struct store *s, const char *const *names, size_t n)
     return r;
 }
 
-/* ---- ingest ------------------------------------------------------------------ */
-
 /* The time an entry sorts by: its published date, else its updated date,
  * else when it was first seen; a date more than a day in the future (a
  * broken clock or time zone) sorts as first seen. */
@@ -628,6 +786,85 @@ static int64_t sort_time(const struct entry *e, int64_t first_seen, int64_t now)
     return t;
 }
 
+/* ---- the story index -------------------------------------------------------- */
+
+/* Loads the entries of the last 2 x window into a new index. */
+static int index_load(struct store *s, int64_t now)
+{
+    sqlite3_stmt *st = s->stmt[ST_INDEX_LOAD];
+    struct story_index *x = story_index_new();
+    int64_t from = now - 2 * s->dedup.window;
+    int rc, r = 0;
+
+    if (!x)
+        return -ENOMEM;
+    sqlite3_bind_int64(st, 1, from);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct story_rec rec = {
+            .entry = sqlite3_column_int64(st, 0),
+            .story = sqlite3_column_int64(st, 1),
+            .feed = sqlite3_column_int64(st, 2),
+            .t = sqlite3_column_int64(st, 3),
+        };
+        const void *fp = sqlite3_column_blob(st, 4);
+
+        if (!fp || story_fp_unpack(fp, (size_t)sqlite3_column_bytes(st, 4), &rec.fp) < 0)
+            continue;
+        if ((r = story_index_add(x, &rec)) < 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, "loading the story index");
+    done(st);
+    if (r < 0) {
+        story_index_free(x);
+        return r;
+    }
+    story_index_free(s->index);
+    s->index = x;
+    s->index_from = s->index_pruned = from;
+    return 0;
+}
+
+/* Loaded when first needed; pruned as the horizon moves by a window. */
+static int index_ready(struct store *s, int64_t now)
+{
+    int64_t from = now - 2 * s->dedup.window;
+
+    if (!s->index)
+        return index_load(s, now);
+    if (from - s->index_pruned >= s->dedup.window) {
+        int r = story_index_prune(s->index, from);
+        if (r < 0)
+            return r;
+        s->index_pruned = from;
+    }
+    return 0;
+}
+
+int store_story_lookup(struct store *s, struct entry *e, int64_t feed_id, int64_t now,
+                       int64_t *ret_entry, int64_t *ret_story, double *ret_similarity)
+{
+    struct dedup_opts o = s->dedup.prepare;
+    struct story_rec match;
+    int r;
+
+    o.fingerprint = true;
+    r = dedup_prepare_entry(e, &o);
+    if (r == 0)
+        r = index_ready(s, now);
+    if (r < 0)
+        return r;
+    if (!story_index_match(s->index, &e->fp, feed_id, sort_time(e, now, now), s->dedup.window,
+                           s->dedup.min_similarity / 100.0, &match, ret_similarity))
+        return 0;
+    *ret_entry = match.entry;
+    *ret_story = match.story;
+    return 1;
+}
+
+/* ---- ingest ------------------------------------------------------------------ */
+
 static void bind_entry(sqlite3_stmt *st, const struct entry *e, const char *hash)
 {
     bind_text(st, 3, e->id);
@@ -639,71 +876,432 @@ static void bind_entry(sqlite3_stmt *st, const struct entry *e, const char *hash
     bind_time(st, 9, e->published);
     bind_time(st, 10, e->updated);
     bind_text(st, 13, hash);
+    bind_text(st, 14, e->canon);
 }
 
-/* Looks the entry up by key: 1 and its row id and hash when stored, 0 if
- * not. */
-static int entry_lookup(struct store *s, int64_t feed_id, const char *key, int64_t *ret_id,
-                        int64_t *ret_first_seen, char hash[HASH_HEX_LEN + 1])
+/* A stored entry one of the lookups found. */
+struct found {
+    int64_t id, first_seen, feed, group, story;
+    char hash[HASH_HEX_LEN + 1];
+    char key[8]; /* the key's prefix, enough to tell g:/l:/h: */
+};
+
+static void read_found(sqlite3_stmt *st, struct found *f)
+{
+    const unsigned char *h = sqlite3_column_text(st, 1);
+    const unsigned char *k = sqlite3_column_text(st, 2 + 1);
+
+    f->id = sqlite3_column_int64(st, 0);
+    f->first_seen = sqlite3_column_int64(st, 2);
+    snprintf(f->hash, sizeof(f->hash), "%s", h ? (const char *)h : "");
+    snprintf(f->key, sizeof(f->key), "%s", k ? (const char *)k : "");
+}
+
+/* By key: 1 and *f when stored, 0 if not, or a negative errno. */
+static int find_by_key(struct store *s, int64_t feed_id, const char *key, struct found *f)
 {
     sqlite3_stmt *st = s->stmt[ST_ENTRY_GET];
-    int rc, found = 0;
+    int rc, r = 0;
 
     sqlite3_bind_int64(st, 1, feed_id);
     bind_text(st, 2, key);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        const unsigned char *h = sqlite3_column_text(st, 1);
-        *ret_id = sqlite3_column_int64(st, 0);
-        *ret_first_seen = sqlite3_column_int64(st, 2);
-        snprintf(hash, HASH_HEX_LEN + 1, "%s", h ? (const char *)h : "");
-        found = 1;
+        read_found(st, f);
+        r = 1;
     } else if (rc != SQLITE_DONE) {
-        found = fail(s, rc, "looking up an entry");
+        r = fail(s, rc, "looking up an entry");
     }
     done(st);
-    return found;
+    return r;
 }
 
-static int ingest_entry(struct store *s, int64_t feed_id, const struct entry *e, int64_t now,
+static int find_by_guid(struct store *s, int64_t feed_id, const char *guid, struct found *f)
+{
+    sqlite3_stmt *st = s->stmt[ST_ENTRY_BY_GUID];
+    int rc, r = 0;
+
+    sqlite3_bind_int64(st, 1, feed_id);
+    bind_text(st, 2, guid);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_found(st, f);
+        r = 1;
+    } else if (rc != SQLITE_DONE) {
+        r = fail(s, rc, "looking up an entry by guid");
+    }
+    done(st);
+    return r;
+}
+
+/* By canonical link: the newest entry of this feed into *mine (bit 1 of
+ * the result) and the earliest of another feed into *other (bit 2). */
+static int find_by_canon(struct store *s, int64_t feed_id, const char *canon, struct found *mine,
+                         struct found *other)
+{
+    sqlite3_stmt *st = s->stmt[ST_ENTRY_BY_CANON];
+    int rc, r = 0;
+
+    bind_text(st, 1, canon);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t feed = sqlite3_column_int64(st, 4);
+
+        if (feed == feed_id) {
+            read_found(st, mine);
+            r |= 1;
+        } else if (!(r & 2)) {
+            read_found(st, other);
+            other->feed = feed;
+            other->group = sqlite3_column_int64(st, 5);
+            other->story = sqlite3_column_int64(st, 6);
+            r |= 2;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        r = fail(s, rc, "looking up an entry by link");
+    done(st);
+    return r;
+}
+
+/* Per document: which entries' guid and canonical link are unique in it.
+ * A link that several entries of one document share (a feed that links
+ * every entry to one page) identifies none of them; likewise a guid. */
+struct doc_keys {
+    bool *guid_ok, *link_ok;
+};
+
+struct keyed {
+    uint64_t h;
+    size_t i;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+
+    return x->h < y->h ? -1 : x->h > y->h;
+}
+
+static uint64_t str_hash(const char *p)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Marks ok[i] false for entries whose string (guid or canon) is shared. */
+static int mark_unique(const struct feed *doc, bool guid, bool *ok)
+{
+    struct keyed *k = malloc((doc->n_entries + 1) * sizeof(*k));
+    size_t n = 0;
+
+    if (!k)
+        return -ENOMEM;
+    for (size_t i = 0; i < doc->n_entries; i++) {
+        const char *v = guid ? doc->entries[i].id : doc->entries[i].canon;
+
+        ok[i] = v != NULL;
+        if (v)
+            k[n++] = (struct keyed){str_hash(v), i};
+    }
+    qsort(k, n, sizeof(*k), cmp_keyed);
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+
+        while (b < n && k[b].h == k[a].h)
+            b++;
+        /* Equal hashes: compare the strings (a collision is not a dup). */
+        for (size_t x = a; x < b; x++) {
+            for (size_t y = x + 1; y < b; y++) {
+                const struct entry *ex = &doc->entries[k[x].i], *ey = &doc->entries[k[y].i];
+                if (strcmp(guid ? ex->id : ex->canon, guid ? ey->id : ey->canon) == 0)
+                    ok[k[x].i] = ok[k[y].i] = false;
+            }
+        }
+        a = b;
+    }
+    free(k);
+    return 0;
+}
+
+static int doc_keys_init(const struct feed *doc, struct doc_keys *dk)
+{
+    dk->guid_ok = calloc(doc->n_entries + 1, sizeof(bool));
+    dk->link_ok = calloc(doc->n_entries + 1, sizeof(bool));
+    if (!dk->guid_ok || !dk->link_ok)
+        return -ENOMEM;
+    int r = mark_unique(doc, true, dk->guid_ok);
+    return r < 0 ? r : mark_unique(doc, false, dk->link_ok);
+}
+
+static void doc_keys_free(struct doc_keys *dk)
+{
+    free(dk->guid_ok);
+    free(dk->link_ok);
+}
+
+/* A feed's identity state during one ingest. */
+struct identity {
+    bool by_link; /* id_mode "link" */
+    int guid_churn, link_churn;
+};
+
+struct pending {
+    struct story_rec *recs;
+    size_t n, cap;
+};
+
+static int pending_add(struct pending *p, const struct story_rec *rec)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        struct story_rec *n = realloc(p->recs, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        p->recs = n;
+        p->cap = cap;
+    }
+    p->recs[p->n++] = *rec;
+    return 0;
+}
+
+static char *make_key(const char *prefix, const char *v)
+{
+    size_t n = strlen(v) + 3;
+    char *k = malloc(n);
+
+    if (k)
+        snprintf(k, n, "%s%s", prefix, v);
+    return k;
+}
+
+static int mark_group_head(struct store *s, int64_t head, int64_t group, int64_t story)
+{
+    sqlite3_stmt *st = s->stmt[ST_ENTRY_GROUP];
+
+    sqlite3_bind_int64(st, 1, head);
+    if (group)
+        sqlite3_bind_int64(st, 2, group);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, story);
+    return run(s, ST_ENTRY_GROUP, "grouping entries");
+}
+
+static int insert_entry(struct store *s, int64_t feed_id, const struct entry *e, const char *key,
+                        const char *hash, const char *id_rule, const struct found *other,
+                        bool have_other, int64_t now, struct pending *pend,
                         struct store_ingest_stats *stats)
 {
-    char hash[HASH_HEX_LEN + 1], old[HASH_HEX_LEN + 1];
-    char *key = NULL;
-    int64_t row = 0, first_seen = now;
-    sqlite3_stmt *st;
-    int r;
+    sqlite3_stmt *st = s->stmt[ST_ENTRY_INSERT];
+    int64_t t = sort_time(e, now, now);
+    struct story_rec match = {0};
+    double sim = 0;
+    const char *rule = NULL;
+    int r = 0;
 
-    r = dedup_entry_key(e, &key);
-    if (r == 0)
-        r = dedup_entry_hash(e, hash);
-    if (r == 0)
-        r = entry_lookup(s, feed_id, key, &row, &first_seen, old);
-    if (r < 0)
-        goto out;
-    if (r == 1 && strcmp(old, hash) == 0) {
-        stats->unchanged++;
-        r = 0;
-        goto out;
+    if (have_other && s->dedup.level >= DEDUP_LINK) {
+        rule = "link";
+    } else if (s->dedup.level == DEDUP_STORY && e->fp.n_terms && s->index) {
+        if (story_index_match(s->index, &e->fp, feed_id, t, s->dedup.window,
+                              s->dedup.min_similarity / 100.0, &match, &sim))
+            rule = "story";
     }
-    st = s->stmt[r == 1 ? ST_ENTRY_UPDATE : ST_ENTRY_INSERT];
-    if (r == 1)
-        sqlite3_bind_int64(st, 1, row);
-    else
-        sqlite3_bind_int64(st, 1, feed_id);
+    sqlite3_bind_int64(st, 1, feed_id);
     bind_text(st, 2, key);
     bind_entry(st, e, hash);
-    if (r == 1) {
-        sqlite3_bind_int64(st, 11, sort_time(e, first_seen, now));
-        stats->updated++;
-    } else {
-        sqlite3_bind_int64(st, 11, now);
-        sqlite3_bind_int64(st, 12, sort_time(e, now, now));
-        stats->added++;
+    sqlite3_bind_int64(st, 11, now);
+    sqlite3_bind_int64(st, 12, t);
+    if (rule && rule[0] == 'l') {
+        sqlite3_bind_int64(st, 15, other->group);
+        sqlite3_bind_int64(st, 16, other->story);
+        sqlite3_bind_int64(st, 21, other->id);
+    } else if (rule) {
+        sqlite3_bind_int64(st, 16, match.story);
+        sqlite3_bind_int64(st, 21, match.entry);
+        sqlite3_bind_int(st, 22, (int)(sim * 100 + 0.5));
     }
-    r = run(s, r == 1 ? ST_ENTRY_UPDATE : ST_ENTRY_INSERT, "storing an entry");
+    if (e->fp.n_terms && s->dedup.level == DEDUP_STORY) {
+        unsigned char fp[STORY_FP_MAX_BYTES];
+        size_t len = story_fp_pack(&e->fp, fp);
+        sqlite3_bind_blob(st, 17, fp, (int)len, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 18, e->fp.n_terms);
+    }
+    bind_text(st, 19, id_rule);
+    bind_text(st, 20, rule);
+    r = run(s, ST_ENTRY_INSERT, "storing an entry");
+    if (r < 0)
+        return r;
+    stats->added++;
+
+    int64_t id = sqlite3_last_insert_rowid(s->db), story = id;
+    if (rule && rule[0] == 'l') {
+        story = other->story;
+        r = mark_group_head(s, other->group, other->group, other->story);
+        if (r == 0 && other->story != other->group)
+            r = mark_group_head(s, other->story, 0, other->story);
+    } else if (rule) {
+        story = match.story;
+        r = mark_group_head(s, match.story, 0, match.story);
+    }
+    if (rule)
+        stats->merged++;
+    if (r == 0 && e->fp.n_terms && s->dedup.level == DEDUP_STORY) {
+        struct story_rec rec = {.entry = id, .story = story, .feed = feed_id, .t = t, .fp = e->fp};
+        r = pending_add(pend, &rec);
+    }
+    return r;
+}
+
+static int update_entry(struct store *s, int64_t row, const struct entry *e, const char *key,
+                        const char *hash, const char *old_hash, const char *id_rule,
+                        int64_t first_seen, int64_t now)
+{
+    sqlite3_stmt *st = s->stmt[ST_ENTRY_UPDATE];
+    bool revised = strncmp(hash, old_hash, DEDUP_TEXT_HEX) != 0;
+
+    sqlite3_bind_int64(st, 1, row);
+    bind_text(st, 2, key);
+    bind_entry(st, e, hash);
+    sqlite3_bind_int64(st, 11, sort_time(e, first_seen, now));
+    sqlite3_bind_int64(st, 12, now);
+    bind_text(st, 15, id_rule);
+    sqlite3_bind_int(st, 16, revised);
+    return run(s, ST_ENTRY_UPDATE, "updating an entry");
+}
+
+static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool guid_ok,
+                        bool link_ok, struct identity *idn, int64_t now, struct pending *pend,
+                        struct store_ingest_stats *stats)
+{
+    char hash[HASH_HEX_LEN + 1];
+    struct found f = {0}, mine = {0}, other = {0};
+    const char *id_rule;
+    bool looked = false;
+    char *key = NULL;
+    int r, by_canon = 0;
+
+    r = dedup_prepare_entry(e, &s->dedup.prepare);
+    if (r < 0)
+        return r;
+    /* The primary key: the feed's identity key, when usable. */
+    if (idn->by_link && e->canon && link_ok) {
+        key = make_key("l:", e->canon);
+        id_rule = "link";
+        if (!key)
+            return -ENOMEM;
+    } else {
+        r = dedup_entry_key(e, &key);
+        if (r < 0)
+            return r;
+        id_rule = key[0] == 'g' ? "guid" : key[0] == 'l' ? "link" : "hash";
+    }
+    r = dedup_entry_hash(e, hash);
+    if (r == 0)
+        r = find_by_key(s, feed_id, key, &f);
+    if (r == 0 && e->canon && link_ok) {
+        /* Missed by its key: the same canonical link in this feed is the
+         * same entry (a new guid on an old entry); in another feed, the
+         * same story. */
+        looked = true;
+        r = by_canon = find_by_canon(s, feed_id, e->canon, &mine, &other);
+        if (r >= 0 && (by_canon & 1)) {
+            f = mine;
+            r = 1;
+            if (!idn->by_link && e->id) {
+                id_rule = "link (guid changed)";
+                idn->guid_churn++;
+                stats->churned++;
+            }
+        } else if (r > 0) {
+            r = 0;
+        }
+    }
+    if (r == 0 && idn->by_link && e->id && guid_ok && key[0] == 'l') {
+        r = find_by_guid(s, feed_id, e->id, &f);
+        if (r == 1) {
+            id_rule = "guid (link changed)";
+            idn->link_churn++;
+            stats->churned++;
+        }
+    }
+    if (r < 0)
+        goto out;
+    if (r == 1) {
+        if (strcmp(f.hash, hash) == 0 && strcmp(f.key, key) == 0) {
+            stats->unchanged++;
+            r = 0;
+        } else {
+            r = update_entry(s, f.id, e, key, hash, f.hash, id_rule, f.first_seen, now);
+            if (r == 0)
+                stats->updated++;
+        }
+        goto out;
+    }
+    if (!looked && e->canon && link_ok && s->dedup.level >= DEDUP_LINK) {
+        by_canon = find_by_canon(s, feed_id, e->canon, &mine, &other);
+        if (by_canon < 0) {
+            r = by_canon;
+            goto out;
+        }
+    }
+    r = insert_entry(s, feed_id, e, key, hash, id_rule, &other, (by_canon & 2) != 0, now, pend,
+                     stats);
 out:
     free(key);
+    return r;
+}
+
+static int identity_load(struct store *s, int64_t feed_id, struct identity *idn)
+{
+    sqlite3_stmt *st = s->stmt[ST_FEED_IDENTITY_GET];
+    int rc, r = 0;
+
+    sqlite3_bind_int64(st, 1, feed_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        idn->by_link = mode && strcmp((const char *)mode, "link") == 0;
+        idn->guid_churn = sqlite3_column_int(st, 1);
+        idn->link_churn = sqlite3_column_int(st, 2);
+    } else {
+        r = rc == SQLITE_DONE ? -ENOENT : fail(s, rc, "reading a feed's identity");
+    }
+    done(st);
+    return r;
+}
+
+/* Saves the churn counts, switching the identity key at the threshold. */
+static int identity_save(struct store *s, int64_t feed_id, struct identity *idn,
+                         const struct identity *before, int64_t now,
+                         struct store_ingest_stats *stats)
+{
+    sqlite3_stmt *st = s->stmt[ST_FEED_IDENTITY_SET];
+    const char *detail = NULL;
+    int r;
+
+    if (!idn->by_link && idn->guid_churn >= STORE_CHURN_SWITCH) {
+        idn->by_link = true;
+        detail = "link: guids changed while links stayed the same";
+    } else if (idn->by_link && idn->link_churn >= STORE_CHURN_SWITCH) {
+        idn->by_link = false;
+        detail = "guid: links changed while guids stayed the same";
+    }
+    if (detail) {
+        idn->guid_churn = idn->link_churn = 0;
+        stats->identity_switch = idn->by_link ? "link" : "guid";
+    } else if (idn->guid_churn == before->guid_churn && idn->link_churn == before->link_churn) {
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, feed_id);
+    bind_text(st, 2, idn->by_link ? "link" : "guid");
+    sqlite3_bind_int(st, 3, idn->guid_churn);
+    sqlite3_bind_int(st, 4, idn->link_churn);
+    r = run(s, ST_FEED_IDENTITY_SET, "saving a feed's identity");
+    if (r == 0 && detail)
+        r = add_event(s, feed_id, now, "identity", detail);
     return r;
 }
 
@@ -763,26 +1361,51 @@ static int poll_extras(struct store *s, int64_t feed_id, const struct store_poll
     return r;
 }
 
-int store_ingest(struct store *s, int64_t feed_id, const struct feed *doc,
-                 const struct store_poll *poll, struct store_ingest_stats *ret_stats)
+int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struct store_poll *poll,
+                 struct store_ingest_stats *ret_stats)
 {
     struct store_ingest_stats stats = {.seen = (unsigned)doc->n_entries};
+    struct identity idn = {0}, before;
+    struct doc_keys dk = {0};
+    struct pending pend = {0};
     int r;
 
+    r = dedup_prepare(doc, &s->dedup.prepare);
+    if (r == 0)
+        r = doc_keys_init(doc, &dk);
+    if (r == 0 && s->dedup.level == DEDUP_STORY)
+        r = index_ready(s, poll->polled_at);
+    if (r < 0)
+        goto out;
     r = begin(s);
     if (r < 0)
-        return r;
-    r = poll_extras(s, feed_id, poll, "updated");
+        goto out;
+    r = identity_load(s, feed_id, &idn);
+    before = idn;
+    if (r == 0)
+        r = poll_extras(s, feed_id, poll, "updated");
     for (size_t i = 0; i < doc->n_entries && r == 0; i++)
-        r = ingest_entry(s, feed_id, &doc->entries[i], poll->polled_at, &stats);
+        r = ingest_entry(s, feed_id, &doc->entries[i], dk.guid_ok[i], dk.link_ok[i], &idn,
+                         poll->polled_at, &pend, &stats);
+    if (r == 0)
+        r = identity_save(s, feed_id, &idn, &before, poll->polled_at, &stats);
     if (r == 0)
         r = feed_ingested(s, feed_id, doc, poll);
     r = end(s, r);
-    if (r < 0)
-        return r;
-    if (ret_stats)
+    /* Only committed entries become story candidates. */
+    for (size_t i = 0; r == 0 && i < pend.n && s->index; i++) {
+        if (story_index_add(s->index, &pend.recs[i]) < 0) {
+            /* Out of memory: drop the index; it is reloaded when needed. */
+            story_index_free(s->index);
+            s->index = NULL;
+        }
+    }
+    if (r == 0 && ret_stats)
         *ret_stats = stats;
-    return 0;
+out:
+    free(pend.recs);
+    doc_keys_free(&dk);
+    return r;
 }
 
 static int record_validators(struct store *s, int64_t feed_id, const struct store_poll *poll)
@@ -864,31 +1487,153 @@ static int read_merged_row(sqlite3_stmt *st, struct entry *e,
         oom = true;
     if (e->updated == TIME_NONE)
         e->updated = e->published != TIME_NONE ? e->published : sqlite3_column_int64(st, 16);
+    /* Changed in place without a new date from its feed: the change's
+     * time (the "revised" column, reset when the feed dates a change). */
+    if (sqlite3_column_type(st, 21) != SQLITE_NULL && sqlite3_column_int64(st, 21) > e->updated)
+        e->updated = sqlite3_column_int64(st, 21);
     return oom ? -ENOMEM : 0;
 }
 
-int store_merged(struct store *s, size_t limit, const char *(*title_of)(const char *name, void *ud),
-                 void *ud, struct feed **ret)
-{
-    sqlite3_stmt *st = s->stmt[ST_MERGED];
-    struct feed *f = feed_new();
-    int rc, r = 0;
+/* One item of a merged output while it is read. */
+struct merged_item {
+    int64_t group;
+    int64_t sort_time;
+    size_t index;
+};
 
-    if (!f)
+static int rank_of(const struct store_merged_opts *o, const char *name)
+{
+    for (size_t i = 0; name && i < o->n_prefer; i++)
+        if (strcmp(o->prefer[i], name) == 0)
+            return (int)i;
+    return INT32_MAX;
+}
+
+static int add_related(struct entry *rep, struct entry *other)
+{
+    struct entry_related *rel = model_grow(rep->related, rep->n_related, sizeof(*rel));
+
+    if (!rel)
         return -ENOMEM;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+    rep->related = rel;
+    rel = &rel[rep->n_related++];
+    rel->link = other->link;
+    rel->title = other->title;
+    rel->source = other->source;
+    other->link = other->title = NULL;
+    memset(&other->source, 0, sizeof(other->source));
+    return 0;
+}
+
+/* Replaces *e with the group's representative and its other sources. */
+static int read_group(struct store *s, const struct store_merged_opts *o, int64_t group,
+                      struct entry *e, int64_t *sort_time)
+{
+    enum stmt_id id = o->level == DEDUP_LINK ? ST_MEMBERS_LINK : ST_MEMBERS_STORY;
+    sqlite3_stmt *st = s->stmt[id];
+    struct feed *members = feed_new();
+    size_t rep = 0;
+    int64_t rep_time = 0;
+    int best = INT32_MAX, rc, r = 0;
+
+    if (!members)
+        return -ENOMEM;
+    sqlite3_bind_int64(st, 1, group);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct entry *e = feed_add_entry(f);
-        if (!e || read_merged_row(st, e, title_of, ud) < 0) {
+        struct entry *m = feed_add_entry(members);
+        int rank;
+
+        if (!m || read_merged_row(st, m, o->title_of, o->ud) < 0) {
             r = -ENOMEM;
             break;
         }
-        if (f->updated == TIME_NONE || e->updated > f->updated)
-            f->updated = e->updated;
+        rank = rank_of(o, (const char *)sqlite3_column_text(st, 10));
+        if (members->n_entries == 1 || rank < best) {
+            best = rank;
+            rep = members->n_entries - 1;
+            rep_time = sqlite3_column_int64(st, 20);
+        }
     }
     if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, "reading a story");
+    done(st);
+    if (r == 0 && members->n_entries > 1) {
+        *sort_time = rep_time;
+        entry_release(e);
+        *e = members->entries[rep];
+        memset(&members->entries[rep], 0, sizeof(*e));
+        for (size_t i = 0; i < members->n_entries && r == 0; i++)
+            if (i != rep)
+                r = add_related(e, &members->entries[i]);
+    }
+    feed_free(members);
+    return r;
+}
+
+static int cmp_item_time(const void *a, const void *b)
+{
+    const struct merged_item *x = a, *y = b;
+
+    if (x->sort_time != y->sort_time)
+        return x->sort_time < y->sort_time ? 1 : -1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+int store_merged(struct store *s, const struct store_merged_opts *o, struct feed **ret)
+{
+    sqlite3_stmt *st = s->stmt[ST_MERGED];
+    struct merged_item *items = calloc(o->limit + 1, sizeof(*items));
+    struct feed *f = feed_new();
+    int col = o->level == DEDUP_NONE ? 17 : o->level == DEDUP_LINK ? 18 : 19;
+    size_t n = 0;
+    int rc = SQLITE_DONE, r = 0;
+
+    if (!f || !items) {
+        free(items);
+        feed_free(f);
+        return -ENOMEM;
+    }
+    while (n < o->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t group = sqlite3_column_int64(st, col);
+        bool seen = false;
+
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = items[i].group == group;
+        if (seen)
+            continue;
+        struct entry *e = feed_add_entry(f);
+        if (!e || read_merged_row(st, e, o->title_of, o->ud) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+        items[n].group = group;
+        items[n].sort_time = sqlite3_column_int64(st, 20);
+        items[n].index = n;
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
         r = fail(s, rc, "reading the merged feed");
     done(st);
+    /* Every entry of each group (the index holds only grouped ones), to
+     * pick the representative; then the items in its order. */
+    for (size_t i = 0; i < n && r == 0 && o->level != DEDUP_NONE; i++)
+        r = read_group(s, o, items[i].group, &f->entries[i], &items[i].sort_time);
+    if (r == 0 && o->level != DEDUP_NONE) {
+        struct entry *sorted = malloc((n + 1) * sizeof(*sorted));
+        if (!sorted) {
+            r = -ENOMEM;
+        } else {
+            qsort(items, n, sizeof(*items), cmp_item_time);
+            for (size_t i = 0; i < n; i++)
+                sorted[i] = f->entries[items[i].index];
+            memcpy(f->entries, sorted, n * sizeof(*sorted));
+            free(sorted);
+        }
+    }
+    for (size_t i = 0; i < f->n_entries && r == 0; i++)
+        if (f->updated == TIME_NONE || f->entries[i].updated > f->updated)
+            f->updated = f->entries[i].updated;
+    free(items);
     if (r < 0) {
         feed_free(f);
         return r;
@@ -975,4 +1720,92 @@ int store_count_entries(struct store *s, int64_t *ret)
         r = fail(s, rc, "counting entries");
     done(st);
     return r;
+}
+
+void store_why_free(struct store_why *w)
+{
+    if (!w)
+        return;
+    free(w->feed);
+    free(w->id_mode);
+    free(w->key);
+    free(w->id_rule);
+    free(w->guid);
+    free(w->link);
+    free(w->canon);
+    free(w->title);
+    free(w->story_rule);
+    free(w->ref_feed);
+    free(w->ref_title);
+    free(w->ref_link);
+    free(w);
+}
+
+int store_why(struct store *s, const char *query, struct store_why **ret)
+{
+    sqlite3_stmt *st = s->stmt[ST_WHY];
+    const char *num = query[0] == '#' ? query + 1 : query;
+    struct entry probe = {.link = (char *)query};
+    struct store_why *w;
+    char *end = NULL;
+    long long id = strtoll(num, &end, 10);
+    bool oom = false;
+    int rc, r;
+
+    if (!*num || *end)
+        id = -1;
+    r = dedup_prepare_entry(&probe, &s->dedup.prepare);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, query);
+    bind_text(st, 3, probe.canon ? probe.canon : query);
+    free(probe.canon);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        r = rc == SQLITE_DONE ? -ENOENT : fail(s, rc, "finding an entry");
+        done(st);
+        return r;
+    }
+    if (!(w = calloc(1, sizeof(*w)))) {
+        done(st);
+        return -ENOMEM;
+    }
+    w->id = sqlite3_column_int64(st, 0);
+    w->feed = column_text(st, 1, &oom);
+    w->id_mode = column_text(st, 2, &oom);
+    w->key = column_text(st, 3, &oom);
+    w->id_rule = column_text(st, 4, &oom);
+    w->guid = column_text(st, 5, &oom);
+    w->link = column_text(st, 6, &oom);
+    w->canon = column_text(st, 7, &oom);
+    w->title = column_text(st, 8, &oom);
+    w->first_seen = sqlite3_column_int64(st, 9);
+    w->revised = column_time(st, 10);
+    w->revisions = sqlite3_column_int(st, 11);
+    w->has_fp = sqlite3_column_int(st, 12) != 0;
+    w->story = sqlite3_column_int64(st, 13);
+    w->story_rule = column_text(st, 14, &oom);
+    w->story_ref = sqlite3_column_int64(st, 15);
+    w->story_similarity = sqlite3_column_int(st, 16);
+    w->ref_feed = column_text(st, 17, &oom);
+    w->ref_title = column_text(st, 18, &oom);
+    w->ref_link = column_text(st, 19, &oom);
+    w->link_group = sqlite3_column_int64(st, 20);
+    done(st);
+    st = s->stmt[ST_WHY_COUNT];
+    sqlite3_bind_int64(st, 1, w->story);
+    rc = sqlite3_step(st);
+    r = rc == SQLITE_ROW ? 0 : fail(s, rc, "counting a story's entries");
+    if (r == 0)
+        w->sources = sqlite3_column_int64(st, 0);
+    done(st);
+    if (r == 0 && oom)
+        r = -ENOMEM;
+    if (r < 0) {
+        store_why_free(w);
+        return r;
+    }
+    *ret = w;
+    return 0;
 }

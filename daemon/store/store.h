@@ -18,9 +18,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "feed/dedup.h"
 #include "feed/model.h"
 
 struct store;
+
+/* How ingest deduplicates (store_set_dedup()). Within a feed an entry is
+ * always known by its guid, else its canonical link, else a hash of its
+ * text; when that misses, by the other of guid and canonical link (an old
+ * entry re-published with a new guid is not new). A feed whose guids
+ * change while its links stay (STORE_CHURN_SWITCH times) is switched to
+ * link identity, and back when the reverse happens; each switch is a
+ * feed event ("identity") and reported in store_ingest_stats.
+ *
+ * Across feeds, at level link or story a new entry joins the story of an
+ * earlier entry of another feed with the same canonical link; at level
+ * story, else the story of the closest entry of another feed within
+ * `window` whose fingerprint is at least min_similarity % similar (found
+ * through the in-memory story index, which holds the entries of the last
+ * 2 x window and is loaded from the database when first needed). The
+ * level set here is what ingest computes; an output may fold less. */
+struct store_dedup {
+    enum dedup_level level;
+    struct dedup_opts prepare; /* canonical link options; .fingerprint follows level */
+    int64_t window;            /* seconds */
+    unsigned min_similarity;   /* percent: story_index_match()'s threshold x 100 */
+};
+
+#define STORE_CHURN_SWITCH 3
+
+/* Sets the dedup settings (defaults: level story, links folded, 72 h,
+ * STORE_DEFAULT_SIMILARITY %). */
+#define STORE_DEFAULT_SIMILARITY 22
+void store_set_dedup(struct store *s, const struct store_dedup *d);
+const struct store_dedup *store_get_dedup(const struct store *s);
 
 /* The persisted state of one configured feed. Owned by the caller after
  * store_feed_register(); free with store_feed_state_free().
@@ -93,10 +124,13 @@ struct store_feed_info {
 };
 
 struct store_ingest_stats {
-    unsigned seen;      /* entries in the document */
-    unsigned added;     /* new entries */
-    unsigned updated;   /* entries whose content changed */
-    unsigned unchanged; /* entries already stored as they are */
+    unsigned seen;               /* entries in the document */
+    unsigned added;              /* new entries (new stories and new sources of known ones) */
+    unsigned merged;             /* of those, entries that joined a known story */
+    unsigned updated;            /* entries that changed (text or metadata) */
+    unsigned unchanged;          /* entries already stored as they are */
+    unsigned churned;            /* entries found by their second key (a changed guid or link) */
+    const char *identity_switch; /* "link" or "guid" when the feed's identity key changed */
 };
 
 /* Opens (creating if needed) and migrates the database at path. Returns 0
@@ -126,9 +160,10 @@ int store_feeds_retain(struct store *s, const char *const *names, size_t n);
  * entries are added, changed ones updated in place, the feed's title and
  * links refreshed, the validators and body hash replaced, the error
  * cleared, the politeness counters updated, and a move (poll->moved_to)
- * applied and recorded as a "moved" event. */
-int store_ingest(struct store *s, int64_t feed_id, const struct feed *doc,
-                 const struct store_poll *poll, struct store_ingest_stats *ret_stats);
+ * applied and recorded as a "moved" event. Entries not yet prepared
+ * (dedup_prepare()) are prepared here, which is why doc is not const. */
+int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struct store_poll *poll,
+                 struct store_ingest_stats *ret_stats);
 
 /* Records a poll that stored no document, in one transaction: a 304
  * (validators kept, error cleared), an unchanged 200 (validators
@@ -137,12 +172,57 @@ int store_ingest(struct store *s, int64_t feed_id, const struct feed *doc,
  * Counters and moves as for store_ingest(). */
 int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll);
 
-/* The newest `limit` entries of active feeds, newest first, each with its
- * source filled in; titles overridden by title_of(name) when it returns
- * non-NULL. Returns a new feed (caller frees) whose `updated` is the
- * newest entry's date (TIME_NONE when empty). */
-int store_merged(struct store *s, size_t limit, const char *(*title_of)(const char *name, void *ud),
-                 void *ud, struct feed **ret);
+/* What store_merged() reads. */
+struct store_merged_opts {
+    enum dedup_level level;    /* none: every entry; link / story: one per group */
+    size_t limit;              /* entries (stories) at most */
+    const char *const *prefer; /* feed names whose entry represents a story, best first */
+    size_t n_prefer;
+    const char *(*title_of)(const char *name, void *ud); /* feed title override, or NULL */
+    void *ud;
+};
+
+/* The newest `limit` entries (or stories) of active feeds, newest first,
+ * each with its source filled in. A story is represented by the entry of
+ * the most preferred feed, else its earliest entry, with the others in
+ * entry->related. An entry changed in place has `updated` at the time of
+ * the change when its feed gave no later date. Returns a new feed (caller
+ * frees) whose `updated` is the newest entry's (TIME_NONE when empty). */
+int store_merged(struct store *s, const struct store_merged_opts *o, struct feed **ret);
+
+/* The story lookup alone: the entry of another feed than feed_id that e
+ * (prepared here if needed) would join at level story, as ingest would
+ * find it at time `now`. Returns 1 with *ret_entry, *ret_story and
+ * *ret_similarity, 0 when none, or a negative errno. For benchmarks and
+ * diagnostics. */
+int store_story_lookup(struct store *s, struct entry *e, int64_t feed_id, int64_t now,
+                       int64_t *ret_entry, int64_t *ret_story, double *ret_similarity);
+
+/* Why an entry is where it is, for `heraldd why`. */
+struct store_why {
+    int64_t id;
+    char *feed;    /* feed name */
+    char *id_mode; /* the feed's identity key: "guid" or "link" */
+    char *key;     /* "g:...", "l:...", "h:..." */
+    char *id_rule; /* how it was last identified: "guid", "link", "hash",
+                    * "link (guid changed)", "guid (link changed)" */
+    char *guid, *link, *canon, *title;
+    int64_t first_seen, revised; /* revised: TIME_NONE if never changed */
+    int revisions;
+    bool has_fp;
+    int64_t story;        /* the story (its first entry's id) */
+    int64_t link_group;   /* the link group (its first entry's id) */
+    char *story_rule;     /* NULL: first of its story; "link" or "story" */
+    int64_t story_ref;    /* the entry that made it join */
+    int story_similarity; /* percent, when story_rule is "story" */
+    char *ref_feed, *ref_title, *ref_link;
+    int64_t sources; /* entries in its story */
+};
+
+/* Finds an entry by database id ("123" or "#123"), guid, link or
+ * canonical link (the newest match). -ENOENT when none. */
+int store_why(struct store *s, const char *query, struct store_why **ret);
+void store_why_free(struct store_why *w);
 
 /* The status of the feed NAME; -ENOENT when it was never registered. */
 int store_feed_info(struct store *s, const char *name, struct store_feed_info **ret);

@@ -188,7 +188,7 @@ static void test_merged_order_limit_and_sources(void **state)
     assert_int_equal(store_ingest(s, a->id, da, &poll, NULL), 0);
     assert_int_equal(store_ingest(s, b->id, db, &poll, NULL), 0);
 
-    assert_int_equal(store_merged(s, 10, NULL, NULL, &m), 0);
+    assert_int_equal(store_merged(s, &(struct store_merged_opts){.limit = 10}, &m), 0);
     assert_int_equal(m->n_entries, 5);
     for (int i = 0; i < 5; i++)
         assert_string_equal(m->entries[i].id, order[i]);
@@ -199,14 +199,14 @@ static void test_merged_order_limit_and_sources(void **state)
     assert_string_equal(m->entries[1].source.url, "https://b.example/feed");
     feed_free(m);
 
-    assert_int_equal(store_merged(s, 2, NULL, NULL, &m), 0);
+    assert_int_equal(store_merged(s, &(struct store_merged_opts){.limit = 2}, &m), 0);
     assert_int_equal(m->n_entries, 2);
     feed_free(m);
 
     /* Feeds no longer configured leave the merged output. */
     const char *keep[] = {"b"};
     assert_int_equal(store_feeds_retain(s, keep, 1), 0);
-    assert_int_equal(store_merged(s, 10, NULL, NULL, &m), 0);
+    assert_int_equal(store_merged(s, &(struct store_merged_opts){.limit = 10}, &m), 0);
     assert_int_equal(m->n_entries, 2);
     assert_int_equal(store_count_entries(s, &n), 0);
     assert_int_equal(n, 2);
@@ -285,8 +285,9 @@ static void write_version_1(void)
         "CREATE INDEX entries_by_time ON entries (sort_time DESC, id DESC);"
         "INSERT INTO feeds (name, url, etag, last_status, next_poll)"
         " VALUES ('old', 'https://old.example/feed', '\"e1\"', 200, 2000000500);"
-        "INSERT INTO entries (feed_id, key, first_seen, sort_time, hash)"
-        " VALUES (1, 'k', 1, 1, 'h');"
+        "INSERT INTO entries (feed_id, key, link, title, first_seen, sort_time, hash)"
+        " VALUES (1, 'l:http://old.example/post/?utm_source=rss', 'http://old.example/post/"
+        "?utm_source=rss', 'Old', 1, 1, 'h');"
         "PRAGMA user_version = 1;";
 
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -304,7 +305,12 @@ static void test_migration_from_version_1(void **state)
     (void)state;
     write_version_1();
     s = open_db();
-    assert_int_equal(query_int("PRAGMA user_version"), 2);
+    assert_int_equal(query_int("PRAGMA user_version"), 3);
+    /* Migration 3: canonical links, link keys and change hashes. */
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE key ="
+                               " 'l:https://old.example/post' AND canon = 'https://old.example/post'"
+                               " AND length(hash) = 64"),
+                     1);
     assert_int_equal(query_int("SELECT count(*) FROM feeds WHERE config_url = url"), 1);
     assert_int_equal(query_int("SELECT count(*) FROM feed_events"), 0);
     assert_int_equal(store_feed_register(s, "old", "https://old.example/feed", &st), 0);

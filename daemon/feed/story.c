@@ -1,0 +1,330 @@
+/* story: see story.h. */
+#include "feed/story.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#define TERM_MAX 64 /* bytes of one term; longer words are cut */
+
+/* Stop words after folding (lower case, accents removed), sorted for
+ * bsearch (strcmp order): function words of the five languages whose
+ * outlets are most common in feeds, and the boilerplate of news headlines
+ * ("live", "update", "video") that says nothing about the story. */
+static const char *const stop_words[] = {
+    "about",    "above",   "after",  "again",   "against", "al",    "all",       "alla",
+    "alle",     "als",     "also",   "am",      "an",      "and",   "ans",       "any",
+    "are",      "as",      "at",     "auch",    "auf",     "aus",   "aux",       "avec",
+    "be",       "because", "been",   "before",  "bei",     "being", "between",   "both",
+    "breaking", "but",     "by",     "can",     "ce",      "ces",   "che",       "con",
+    "could",    "da",      "dal",    "dans",    "das",     "dass",  "de",        "degli",
+    "dei",      "del",     "della",  "delle",   "dem",     "den",   "der",       "des",
+    "di",       "did",     "die",    "do",      "does",    "doing", "du",        "durante",
+    "during",   "each",    "ein",    "eine",    "einem",   "einen", "einer",     "el",
+    "elle",     "en",      "entre",  "es",      "est",     "et",    "exclusive", "few",
+    "for",      "from",    "fur",    "further", "gegen",   "gli",   "ha",        "had",
+    "has",      "hat",     "have",   "having",  "he",      "her",   "here",      "hers",
+    "him",      "his",     "how",    "i",       "if",      "il",    "ils",       "im",
+    "in",       "into",    "is",     "ist",     "it",      "its",   "just",      "la",
+    "las",      "le",      "les",    "leur",    "lo",      "los",   "ma",        "mais",
+    "mit",      "more",    "most",   "nach",    "ne",      "nel",   "nella",     "new",
+    "news",     "nicht",   "no",     "nor",     "not",     "now",   "o",         "of",
+    "off",      "on",      "once",   "only",    "or",      "other", "ou",        "our",
+    "out",      "over",    "own",    "par",     "para",    "per",   "photos",    "por",
+    "pour",     "qu",      "que",    "qui",     "report",  "s",     "same",      "se",
+    "sera",     "she",     "should", "si",      "sich",    "sie",   "so",        "some",
+    "son",      "such",    "sul",    "sulla",   "sur",     "than",  "that",      "the",
+    "their",    "them",    "then",   "there",   "these",   "they",  "this",      "those",
+    "through",  "to",      "too",    "um",      "un",      "una",   "und",       "une",
+    "uno",      "until",   "up",     "update",  "updates", "very",  "video",     "vom",
+    "von",      "vor",     "was",    "watch",   "we",      "were",  "what",      "when",
+    "where",    "which",   "while",  "who",     "whom",    "why",   "wie",       "will",
+    "wird",     "with",    "would",  "y",       "you",     "your",  "zu",        "zum",
+    "zur",
+};
+
+static int cmp_word(const void *a, const void *b)
+{
+    return strcmp(a, *(const char *const *)b);
+}
+
+static bool is_stop_word(const char *t)
+{
+    return bsearch(t, stop_words, sizeof(stop_words) / sizeof(stop_words[0]), sizeof(char *),
+                   cmp_word) != NULL;
+}
+
+static bool ends(const char *t, size_t n, const char *suffix, size_t k)
+{
+    return n > k && memcmp(t + n - k, suffix, k) == 0;
+}
+
+static bool vowel(char c)
+{
+    return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+}
+
+/* A light suffix stemmer for English inflections, harmless for the other
+ * languages' short words: plurals, -ed, -ing, a final -e, and the doubled
+ * consonant those leave ("cutting" -> "cut"). Terms of four bytes or less
+ * are left alone. Returns the new length. */
+static size_t stem(char *t, size_t n)
+{
+    if (n <= 4)
+        return n;
+    if (ends(t, n, "ies", 3)) {
+        n -= 2;
+        t[n - 1] = 'y';
+    } else if (ends(t, n, "sses", 4)) {
+        n -= 2;
+    } else if (t[n - 1] == 's' && t[n - 2] != 's' && t[n - 2] != 'u' && t[n - 2] != 'i') {
+        n--;
+    }
+    if (n > 5 && ends(t, n, "ing", 3)) {
+        n -= 3;
+    } else if (n > 4 && ends(t, n, "ied", 3)) {
+        n -= 2;
+        t[n - 1] = 'y';
+    } else if (n > 4 && ends(t, n, "ed", 2)) {
+        n -= 2;
+    } else if (n > 4 && t[n - 1] == 'e') {
+        n--;
+    }
+    if (n > 3 && t[n - 1] == t[n - 2] && !vowel(t[n - 1]) && t[n - 1] != 'l' && t[n - 1] != 's' &&
+        t[n - 1] != 'z')
+        n--;
+    t[n] = '\0';
+    return n;
+}
+
+/* ---- term extraction ---------------------------------------------------- */
+
+struct terms {
+    uint64_t hash[STORY_MAX_TERMS * 2];
+    size_t n;
+    size_t lead_left; /* terms the lead may still add */
+    struct buf *text; /* story_terms(): the terms as text, else NULL */
+};
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t hash_term(const char *t, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, then a finalizer */
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)t[i]) * 0x100000001b3ULL;
+    return mix64(h);
+}
+
+/* Folds a term with non-ASCII letters: case folding with compatibility
+ * decomposition, then combining marks dropped. Writes at most TERM_MAX-1
+ * bytes to out. Returns the length, 0 when nothing is left. */
+static size_t fold_unicode(const char *t, size_t n, char out[TERM_MAX])
+{
+    uint8_t buf[TERM_MAX * 4];
+    size_t len = sizeof(buf), o = 0;
+    uint8_t *folded = u8_casefold((const uint8_t *)t, n, NULL, UNINORM_NFKD, buf, &len);
+
+    if (!folded)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, folded + i, len - i);
+
+        if (!uc_is_general_category(uc, UC_CATEGORY_M)) {
+            if (o + (size_t)k >= TERM_MAX)
+                break;
+            memcpy(out + o, folded + i, (size_t)k);
+            o += (size_t)k;
+        }
+        i += (size_t)k;
+    }
+    if (folded != buf)
+        free(folded);
+    out[o] = '\0';
+    return o;
+}
+
+static void add_term(struct terms *ts, char *t, size_t n, bool lead)
+{
+    if (n < 2 || is_stop_word(t))
+        return;
+    if (lead) {
+        if (!ts->lead_left)
+            return;
+        ts->lead_left--;
+    }
+    n = stem(t, n);
+    if (ts->text) {
+        if (ts->text->len)
+            buf_putc(ts->text, ' ');
+        buf_append(ts->text, t, n);
+    }
+    if (ts->n < sizeof(ts->hash) / sizeof(ts->hash[0]))
+        ts->hash[ts->n++] = hash_term(t, n);
+}
+
+static void end_term(struct terms *ts, char *t, size_t n, bool ascii, bool lead)
+{
+    char folded[TERM_MAX];
+
+    if (!n)
+        return;
+    if (ascii) {
+        t[n] = '\0';
+        add_term(ts, t, n, lead);
+    } else {
+        n = fold_unicode(t, n, folded);
+        /* Folding can leave several words ("ß" -> "ss" is one, but a
+         * ligature or a fraction may not be): kept as one term. */
+        add_term(ts, folded, n, lead);
+    }
+}
+
+/* Splits text into terms; html: skip tags, treat entities as breaks. */
+static void scan(struct terms *ts, const char *s, bool html, bool lead)
+{
+    char t[TERM_MAX];
+    size_t n = 0;
+    bool ascii = true;
+
+    if (!s)
+        return;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (lead && !ts->lead_left)
+            return;
+        if (*p < 0x80) {
+            unsigned char c = *p;
+
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                if (n < TERM_MAX - 1)
+                    t[n++] = (char)c;
+                p++;
+                continue;
+            }
+            if (c >= 'A' && c <= 'Z') {
+                if (n < TERM_MAX - 1)
+                    t[n++] = (char)(c | 0x20);
+                p++;
+                continue;
+            }
+            end_term(ts, t, n, ascii, lead);
+            n = 0;
+            ascii = true;
+            if (html && c == '<') {
+                const char *gt = strchr((const char *)p, '>');
+                p = gt ? (const unsigned char *)gt + 1 : p + strlen((const char *)p);
+                continue;
+            }
+            if (html && c == '&') {
+                size_t k = 1;
+                while (k < 12 && p[k] && p[k] != ';' && p[k] != '<' && p[k] != ' ')
+                    k++;
+                p += p[k] == ';' ? k + 1 : 1;
+                continue;
+            }
+            p++;
+            continue;
+        }
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, p, strnlen((const char *)p, 4));
+        if (uc_is_alnum(uc) || uc_is_general_category(uc, UC_CATEGORY_M)) {
+            if (n + (size_t)k < TERM_MAX) {
+                memcpy(t + n, p, (size_t)k);
+                n += (size_t)k;
+            }
+            ascii = false;
+        } else {
+            end_term(ts, t, n, ascii, lead);
+            n = 0;
+            ascii = true;
+        }
+        p += k;
+    }
+    end_term(ts, t, n, ascii, lead);
+}
+
+static void collect(struct terms *ts, const char *title, const char *lead_html)
+{
+    ts->n = 0;
+    ts->lead_left = STORY_LEAD_TERMS;
+    scan(ts, title, false, false);
+    scan(ts, lead_html, true, true);
+}
+
+/* ---- fingerprint -------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+void story_fingerprint(const char *title, const char *lead_html, struct story_fp *ret)
+{
+    struct terms ts = {0};
+    uint32_t h[sizeof(ts.hash) / sizeof(ts.hash[0])];
+    size_t n = 0;
+
+    collect(&ts, title, lead_html);
+    for (size_t i = 0; i < ts.n; i++)
+        h[i] = (uint32_t)(ts.hash[i] >> 32);
+    qsort(h, ts.n, sizeof(h[0]), cmp_u32);
+    for (size_t i = 0; i < ts.n && n < STORY_MAX_TERMS;) {
+        size_t j = i;
+
+        while (j < ts.n && h[j] == h[i])
+            j++;
+        ret->term[n] = h[i];
+        ret->tf[n] = (uint8_t)(j - i > 255 ? 255 : j - i);
+        n++;
+        i = j;
+    }
+    ret->n_terms = n >= STORY_MIN_TERMS ? (uint16_t)n : 0;
+}
+
+int story_terms(const char *title, const char *lead_html, struct buf *out)
+{
+    struct terms ts = {.text = out};
+
+    collect(&ts, title, lead_html);
+    return out->err;
+}
+
+size_t story_fp_pack(const struct story_fp *fp, unsigned char out[STORY_FP_MAX_BYTES])
+{
+    for (unsigned i = 0; i < fp->n_terms; i++) {
+        for (unsigned k = 0; k < 4; k++)
+            out[5 * i + k] = (unsigned char)(fp->term[i] >> (8 * k));
+        out[5 * i + 4] = fp->tf[i];
+    }
+    return (size_t)fp->n_terms * 5;
+}
+
+int story_fp_unpack(const unsigned char *in, size_t len, struct story_fp *ret)
+{
+    if (len % 5 || len / 5 > STORY_MAX_TERMS)
+        return -EINVAL;
+    ret->n_terms = (uint16_t)(len / 5);
+    for (unsigned i = 0; i < ret->n_terms; i++) {
+        ret->term[i] = (uint32_t)in[5 * i] | (uint32_t)in[5 * i + 1] << 8 |
+                       (uint32_t)in[5 * i + 2] << 16 | (uint32_t)in[5 * i + 3] << 24;
+        ret->tf[i] = in[5 * i + 4];
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* story_index: finds the recent entry that tells the same story.
+ *
+ * An in-memory inverted index from terms (story.h) to the recent entries
+ * that have them, with each term's document frequency. It holds the
+ * entries of a time horizon (the store loads them from the database at
+ * start-up and prunes older ones). A lookup takes the new entry's
+ * STORY_INDEX_PROBES rarest terms, walks each one's list newest first and
+ * at most STORY_INDEX_SCAN entries deep, and compares the entries found
+ * by the cosine similarity of TF-IDF vectors (weight (1 + ln tf) x
+ * ln((N + 1) / (df + 0.5)), N the entries held): its cost is bounded and
+ * does not grow with the database. Single-threaded; depends on feed/story.
+ */
+#ifndef HERALD_FEED_STORY_INDEX_H
+#define HERALD_FEED_STORY_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feed/story.h"
+
+#define STORY_INDEX_SCAN   256
+#define STORY_INDEX_PROBES 8
+
+struct story_rec {
+    int64_t entry; /* the entry's row id */
+    int64_t story; /* the story it belongs to (a row id) */
+    int64_t feed;  /* its feed: entries of one feed never match each other */
+    int64_t t;     /* its time (published, else first seen) */
+    struct story_fp fp;
+};
+
+struct story_index;
+
+struct story_index *story_index_new(void);
+void story_index_free(struct story_index *x);
+
+/* Adds rec (ignored when it has no fingerprint). Returns 0 or -ENOMEM. */
+int story_index_add(struct story_index *x, const struct story_rec *rec);
+
+/* The most similar entry of another feed than `feed`, whose time is
+ * within `window` seconds of t and whose similarity is at least
+ * min_similarity (0..1; ties: the earliest entry). Returns 1 with *ret
+ * and *ret_similarity filled, 0 when there is none. */
+int story_index_match(const struct story_index *x, const struct story_fp *fp, int64_t feed,
+                      int64_t t, int64_t window, double min_similarity, struct story_rec *ret,
+                      double *ret_similarity);
+
+/* The similarity of two fingerprints with the index's frequencies. */
+double story_index_similarity(const struct story_index *x, const struct story_fp *a,
+                              const struct story_fp *b);
+
+/* Forgets every entry whose time is before `before`. Returns 0 or -ENOMEM
+ * (the index is then unchanged). */
+int story_index_prune(struct story_index *x, int64_t before);
+
+/* Entries held. */
+size_t story_index_size(const struct story_index *x);
+
+#endif
