@@ -49,7 +49,7 @@ struct store_dedup {
 
 /* Sets the dedup settings (defaults: level story, links folded, 72 h,
  * STORE_DEFAULT_SIMILARITY %). */
-#define STORE_DEFAULT_SIMILARITY 22
+#define STORE_DEFAULT_SIMILARITY 20
 void store_set_dedup(struct store *s, const struct store_dedup *d);
 const struct store_dedup *store_get_dedup(const struct store *s);
 
