@@ -3,6 +3,7 @@
  *   heraldd [run] [-c FILE]   run the daemon in the foreground
  *   heraldd check [-c FILE]   validate the configuration
  *   heraldd feeds [-c FILE] [--json]
+ *   heraldd why [-c FILE] ENTRY
  *                             the status of every feed, from the database
  *   heraldd parse [--content-type TYPE] [--base URL] FILE|-
  *                             print a feed file (- for stdin) as JSON Feed 1.1
@@ -17,6 +18,7 @@
 #include "app/config.h"
 #include "app/daemon.h"
 #include "app/feeds.h"
+#include "app/why.h"
 #include "base/clock.h"
 #include "base/buf.h"
 #include "base/log.h"
@@ -28,6 +30,8 @@ static const char usage[] =
     "       heraldd check [-c FILE]     validate a configuration file\n"
     "       heraldd feeds [-c FILE] [--json]\n"
     "                                   the status of every feed, from the database\n"
+    "       heraldd why [-c FILE] ENTRY how an entry (database id, guid or link) was\n"
+    "                                   identified and grouped into its story\n"
     "       heraldd parse [--content-type TYPE] [--base URL] FILE|-\n"
     "                                   print a feed file (- reads stdin) as JSON Feed 1.1\n"
     "       heraldd --help | --version\n"
@@ -47,6 +51,7 @@ enum command {
     CMD_CHECK,
     CMD_PARSE,
     CMD_FEEDS,
+    CMD_WHY,
 };
 
 struct args {
@@ -56,6 +61,7 @@ struct args {
     const char *content_type; /* for parse: as if from HTTP */
     const char *base;         /* for parse: the document URL */
     bool json;                /* for feeds */
+    const char *entry;        /* for why */
 };
 
 /* "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i over the
@@ -93,6 +99,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->cmd = CMD_PARSE;
         } else if (strcmp(argv[i], "feeds") == 0) {
             a->cmd = CMD_FEEDS;
+        } else if (strcmp(argv[i], "why") == 0) {
+            a->cmd = CMD_WHY;
         } else {
             fprintf(stderr, "heraldd: unknown command '%s'\n%s", argv[i], usage);
             return -EINVAL;
@@ -128,12 +136,18 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->config = arg + 9;
         } else if (a->cmd == CMD_FEEDS && strcmp(arg, "--json") == 0) {
             a->json = true;
+        } else if (a->cmd == CMD_WHY && !a->entry) {
+            a->entry = arg;
         } else if (a->cmd == CMD_PARSE && !a->file && (arg[0] != '-' || !strcmp(arg, "-"))) {
             a->file = arg;
         } else {
             fprintf(stderr, "heraldd: unexpected argument '%s'\n%s", arg, usage);
             return -EINVAL;
         }
+    }
+    if (a->cmd == CMD_WHY && !a->entry) {
+        fprintf(stderr, "heraldd: why needs an ENTRY (database id, guid or link)\n");
+        return -EINVAL;
     }
     if (a->cmd == CMD_PARSE && !a->file) {
         fprintf(stderr, "heraldd: parse needs a FILE\n");
@@ -175,6 +189,24 @@ static int cmd_feeds(const struct args *a)
     }
     buf_release(&errors);
     status = feeds_print(cfg, a->json, clock_now(), stdout);
+    config_free(cfg);
+    return status;
+}
+
+static int cmd_why(const struct args *a)
+{
+    struct config *cfg;
+    struct buf errors;
+    int status;
+
+    buf_init(&errors, 1 << 20);
+    if (config_load(a->config, &cfg, &errors) < 0) {
+        fputs(buf_cstr(&errors), stderr);
+        buf_release(&errors);
+        return 1;
+    }
+    buf_release(&errors);
+    status = why_print(cfg, a->entry, stdout);
     config_free(cfg);
     return status;
 }
@@ -248,6 +280,8 @@ int main(int argc, char **argv)
         return cmd_check(a.config);
     if (a.cmd == CMD_FEEDS)
         return cmd_feeds(&a);
+    if (a.cmd == CMD_WHY)
+        return cmd_why(&a);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "heraldd: cannot initialize libcurl\n");
         return 1;
