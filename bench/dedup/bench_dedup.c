@@ -6,8 +6,8 @@
  * feed's document of 10-30 new entries, and the polls are spread evenly over
  * D days (-d, 60), so the 72 h window holds ~5% of the entries. Text is
  * news-like: titles of 8-14 words and summaries of 30-60 words drawn from
- * 5,000 generated pseudo-words with a Zipf distribution (s = 1) and 30%
- * function words. The duplicates (shares of all entries):
+ * 5,000 generated pseudo-words (-V) with a Zipf distribution (s = 1) and
+ * 30% function words. The duplicates (shares of all entries):
  *
  *   link   8%  an earlier entry's link (of the last 24 h) in another feed, with
  *              the same text; 40% of them with utm_ parameters, 10% http://
@@ -67,7 +67,8 @@
 #define SHARE_HTTP  0.10 /* of link duplicates */
 #define PICK_TRIES  8
 #define CHURN_RING  16
-#define VOCAB       5000
+#define VOCAB       5000  /* pseudo-words by default (-V) */
+#define VOCAB_MAX   60000 /* word ids are 16-bit, function words above */
 #define WORD_MAX    24
 #define FUNC_SHARE  0.30
 #define TITLE_MIN   8
@@ -80,6 +81,22 @@
 #define TEXT_MAX    4096
 #define DIR_MAX     1024 /* bytes of the temporary directory's path */
 #define DB_PATH_MAX (DIR_MAX + 64)
+
+/* What to run (command line). */
+struct opts {
+    size_t n;
+    uint32_t n_feeds;
+    uint32_t n_vocab;
+    int days;
+    uint64_t seed;
+    size_t probes;
+    bool keep;
+    const char *tmp;
+    enum dedup_level levels[2];
+    size_t n_levels;
+    size_t checkpoints[3];
+    size_t n_checkpoints;
+};
 
 /* ---- random numbers ------------------------------------------------------- */
 
@@ -158,6 +175,7 @@ struct poll {
 struct gen {
     uint64_t seed;
     uint32_t n_feeds;
+    uint32_t n_vocab;
     char (*vocab)[WORD_MAX];
     double *cdf; /* cumulative Zipf weights of the vocabulary, by rank */
     struct rec *recs;
@@ -203,39 +221,63 @@ static void make_word(struct rng *r, char *out)
     out[len] = '\0';
 }
 
-static bool known_word(char (*vocab)[WORD_MAX], size_t n, const char *w)
+static uint64_t word_hash(const char *w)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(vocab[i], w) == 0)
-            return true;
-    }
-    return false;
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (; *w; w++)
+        h = (h ^ (unsigned char)*w) * 0x100000001b3ULL;
+    return h | 1; /* 0 marks a free slot */
 }
 
+/* Adds w to the open-addressing set (4 x n_vocab slots); false if present. */
+static bool word_add(uint64_t *set, size_t cap, const char *w)
+{
+    uint64_t h = word_hash(w);
+
+    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (set[i] == h)
+            return false;
+        if (!set[i]) {
+            set[i] = h;
+            return true;
+        }
+    }
+}
+
+/* n_vocab distinct pseudo-words; rank i has Zipf weight 1 / (i + 1). */
 static int vocab_init(struct gen *g)
 {
     struct rng r = rng_seeded(g->seed, 1);
+    size_t cap = 1;
+    uint64_t *set;
     double sum = 0;
 
-    g->vocab = calloc(VOCAB, sizeof(*g->vocab));
-    g->cdf = calloc(VOCAB, sizeof(*g->cdf));
-    if (!g->vocab || !g->cdf)
+    while (cap < 4 * (size_t)g->n_vocab)
+        cap *= 2;
+    set = calloc(cap, sizeof(*set));
+    g->vocab = calloc(g->n_vocab, sizeof(*g->vocab));
+    g->cdf = calloc(g->n_vocab, sizeof(*g->cdf));
+    if (!set || !g->vocab || !g->cdf) {
+        free(set);
         return -ENOMEM;
-    for (size_t i = 0; i < VOCAB; i++) {
+    }
+    for (size_t i = 0; i < g->n_vocab; i++) {
         do {
             make_word(&r, g->vocab[i]);
-        } while (known_word(g->vocab, i, g->vocab[i]));
+        } while (!word_add(set, cap, g->vocab[i]));
         sum += 1.0 / (double)(i + 1);
         g->cdf[i] = sum;
     }
+    free(set);
     return 0;
 }
 
-/* Word ids: below VOCAB a pseudo-word (its Zipf rank), above a function word. */
+/* Word ids: below VOCAB_MAX a pseudo-word (its Zipf rank), above a function word. */
 static uint16_t zipf_word(const struct gen *g, struct rng *r)
 {
-    double u = rng_unit(r) * g->cdf[VOCAB - 1];
-    size_t lo = 0, hi = VOCAB - 1;
+    double u = rng_unit(r) * g->cdf[g->n_vocab - 1];
+    size_t lo = 0, hi = g->n_vocab - 1;
 
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -250,13 +292,13 @@ static uint16_t zipf_word(const struct gen *g, struct rng *r)
 static uint16_t any_word(const struct gen *g, struct rng *r)
 {
     if (rng_unit(r) < FUNC_SHARE)
-        return (uint16_t)(VOCAB + rng_below(r, N_FUNC));
+        return (uint16_t)(VOCAB_MAX + rng_below(r, N_FUNC));
     return zipf_word(g, r);
 }
 
 static const char *word_text(const struct gen *g, uint16_t id)
 {
-    return id < VOCAB ? g->vocab[id] : func_words[id - VOCAB];
+    return id < VOCAB_MAX ? g->vocab[id] : func_words[id - VOCAB_MAX];
 }
 
 /* The ---- words of an entry ---------------------------------------------- */
@@ -358,7 +400,7 @@ static void own_link(const struct gen *g, uint32_t i, struct buf *b)
     buf_printf(b, "https://site%" PRIu32 ".example/%s/", x->feed,
                sections[(x->text >> 40) % (sizeof(sections) / sizeof(sections[0]))]);
     for (size_t k = 0; k < w.n_title && slug < 4; k++) {
-        if (w.title[k] < VOCAB) {
+        if (w.title[k] < VOCAB_MAX) {
             buf_puts(b, g->vocab[w.title[k]]);
             buf_putc(b, '-');
             slug++;
@@ -525,16 +567,16 @@ static void ring_push(struct gen *g, struct schedule *sc, const struct poll *p)
     }
 }
 
-static int gen_init(struct gen *g, uint64_t seed, size_t n, uint32_t n_feeds, int days)
+static int gen_init(struct gen *g, const struct opts *o)
 {
-    struct schedule sc = {.r = rng_seeded(seed, 2)};
+    struct schedule sc = {.r = rng_seeded(o->seed, 2)};
     double per_poll = (POLL_MIN + POLL_MAX) / 2.0;
-    double dt = (double)days * 86400.0 * per_poll / (double)n;
-    size_t max_polls = n / POLL_MIN + 1;
-    uint32_t done = 0;
+    double dt = (double)o->days * 86400.0 * per_poll / (double)o->n;
+    size_t n = o->n, max_polls = n / POLL_MIN + 1;
+    uint32_t n_feeds = o->n_feeds, done = 0;
     int r;
 
-    *g = (struct gen){.seed = seed, .n_feeds = n_feeds, .n = n};
+    *g = (struct gen){.seed = o->seed, .n_feeds = n_feeds, .n_vocab = o->n_vocab, .n = n};
     if ((r = vocab_init(g)) < 0)
         return r;
     g->recs = malloc(n * sizeof(*g->recs));
@@ -620,20 +662,6 @@ static int64_t quantile(const int64_t *v, size_t n, double q)
 
     return v[k < n ? k : n - 1];
 }
-
-struct opts {
-    size_t n;
-    uint32_t n_feeds;
-    int days;
-    uint64_t seed;
-    size_t probes;
-    bool keep;
-    const char *tmp;
-    enum dedup_level levels[2];
-    size_t n_levels;
-    size_t checkpoints[3];
-    size_t n_checkpoints;
-};
 
 struct run {
     const struct opts *o;
@@ -916,8 +944,10 @@ static int run_level(const struct opts *o, const struct gen *g, const char *dir,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_dedup [-n entries] [-f feeds] [-d days] [-s seed] [-K probes]\n"
-                    "                   [-L none,story] [-t tmpdir] [-k]\n");
+    fprintf(
+        stderr,
+        "usage: bench_dedup [-n entries] [-f feeds] [-V words] [-d days] [-s seed] [-K probes]\n"
+        "                   [-L none,story] [-t tmpdir] [-k]\n");
     exit(2);
 }
 
@@ -961,19 +991,23 @@ static void parse_args(struct opts *o, int argc, char **argv)
 
     *o = (struct opts){.n = 1000000,
                        .n_feeds = 2000,
+                       .n_vocab = VOCAB,
                        .days = 60,
                        .seed = 1,
                        .probes = 2000,
                        .levels = {DEDUP_NONE, DEDUP_STORY},
                        .n_levels = 2};
     o->tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    while ((c = getopt(argc, argv, "n:f:d:s:K:L:t:k")) != -1) {
+    while ((c = getopt(argc, argv, "n:f:V:d:s:K:L:t:k")) != -1) {
         switch (c) {
         case 'n':
             o->n = number(optarg, 1000, 50000000);
             break;
         case 'f':
             o->n_feeds = (uint32_t)number(optarg, 2, 1000000);
+            break;
+        case 'V':
+            o->n_vocab = (uint32_t)number(optarg, 100, VOCAB_MAX);
             break;
         case 'd':
             o->days = (int)number(optarg, 1, 3650);
@@ -1007,8 +1041,9 @@ static void parse_args(struct opts *o, int argc, char **argv)
 
 static void print_gen(const struct opts *o, const struct gen *g, double seconds)
 {
-    printf("GEN entries=%zu feeds=%" PRIu32 " polls=%zu days=%d seed=%" PRIu64 " gen_s=%.3f", g->n,
-           g->n_feeds, g->n_polls, o->days, o->seed, seconds);
+    printf("GEN entries=%zu feeds=%" PRIu32 " vocab=%" PRIu32 " polls=%zu days=%d seed=%" PRIu64
+           " gen_s=%.3f",
+           g->n, g->n_feeds, g->n_vocab, g->n_polls, o->days, o->seed, seconds);
     for (int k = 0; k < K_COUNT; k++)
         printf(" %s=%zu %s_pct=%.2f", kind_names[k], g->count[k], kind_names[k],
                100.0 * (double)g->count[k] / (double)g->n);
@@ -1027,16 +1062,16 @@ int main(int argc, char **argv)
     int r;
 
     parse_args(&o, argc, argv);
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/herald-bench-dedup.XXXXXX", o.tmp) >= sizeof(dir))
+        usage();
     t0 = now_ns();
-    r = gen_init(&g, o.seed, o.n, o.n_feeds, o.days);
+    r = gen_init(&g, &o);
     if (r < 0) {
         fprintf(stderr, "bench_dedup: generating: %s\n", strerror(-r));
         gen_release(&g);
         return 1;
     }
     print_gen(&o, &g, (double)(now_ns() - t0) / 1e9);
-    if ((size_t)snprintf(dir, sizeof(dir), "%s/herald-bench-dedup.XXXXXX", o.tmp) >= sizeof(dir))
-        usage();
     if (!mkdtemp(dir)) {
         fprintf(stderr, "bench_dedup: mkdtemp %s: %s\n", dir, strerror(errno));
         gen_release(&g);
