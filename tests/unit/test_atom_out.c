@@ -145,6 +145,37 @@ static void test_render_valid_and_escaped(void **state)
     feed_free(f);
 }
 
+/* A story's other sources: one rel=related link each, titled by source. */
+static void test_related_links(void **state)
+{
+    struct feed *f = sample();
+    struct entry *e = &f->entries[0];
+    char *out, *t;
+    size_t len;
+    xmlDocPtr doc;
+
+    (void)state;
+    e->related = calloc(2, sizeof(*e->related));
+    e->n_related = 2;
+    model_set_str(&e->related[0].link, "https://two.example/s?a=1&b=2");
+    model_set_str(&e->related[0].source.title, "Two & co");
+    model_set_str(&e->related[1].title, "no link: not rendered");
+    assert_int_equal(atom_render(&meta, f, &out, &len), 0);
+    doc = xmlReadMemory(out, (int)len, NULL, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    assert_int_equal(count(doc, "//a:entry[1]/a:link[@rel='related']"), 1);
+    assert_int_equal(count(doc, "//a:entry[2]/a:link[@rel='related']"), 0);
+    t = text_of(doc, "//a:entry[1]/a:link[@rel='related']/@href");
+    assert_string_equal(t, "https://two.example/s?a=1&b=2");
+    xmlFree(t);
+    t = text_of(doc, "//a:entry[1]/a:link[@rel='related']/@title");
+    assert_string_equal(t, "Two & co");
+    xmlFree(t);
+    xmlFreeDoc(doc);
+    free(out);
+    feed_free(f);
+}
+
 static void test_render_is_deterministic(void **state)
 {
     struct feed *f = sample();
@@ -184,6 +215,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_valid_and_escaped),
         cmocka_unit_test(test_render_is_deterministic),
+        cmocka_unit_test(test_related_links),
         cmocka_unit_test(test_empty_feed),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

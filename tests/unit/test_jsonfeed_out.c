@@ -276,6 +276,39 @@ static void test_full_rss(void **state)
 }
 
 /* A media type is guessed for attachments that came without one. */
+/* A story's other sources (a deduplicated output) go in _herald.sources. */
+static void test_related_sources(void **state)
+{
+    struct feed *f = feed_new();
+    struct entry *e = feed_add_entry(f);
+    json_t *doc, *src;
+
+    (void)state;
+    model_set_str(&e->id, "urn:a");
+    model_set_str(&e->title, "Story");
+    e->related = calloc(2, sizeof(*e->related));
+    e->n_related = 2;
+    model_set_str(&e->related[0].link, "https://two.example/story");
+    model_set_str(&e->related[0].title, "The story, told again");
+    model_set_str(&e->related[0].source.title, "Two");
+    model_set_str(&e->related[0].source.url, "https://two.example/feed");
+    model_set_str(&e->related[1].link, "https://three.example/s");
+    doc = render(f);
+    src = json_object_get(
+        json_object_get(json_array_get(json_object_get(doc, "items"), 0), "_herald"), "sources");
+    assert_int_equal(json_array_size(src), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(src, 0), "url")),
+                        "https://two.example/story");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(src, 0), "title")),
+                        "The story, told again");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(src, 0), "source"), "feed_url")),
+                        "https://two.example/feed");
+    assert_null(json_object_get(json_array_get(src, 1), "source"));
+    json_decref(doc);
+    feed_free(f);
+}
+
 static void test_attachment_type(void **state)
 {
     struct feed *f = feed_new();
@@ -307,9 +340,10 @@ static void test_attachment_type(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rss_fixture), cmocka_unit_test(test_atom_bozo),
-        cmocka_unit_test(test_model_edges), cmocka_unit_test(test_jsonfeed_roundtrip),
-        cmocka_unit_test(test_full_rss),    cmocka_unit_test(test_attachment_type),
+        cmocka_unit_test(test_rss_fixture),     cmocka_unit_test(test_atom_bozo),
+        cmocka_unit_test(test_model_edges),     cmocka_unit_test(test_jsonfeed_roundtrip),
+        cmocka_unit_test(test_full_rss),        cmocka_unit_test(test_attachment_type),
+        cmocka_unit_test(test_related_sources),
     };
     int r;
 
