@@ -17,35 +17,35 @@
  * outlets are most common in feeds, and the boilerplate of news headlines
  * ("live", "update", "video") that says nothing about the story. */
 static const char *const stop_words[] = {
-    "about",    "above",   "after",  "again",   "against", "al",    "all",       "alla",
-    "alle",     "als",     "also",   "am",      "an",      "and",   "ans",       "any",
-    "are",      "as",      "at",     "auch",    "auf",     "aus",   "aux",       "avec",
-    "be",       "because", "been",   "before",  "bei",     "being", "between",   "both",
-    "breaking", "but",     "by",     "can",     "ce",      "ces",   "che",       "con",
-    "could",    "da",      "dal",    "dans",    "das",     "dass",  "de",        "degli",
-    "dei",      "del",     "della",  "delle",   "dem",     "den",   "der",       "des",
-    "di",       "did",     "die",    "do",      "does",    "doing", "du",        "durante",
-    "during",   "each",    "ein",    "eine",    "einem",   "einen", "einer",     "el",
-    "elle",     "en",      "entre",  "es",      "est",     "et",    "exclusive", "few",
-    "for",      "from",    "fur",    "further", "gegen",   "gli",   "ha",        "had",
-    "has",      "hat",     "have",   "having",  "he",      "her",   "here",      "hers",
-    "him",      "his",     "how",    "i",       "if",      "il",    "ils",       "im",
-    "in",       "into",    "is",     "ist",     "it",      "its",   "just",      "la",
-    "las",      "le",      "les",    "leur",    "lo",      "los",   "ma",        "mais",
-    "mit",      "more",    "most",   "nach",    "ne",      "nel",   "nella",     "new",
-    "news",     "nicht",   "no",     "nor",     "not",     "now",   "o",         "of",
-    "off",      "on",      "once",   "only",    "or",      "other", "ou",        "our",
-    "out",      "over",    "own",    "par",     "para",    "per",   "photos",    "por",
-    "pour",     "qu",      "que",    "qui",     "report",  "s",     "same",      "se",
-    "sera",     "she",     "should", "si",      "sich",    "sie",   "so",        "some",
-    "son",      "such",    "sul",    "sulla",   "sur",     "than",  "that",      "the",
-    "their",    "them",    "then",   "there",   "these",   "they",  "this",      "those",
-    "through",  "to",      "too",    "um",      "un",      "una",   "und",       "une",
-    "uno",      "until",   "up",     "update",  "updates", "very",  "video",     "vom",
-    "von",      "vor",     "was",    "watch",   "we",      "were",  "what",      "when",
-    "where",    "which",   "while",  "who",     "whom",    "why",   "wie",       "will",
-    "wird",     "with",    "would",  "y",       "you",     "your",  "zu",        "zum",
-    "zur",
+    "about",    "above",   "after", "again",   "against", "al",      "all",       "alla",
+    "alle",     "als",     "also",  "am",      "an",      "and",     "ans",       "any",
+    "are",      "as",      "at",    "auch",    "auf",     "aus",     "aux",       "avec",
+    "be",       "because", "been",  "before",  "bei",     "being",   "between",   "both",
+    "breaking", "but",     "by",    "can",     "ce",      "ces",     "che",       "con",
+    "could",    "da",      "dal",   "dans",    "das",     "dass",    "de",        "degli",
+    "dei",      "del",     "della", "delle",   "dem",     "den",     "der",       "des",
+    "di",       "did",     "die",   "do",      "does",    "doing",   "du",        "durante",
+    "during",   "each",    "ein",   "eine",    "einem",   "einen",   "einer",     "el",
+    "elle",     "en",      "entre", "es",      "est",     "et",      "exclusive", "few",
+    "for",      "from",    "fur",   "further", "gegen",   "gli",     "ha",        "had",
+    "has",      "hat",     "have",  "having",  "he",      "her",     "here",      "hers",
+    "him",      "his",     "how",   "i",       "if",      "il",      "ils",       "im",
+    "in",       "into",    "is",    "ist",     "it",      "its",     "just",      "la",
+    "las",      "le",      "les",   "leur",    "live",    "lo",      "los",       "ma",
+    "mais",     "mit",     "more",  "most",    "nach",    "ne",      "nel",       "nella",
+    "new",      "news",    "nicht", "no",      "nor",     "not",     "now",       "o",
+    "of",       "off",     "on",    "once",    "only",    "or",      "other",     "ou",
+    "our",      "out",     "over",  "own",     "par",     "para",    "per",       "photos",
+    "por",      "pour",    "qu",    "que",     "qui",     "report",  "s",         "same",
+    "se",       "sera",    "she",   "should",  "si",      "sich",    "sie",       "so",
+    "some",     "son",     "such",  "sul",     "sulla",   "sur",     "than",      "that",
+    "the",      "their",   "them",  "then",    "there",   "these",   "they",      "this",
+    "those",    "through", "to",    "too",     "um",      "un",      "una",       "und",
+    "une",      "uno",     "until", "up",      "update",  "updates", "very",      "video",
+    "vom",      "von",     "vor",   "was",     "watch",   "we",      "were",      "what",
+    "when",     "where",   "which", "while",   "who",     "whom",    "why",       "wie",
+    "will",     "wird",    "with",  "would",   "y",       "you",     "your",      "zu",
+    "zum",      "zur",
 };
 
 static int cmp_word(const void *a, const void *b)
@@ -159,6 +159,14 @@ static size_t fold_unicode(const char *t, size_t n, char out[TERM_MAX])
     return o;
 }
 
+static bool ascii_only(const char *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)t[i] >= 0x80)
+            return false;
+    return true;
+}
+
 static void add_term(struct terms *ts, char *t, size_t n, bool lead)
 {
     if (n < 2 || is_stop_word(t))
@@ -168,7 +176,8 @@ static void add_term(struct terms *ts, char *t, size_t n, bool lead)
             return;
         ts->lead_left--;
     }
-    n = stem(t, n);
+    if (ascii_only(t, n)) /* the stemmer works on bytes */
+        n = stem(t, n);
     if (ts->text) {
         if (ts->text->len)
             buf_putc(ts->text, ' ');

@@ -214,55 +214,62 @@ static int cmp_u32(const void *a, const void *b)
     return p < q ? -1 : p > q;
 }
 
+/* A term of the probe and its list, to walk rarest first. */
+struct probe {
+    const struct slot *slot;
+};
+
+static int cmp_probe(const void *a, const void *b)
+{
+    uint32_t x = ((const struct probe *)a)->slot->df, y = ((const struct probe *)b)->slot->df;
+
+    return x < y ? -1 : x > y;
+}
+
 int story_index_match(const struct story_index *x, const struct story_fp *fp, int64_t feed,
                       int64_t t, int64_t window, double min_similarity, struct story_rec *ret,
                       double *ret_similarity)
 {
     double wa[STORY_MAX_TERMS], na, best_sim = 0;
-    uint32_t cand[STORY_INDEX_PROBES * STORY_INDEX_SCAN];
-    const struct slot *probe_slot[STORY_INDEX_PROBES];
+    uint32_t cand[STORY_INDEX_BUDGET];
+    struct probe probe[STORY_MAX_TERMS];
     const struct story_rec *best = NULL;
-    size_t n_probe = 0, n_cand = 0;
+    size_t n_probe = 0, n_cand = 0, walked = 0;
 
     if (!fp->n_terms || !x->n_recs)
         return 0;
     na = weigh(x, fp, wa);
-    /* The rarest terms that the index has: insertion into a short list
-     * ordered by document frequency. */
     for (unsigned i = 0; i < fp->n_terms; i++) {
         const struct slot *sl = lookup(x, fp->term[i]);
-        size_t k;
-
-        if (!sl)
-            continue;
-        if (n_probe == STORY_INDEX_PROBES && sl->df >= probe_slot[n_probe - 1]->df)
-            continue;
-        k = n_probe < STORY_INDEX_PROBES ? n_probe++ : n_probe - 1;
-        while (k > 0 && probe_slot[k - 1]->df > sl->df) {
-            probe_slot[k] = probe_slot[k - 1];
-            k--;
-        }
-        probe_slot[k] = sl;
+        if (sl)
+            probe[n_probe++].slot = sl;
     }
-    for (size_t p = 0; p < n_probe; p++) {
-        unsigned walked = 0;
+    /* Rarest terms first, each list newest first, until the budget of
+     * postings is spent: rare terms cost little, so a term that only the
+     * probing feed's own entries have does not hide the others. Only
+     * entries of other feeds within the window become candidates. */
+    qsort(probe, n_probe, sizeof(probe[0]), cmp_probe);
+    for (size_t p = 0; p < n_probe && walked < STORY_INDEX_BUDGET; p++) {
+        unsigned depth = 0;
 
-        for (uint32_t q = probe_slot[p]->head; q != NIL && walked < STORY_INDEX_SCAN;
-             q = x->posts[q].next, walked++)
-            cand[n_cand++] = x->posts[q].rec;
+        for (uint32_t q = probe[p].slot->head;
+             q != NIL && depth < STORY_INDEX_SCAN && walked < STORY_INDEX_BUDGET;
+             q = x->posts[q].next, depth++, walked++) {
+            const struct story_rec *r = &x->recs[x->posts[q].rec];
+            int64_t dt = r->t > t ? r->t - t : t - r->t;
+
+            if (r->feed != feed && dt <= window)
+                cand[n_cand++] = x->posts[q].rec;
+        }
     }
     qsort(cand, n_cand, sizeof(cand[0]), cmp_u32);
     for (size_t c = 0; c < n_cand; c++) {
         const struct story_rec *r;
-        int64_t dt;
         double sim;
 
         if (c > 0 && cand[c] == cand[c - 1])
             continue;
         r = &x->recs[cand[c]];
-        dt = r->t > t ? r->t - t : t - r->t;
-        if (r->feed == feed || dt > window)
-            continue;
         sim = cosine(x, fp, wa, na, &r->fp);
         if (sim >= min_similarity &&
             (sim > best_sim || (sim == best_sim && best && r->entry < best->entry))) {

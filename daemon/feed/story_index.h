@@ -3,10 +3,11 @@
  * An in-memory inverted index from terms (story.h) to the recent entries
  * that have them, with each term's document frequency. It holds the
  * entries of a time horizon (the store loads them from the database at
- * start-up and prunes older ones). A lookup takes the new entry's
- * STORY_INDEX_PROBES rarest terms, walks each one's list newest first and
- * at most STORY_INDEX_SCAN entries deep, and compares the entries found
- * by the cosine similarity of TF-IDF vectors (weight (1 + ln tf) x
+ * start-up and prunes older ones). A lookup walks the lists of the new
+ * entry's terms, rarest first, each newest first and at most
+ * STORY_INDEX_SCAN deep, STORY_INDEX_BUDGET postings in all, and compares
+ * the entries of other feeds within the window that it met by the cosine
+ * similarity of TF-IDF vectors (weight (1 + ln tf) x
  * ln((N + 1) / (df + 0.5)), N the entries held): its cost is bounded and
  * does not grow with the database. Single-threaded; depends on feed/story.
  */
@@ -19,7 +20,7 @@
 #include "feed/story.h"
 
 #define STORY_INDEX_SCAN   256
-#define STORY_INDEX_PROBES 8
+#define STORY_INDEX_BUDGET 2048
 
 struct story_rec {
     int64_t entry; /* the entry's row id */

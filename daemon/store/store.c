@@ -883,18 +883,20 @@ static void bind_entry(sqlite3_stmt *st, const struct entry *e, const char *hash
 struct found {
     int64_t id, first_seen, feed, group, story;
     char hash[HASH_HEX_LEN + 1];
-    char key[8]; /* the key's prefix, enough to tell g:/l:/h: */
+    bool key_same; /* stored under the key being looked up */
 };
 
-static void read_found(sqlite3_stmt *st, struct found *f)
+/* Reads id, hash, first_seen and key (columns 0-3); key is the key the
+ * entry is looked up under. */
+static void read_found(sqlite3_stmt *st, struct found *f, const char *key)
 {
     const unsigned char *h = sqlite3_column_text(st, 1);
-    const unsigned char *k = sqlite3_column_text(st, 2 + 1);
+    const unsigned char *k = sqlite3_column_text(st, 3);
 
     f->id = sqlite3_column_int64(st, 0);
     f->first_seen = sqlite3_column_int64(st, 2);
     snprintf(f->hash, sizeof(f->hash), "%s", h ? (const char *)h : "");
-    snprintf(f->key, sizeof(f->key), "%s", k ? (const char *)k : "");
+    f->key_same = k && strcmp((const char *)k, key) == 0;
 }
 
 /* By key: 1 and *f when stored, 0 if not, or a negative errno. */
@@ -907,7 +909,7 @@ static int find_by_key(struct store *s, int64_t feed_id, const char *key, struct
     bind_text(st, 2, key);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        read_found(st, f);
+        read_found(st, f, key);
         r = 1;
     } else if (rc != SQLITE_DONE) {
         r = fail(s, rc, "looking up an entry");
@@ -916,7 +918,8 @@ static int find_by_key(struct store *s, int64_t feed_id, const char *key, struct
     return r;
 }
 
-static int find_by_guid(struct store *s, int64_t feed_id, const char *guid, struct found *f)
+static int find_by_guid(struct store *s, int64_t feed_id, const char *guid, const char *key,
+                        struct found *f)
 {
     sqlite3_stmt *st = s->stmt[ST_ENTRY_BY_GUID];
     int rc, r = 0;
@@ -925,7 +928,7 @@ static int find_by_guid(struct store *s, int64_t feed_id, const char *guid, stru
     bind_text(st, 2, guid);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        read_found(st, f);
+        read_found(st, f, key);
         r = 1;
     } else if (rc != SQLITE_DONE) {
         r = fail(s, rc, "looking up an entry by guid");
@@ -936,8 +939,8 @@ static int find_by_guid(struct store *s, int64_t feed_id, const char *guid, stru
 
 /* By canonical link: the newest entry of this feed into *mine (bit 1 of
  * the result) and the earliest of another feed into *other (bit 2). */
-static int find_by_canon(struct store *s, int64_t feed_id, const char *canon, struct found *mine,
-                         struct found *other)
+static int find_by_canon(struct store *s, int64_t feed_id, const char *canon, const char *key,
+                         struct found *mine, struct found *other)
 {
     sqlite3_stmt *st = s->stmt[ST_ENTRY_BY_CANON];
     int rc, r = 0;
@@ -947,10 +950,10 @@ static int find_by_canon(struct store *s, int64_t feed_id, const char *canon, st
         int64_t feed = sqlite3_column_int64(st, 4);
 
         if (feed == feed_id) {
-            read_found(st, mine);
+            read_found(st, mine, key);
             r |= 1;
         } else if (!(r & 2)) {
-            read_found(st, other);
+            read_found(st, other, key);
             other->feed = feed;
             other->group = sqlite3_column_int64(st, 5);
             other->story = sqlite3_column_int64(st, 6);
@@ -1206,7 +1209,7 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
          * same entry (a new guid on an old entry); in another feed, the
          * same story. */
         looked = true;
-        r = by_canon = find_by_canon(s, feed_id, e->canon, &mine, &other);
+        r = by_canon = find_by_canon(s, feed_id, e->canon, key, &mine, &other);
         if (r >= 0 && (by_canon & 1)) {
             f = mine;
             r = 1;
@@ -1220,7 +1223,7 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
         }
     }
     if (r == 0 && idn->by_link && e->id && guid_ok && key[0] == 'l') {
-        r = find_by_guid(s, feed_id, e->id, &f);
+        r = find_by_guid(s, feed_id, e->id, key, &f);
         if (r == 1) {
             id_rule = "guid (link changed)";
             idn->link_churn++;
@@ -1230,7 +1233,7 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
     if (r < 0)
         goto out;
     if (r == 1) {
-        if (strcmp(f.hash, hash) == 0 && strcmp(f.key, key) == 0) {
+        if (strcmp(f.hash, hash) == 0 && f.key_same) {
             stats->unchanged++;
             r = 0;
         } else {
@@ -1241,7 +1244,7 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
         goto out;
     }
     if (!looked && e->canon && link_ok && s->dedup.level >= DEDUP_LINK) {
-        by_canon = find_by_canon(s, feed_id, e->canon, &mine, &other);
+        by_canon = find_by_canon(s, feed_id, e->canon, key, &mine, &other);
         if (by_canon < 0) {
             r = by_canon;
             goto out;

@@ -307,10 +307,11 @@ static void test_migration_from_version_1(void **state)
     s = open_db();
     assert_int_equal(query_int("PRAGMA user_version"), 3);
     /* Migration 3: canonical links, link keys and change hashes. */
-    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE key ="
-                               " 'l:https://old.example/post' AND canon = 'https://old.example/post'"
-                               " AND length(hash) = 64"),
-                     1);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM entries WHERE key ="
+                  " 'l:https://old.example/post' AND canon = 'https://old.example/post'"
+                  " AND length(hash) = 64"),
+        1);
     assert_int_equal(query_int("SELECT count(*) FROM feeds WHERE config_url = url"), 1);
     assert_int_equal(query_int("SELECT count(*) FROM feed_events"), 0);
     assert_int_equal(store_feed_register(s, "old", "https://old.example/feed", &st), 0);
@@ -467,6 +468,647 @@ static void test_politeness_counters(void **state)
     store_close(s);
 }
 
+/* ---- dedup ------------------------------------------------------------------ */
+
+#define T1 1700000000 /* when the dedup tests' stories happen */
+
+/* Two outlets' takes on one central bank decision. */
+#define ECB_A_TITLE "ECB raises interest rates to 4% in tenth straight hike"
+#define ECB_A_LEAD                                                                                 \
+    "<p>The European Central Bank raised its key deposit rate by a quarter point to 4% on "        \
+    "Thursday, its tenth consecutive increase, and signalled that borrowing costs may now have "   \
+    "peaked as inflation in the euro zone slows.</p>"
+#define ECB_B_TITLE "European Central Bank lifts deposit rate to record 4 percent"
+#define ECB_B_LEAD                                                                                 \
+    "<p>Frankfurt - The ECB on Thursday raised its deposit rate by 25 basis points to 4%, a "      \
+    "tenth straight hike, but President Christine Lagarde hinted that rates may have peaked "      \
+    "with euro zone inflation cooling.</p>"
+#define STORM_TITLE "Storm Ciarán batters Cornwall with record winds"
+#define STORM_LEAD                                                                                 \
+    "Gusts of more than 100 mph hit the coast of Cornwall overnight as Storm Ciarán brought "     \
+    "flooding and power cuts to thousands of homes, the Met Office said."
+
+static struct entry *add_item(struct feed *f, const char *guid, const char *link, const char *title,
+                              const char *summary, int64_t published)
+{
+    struct entry *e = feed_add_entry(f);
+
+    assert_non_null(e);
+    model_set_str(&e->id, guid);
+    model_set_str(&e->link, link);
+    model_set_str(&e->title, title);
+    model_set_str(&e->summary, summary);
+    e->published = published;
+    return e;
+}
+
+static struct feed *new_doc(const char *title)
+{
+    struct feed *f = feed_new();
+
+    model_set_str(&f->title, title);
+    return f;
+}
+
+static void set_level(struct store *s, enum dedup_level level)
+{
+    struct store_dedup d = *store_get_dedup(s);
+
+    d.level = level;
+    store_set_dedup(s, &d);
+}
+
+static struct feed *merged(struct store *s, enum dedup_level level)
+{
+    struct feed *m = NULL;
+
+    assert_int_equal(store_merged(s, &(struct store_merged_opts){.level = level, .limit = 50}, &m),
+                     0);
+    return m;
+}
+
+/* The entry of m whose id is guid (fails when none). */
+static const struct entry *by_guid(const struct feed *m, const char *guid)
+{
+    for (size_t i = 0; i < m->n_entries; i++)
+        if (m->entries[i].id && strcmp(m->entries[i].id, guid) == 0)
+            return &m->entries[i];
+    fail_msg("no entry %s in the merged output", guid);
+    return NULL;
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+#define LINK_A "https://news.example/2026/11/budget-vote"
+#define LINK_B "http://news.example/2026/11/budget-vote/?utm_source=rss&utm_medium=feed"
+
+/* Feed a and feed b link the same article; b's link has tracking. */
+static void ingest_same_link(struct store *s, struct store_ingest_stats *stats_b)
+{
+    struct store_feed_state *a, *b;
+    struct store_poll poll = ok_poll(T1 + 3600);
+    struct feed *da = new_doc("Feed A"), *db = new_doc("Feed B");
+
+    assert_int_equal(store_feed_register(s, "a", "https://a.example/feed", &a), 0);
+    assert_int_equal(store_feed_register(s, "b", "https://b.example/feed", &b), 0);
+    add_item(da, "a-1", LINK_A, "Parliament approves the budget", NULL, T1);
+    add_item(da, "a-2", "https://news.example/2026/11/weather", "Snow expected", NULL, T1 + 10);
+    add_item(db, "b-1", LINK_B, "Budget passes after late-night session", NULL, T1 + 600);
+    assert_int_equal(store_ingest(s, a->id, da, &poll, NULL), 0);
+    assert_int_equal(store_ingest(s, b->id, db, &poll, stats_b), 0);
+    store_feed_state_free(a);
+    store_feed_state_free(b);
+    feed_free(da);
+    feed_free(db);
+}
+
+static void check_same_link_folded(enum dedup_level ingest_level)
+{
+    struct store *s = open_db();
+    struct store_ingest_stats stats;
+    struct feed *m;
+    const struct entry *e;
+
+    set_level(s, ingest_level);
+    ingest_same_link(s, &stats);
+    assert_int_equal(stats.seen, 1);
+    assert_int_equal(stats.added, 1);
+    assert_int_equal(stats.merged, 1);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE story_rule = 'link'"), 1);
+
+    for (enum dedup_level out = DEDUP_LINK; out <= DEDUP_STORY; out++) {
+        m = merged(s, out);
+        assert_int_equal(m->n_entries, 2);
+        /* The story sorts by its representative, the earliest entry. */
+        assert_string_equal(m->entries[0].id, "a-2");
+        assert_int_equal(m->entries[0].n_related, 0);
+        e = &m->entries[1];
+        assert_string_equal(e->id, "a-1");
+        assert_string_equal(e->link, LINK_A);
+        assert_string_equal(e->source.title, "Feed A");
+        assert_int_equal(e->n_related, 1);
+        assert_string_equal(e->related[0].link, LINK_B);
+        assert_string_equal(e->related[0].title, "Budget passes after late-night session");
+        assert_string_equal(e->related[0].source.title, "Feed B");
+        assert_string_equal(e->related[0].source.url, "https://b.example/feed");
+        feed_free(m);
+    }
+    m = merged(s, DEDUP_NONE);
+    assert_int_equal(m->n_entries, 3);
+    assert_string_equal(m->entries[0].id, "b-1");
+    for (size_t i = 0; i < m->n_entries; i++)
+        assert_int_equal(m->entries[i].n_related, 0);
+    feed_free(m);
+    store_close(s);
+}
+
+static void test_same_link_across_feeds_at_link(void **state)
+{
+    (void)state;
+    check_same_link_folded(DEDUP_LINK);
+}
+
+static void test_same_link_across_feeds_at_story(void **state)
+{
+    (void)state;
+    check_same_link_folded(DEDUP_STORY);
+}
+
+static void test_same_link_not_folded_at_none(void **state)
+{
+    struct store *s = open_db();
+    struct store_ingest_stats stats;
+    struct feed *m;
+
+    (void)state;
+    set_level(s, DEDUP_NONE);
+    ingest_same_link(s, &stats);
+    assert_int_equal(stats.added, 1);
+    assert_int_equal(stats.merged, 0);
+    /* Nothing was grouped at ingest, so no output folds it. */
+    m = merged(s, DEDUP_LINK);
+    assert_int_equal(m->n_entries, 3);
+    feed_free(m);
+    m = merged(s, DEDUP_STORY);
+    assert_int_equal(m->n_entries, 3);
+    feed_free(m);
+    store_close(s);
+}
+
+static void test_dedup_prefer(void **state)
+{
+    struct store *s = open_db();
+    struct feed *m;
+    const char *prefer_b[] = {"b"};
+    const char *prefer_c_a[] = {"c", "a", "b"};
+
+    (void)state;
+    ingest_same_link(s, NULL);
+    assert_int_equal(
+        store_merged(s,
+                     &(struct store_merged_opts){
+                         .level = DEDUP_LINK, .limit = 50, .prefer = prefer_b, .n_prefer = 1},
+                     &m),
+        0);
+    assert_int_equal(m->n_entries, 2);
+    /* b's entry represents the story, and it sorts by b's time. */
+    assert_string_equal(m->entries[0].id, "b-1");
+    assert_string_equal(m->entries[0].link, LINK_B);
+    assert_string_equal(m->entries[0].source.title, "Feed B");
+    assert_int_equal(m->entries[0].n_related, 1);
+    assert_string_equal(m->entries[0].related[0].link, LINK_A);
+    assert_string_equal(m->entries[0].related[0].source.title, "Feed A");
+    assert_string_equal(m->entries[1].id, "a-2");
+    feed_free(m);
+
+    assert_int_equal(
+        store_merged(s,
+                     &(struct store_merged_opts){
+                         .level = DEDUP_STORY, .limit = 50, .prefer = prefer_c_a, .n_prefer = 3},
+                     &m),
+        0);
+    assert_int_equal(m->n_entries, 2);
+    assert_string_equal(by_guid(m, "a-1")->related[0].link, LINK_B);
+    feed_free(m);
+    store_close(s);
+}
+
+static void test_guid_churn_switches_to_link(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_ingest_stats stats;
+    struct store_poll poll = ok_poll(T1);
+    struct feed *doc = doc_with(3, "c", T1 - 3600);
+    char guid[64];
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "c", "https://c.example/feed", &st), 0);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 3);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 3);
+
+    /* Two entries get new guids: the same entries, below the threshold. */
+    for (int i = 0; i < 2; i++) {
+        snprintf(guid, sizeof(guid), "c-%d-v2", i);
+        model_set_str(&doc->entries[i].id, guid);
+    }
+    poll = ok_poll(T1 + 100);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 0);
+    assert_int_equal(stats.churned, 2);
+    assert_int_equal(stats.updated, 2);
+    assert_int_equal(stats.unchanged, 1);
+    assert_null(stats.identity_switch);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE id_rule ="
+                               " 'link (guid changed)' AND guid LIKE '%-v2'"),
+                     2);
+    assert_int_equal(query_int("SELECT count(*) FROM feed_events WHERE kind = 'identity'"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM feeds WHERE id_mode = 'guid'"), 1);
+
+    /* All three re-published with new guids, and one new entry: the
+     * threshold is reached in this poll. */
+    for (int i = 0; i < 3; i++) {
+        snprintf(guid, sizeof(guid), "c-%d-v3", i);
+        model_set_str(&doc->entries[i].id, guid);
+    }
+    add_item(doc, "c-new", "https://example.org/c/new", "A genuinely new entry", NULL, T1);
+    poll = ok_poll(T1 + 200);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.seen, 4);
+    assert_int_equal(stats.added, 1);
+    assert_int_equal(stats.churned, 3);
+    assert_non_null(stats.identity_switch);
+    assert_string_equal(stats.identity_switch, "link");
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 4);
+    assert_int_equal(query_int("SELECT count(*) FROM feed_events WHERE kind = 'identity'"
+                               " AND at = 1700000200 AND detail LIKE 'link%'"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM feeds WHERE id_mode = 'link'"), 1);
+
+    /* Yet other guids: still nothing new, and no second switch. */
+    for (int i = 0; i < 3; i++) {
+        snprintf(guid, sizeof(guid), "c-%d-v4", i);
+        model_set_str(&doc->entries[i].id, guid);
+    }
+    poll = ok_poll(T1 + 300);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 0);
+    assert_null(stats.identity_switch);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 4);
+    assert_int_equal(query_int("SELECT count(*) FROM feed_events WHERE kind = 'identity'"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE key LIKE 'l:%'"), 4);
+
+    /* And the same document again adds nothing. */
+    poll = ok_poll(T1 + 400);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 0);
+    assert_int_equal(stats.churned, 0);
+    assert_null(stats.identity_switch);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 4);
+
+    store_feed_state_free(st);
+    feed_free(doc);
+    store_close(s);
+}
+
+/* A re-fetch of the same document writes no entry, whatever the length
+ * of the entries' keys. */
+static void test_refetch_with_long_keys_is_unchanged(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_ingest_stats stats;
+    struct store_poll poll;
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "l", "https://l.example/feed", &st), 0);
+    for (int i = 0; i < 2; i++) {
+        struct feed *doc = new_doc("Feed L");
+
+        add_item(doc, "https://l.example/posts/a-rather-long-guid-1", "https://l.example/p/1",
+                 "Post one", "<p>One.</p>", T1 - 60);
+        add_item(doc, NULL, "https://l.example/p/2", "Post two", "<p>Two.</p>", T1 - 30);
+        poll = ok_poll(T1 + i * 100);
+        assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+        assert_int_equal(stats.added, i == 0 ? 2 : 0);
+        assert_int_equal(stats.updated, 0);
+        assert_int_equal(stats.unchanged, i == 0 ? 0 : 2);
+        feed_free(doc);
+    }
+    store_feed_state_free(st);
+    store_close(s);
+}
+
+static void test_tracking_params_same_entry(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_ingest_stats stats;
+    struct store_poll poll = ok_poll(T1);
+    const char *links[] = {
+        "https://example.org/post/1",
+        "https://example.org/post/1?utm_source=rss&utm_medium=feed&utm_campaign=x",
+        "http://example.org/post/1/?fbclid=abc#comments",
+    };
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "d", "https://d.example/feed", &st), 0);
+    for (int i = 0; i < 3; i++) {
+        struct feed *doc = new_doc("Feed D");
+
+        add_item(doc, NULL, links[i], "Post one", "<p>The first post.</p>", T1 - 60);
+        poll = ok_poll(T1 + i * 100);
+        assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+        assert_int_equal(stats.added, i == 0 ? 1 : 0);
+        assert_int_equal(stats.updated, i == 0 ? 0 : 1);
+        assert_int_equal(stats.churned, 0);
+        feed_free(doc);
+    }
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"
+                               " WHERE key = 'l:https://example.org/post/1'"),
+                     1);
+    /* Only the link changed: no revision of the text. */
+    assert_int_equal(query_int("SELECT revisions FROM entries"), 0);
+    assert_int_equal(query_int("SELECT revised IS NULL FROM entries"), 1);
+
+    /* Another path is another entry. */
+    struct feed *doc = new_doc("Feed D");
+    add_item(doc, NULL, "https://example.org/post/2?utm_source=rss", "Post two", NULL, T1);
+    poll = ok_poll(T1 + 400);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 1);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 2);
+    feed_free(doc);
+    store_feed_state_free(st);
+    store_close(s);
+}
+
+static void test_story_level_paraphrase(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *a, *b, *c;
+    struct store_ingest_stats stats;
+    struct store_poll poll;
+    struct feed *da = new_doc("Feed A"), *db = new_doc("Feed B"), *dc = new_doc("Feed C");
+    struct feed *m;
+    const struct entry *e;
+    int64_t a_id, b_id, ref_entry, ref_story;
+    double sim;
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "a", "https://a.example/feed", &a), 0);
+    assert_int_equal(store_feed_register(s, "b", "https://b.example/feed", &b), 0);
+    assert_int_equal(store_feed_register(s, "c", "https://c.example/feed", &c), 0);
+
+    add_item(da, "a-ecb", "https://a.example/markets/ecb-hike", ECB_A_TITLE, ECB_A_LEAD, T1);
+    add_item(da, "a-storm", "https://a.example/uk/storm", STORM_TITLE, STORM_LEAD, T1 + 60);
+    poll = ok_poll(T1 + 600);
+    assert_int_equal(store_ingest(s, a->id, da, &poll, &stats), 0);
+    assert_int_equal(stats.added, 2);
+    assert_int_equal(stats.merged, 0);
+
+    /* Another outlet, in other words, half an hour later. */
+    add_item(db, "b-ecb", "https://b.example/2023/11/ecb-rates", ECB_B_TITLE, ECB_B_LEAD,
+             T1 + 1800);
+    poll = ok_poll(T1 + 3600);
+    assert_int_equal(store_ingest(s, b->id, db, &poll, &stats), 0);
+    assert_int_equal(stats.added, 1);
+    assert_int_equal(stats.merged, 1);
+    a_id = query_int("SELECT id FROM entries WHERE guid = 'a-ecb'");
+    b_id = query_int("SELECT id FROM entries WHERE guid = 'b-ecb'");
+    assert_int_equal(query_int("SELECT story FROM entries WHERE guid = 'b-ecb'"), a_id);
+    assert_int_equal(query_int("SELECT story FROM entries WHERE guid = 'a-ecb'"), a_id);
+    assert_int_equal(query_int("SELECT story_ref FROM entries WHERE guid = 'b-ecb'"), a_id);
+    assert_int_equal(query_int("SELECT story_rule = 'story' FROM entries WHERE guid = 'b-ecb'"), 1);
+    assert_true(query_int("SELECT story_sim FROM entries WHERE guid = 'b-ecb'") >= 20);
+    assert_int_equal(query_int("SELECT story IS NULL FROM entries WHERE guid = 'a-storm'"), 1);
+
+    m = merged(s, DEDUP_STORY);
+    assert_int_equal(m->n_entries, 2);
+    e = by_guid(m, "a-ecb");
+    assert_int_equal(e->n_related, 1);
+    assert_string_equal(e->related[0].link, "https://b.example/2023/11/ecb-rates");
+    assert_string_equal(e->related[0].title, ECB_B_TITLE);
+    assert_int_equal(by_guid(m, "a-storm")->n_related, 0);
+    feed_free(m);
+    m = merged(s, DEDUP_LINK);
+    assert_int_equal(m->n_entries, 3);
+    for (size_t i = 0; i < m->n_entries; i++)
+        assert_int_equal(m->entries[i].n_related, 0);
+    feed_free(m);
+
+    /* The lookup alone, as ingest would do it, for an entry of feed c. */
+    struct entry probe = {.published = T1 + 2000, .updated = TIME_NONE};
+    model_set_str(&probe.title, ECB_B_TITLE);
+    model_set_str(&probe.summary, ECB_B_LEAD);
+    assert_int_equal(store_story_lookup(s, &probe, c->id, T1 + 3600, &ref_entry, &ref_story, &sim),
+                     1);
+    assert_int_equal(ref_entry, b_id); /* the same words */
+    assert_int_equal(ref_story, a_id);
+    assert_float_equal(sim, 1.0, 1e-9);
+    entry_release(&probe);
+    probe = (struct entry){.published = T1 + 2000, .updated = TIME_NONE};
+    model_set_str(&probe.title, ECB_A_TITLE);
+    model_set_str(&probe.summary, ECB_A_LEAD);
+    assert_int_equal(store_story_lookup(s, &probe, c->id, T1 + 3600, &ref_entry, &ref_story, &sim),
+                     1);
+    assert_int_equal(ref_entry, a_id);
+    assert_int_equal(ref_story, a_id);
+    entry_release(&probe);
+
+    /* The same words as a's, ten days later: another story. */
+    add_item(dc, "c-ecb", "https://c.example/ecb", ECB_A_TITLE, ECB_A_LEAD, T1 + 10 * 86400);
+    poll = ok_poll(T1 + 10 * 86400 + 600);
+    assert_int_equal(store_ingest(s, c->id, dc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 1);
+    assert_int_equal(stats.merged, 0);
+    assert_int_equal(query_int("SELECT story_rule IS NULL FROM entries WHERE guid = 'c-ecb'"), 1);
+    m = merged(s, DEDUP_STORY);
+    assert_int_equal(m->n_entries, 3);
+    assert_string_equal(m->entries[0].id, "c-ecb");
+    assert_int_equal(m->entries[0].n_related, 0);
+    assert_int_equal(by_guid(m, "a-ecb")->n_related, 1);
+    feed_free(m);
+
+    store_feed_state_free(a);
+    store_feed_state_free(b);
+    store_feed_state_free(c);
+    feed_free(da);
+    feed_free(db);
+    feed_free(dc);
+    store_close(s);
+}
+
+static void test_update_in_place(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_ingest_stats stats;
+    struct store_poll poll;
+    struct feed *doc, *m;
+    const int64_t p1 = T1 + 600, p2 = T1 + 7200, p3 = T1 + 9000, p4 = T1 + 20000;
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "f", "https://f.example/feed", &st), 0);
+    doc = new_doc("Feed F");
+    add_item(doc, "f-1", "https://f.example/1", "Original title", "<p>Text.</p>", T1);
+    poll = ok_poll(p1);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 1);
+    feed_free(doc);
+    /* Count the writes to entries from here on. */
+    exec_sql("CREATE TABLE test_writes (op TEXT);"
+             "CREATE TRIGGER test_ins AFTER INSERT ON entries"
+             " BEGIN INSERT INTO test_writes VALUES ('insert'); END;"
+             "CREATE TRIGGER test_upd AFTER UPDATE ON entries"
+             " BEGIN INSERT INTO test_writes VALUES ('update'); END;");
+
+    /* The title corrected, no updated date from the feed. */
+    doc = new_doc("Feed F");
+    add_item(doc, "f-1", "https://f.example/1", "Corrected title", "<p>Text.</p>", T1);
+    poll = ok_poll(p2);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 0);
+    assert_int_equal(stats.updated, 1);
+    assert_int_equal(stats.unchanged, 0);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM test_writes WHERE op = 'update'"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM test_writes WHERE op = 'insert'"), 0);
+    assert_int_equal(query_int("SELECT revisions FROM entries"), 1);
+    assert_int_equal(query_int("SELECT revised FROM entries"), p2);
+    assert_int_equal(query_int("SELECT first_seen FROM entries"), p1);
+    m = merged(s, DEDUP_NONE);
+    assert_int_equal(m->n_entries, 1);
+    assert_string_equal(m->entries[0].title, "Corrected title");
+    assert_int_equal(m->entries[0].published, T1);
+    assert_int_equal(m->entries[0].updated, p2);
+    assert_int_equal(m->updated, p2);
+    feed_free(m);
+
+    /* The same again: unchanged, nothing written to entries. */
+    poll = ok_poll(p3);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.unchanged, 1);
+    assert_int_equal(stats.updated, 0);
+    assert_int_equal(stats.added, 0);
+    assert_int_equal(query_int("SELECT count(*) FROM test_writes"), 1);
+    assert_int_equal(query_int("SELECT revisions FROM entries"), 1);
+    m = merged(s, DEDUP_NONE);
+    assert_int_equal(m->entries[0].updated, p2);
+    feed_free(m);
+    feed_free(doc);
+
+    /* A change the feed dates itself: its date, not the poll's. */
+    doc = new_doc("Feed F");
+    add_item(doc, "f-1", "https://f.example/1", "Corrected again", "<p>Text.</p>", T1)->updated =
+        p4 - 100;
+    poll = ok_poll(p4);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.updated, 1);
+    assert_int_equal(query_int("SELECT revisions FROM entries"), 2);
+    m = merged(s, DEDUP_NONE);
+    assert_string_equal(m->entries[0].title, "Corrected again");
+    assert_int_equal(m->entries[0].updated, p4 - 100);
+    feed_free(m);
+    feed_free(doc);
+
+    store_feed_state_free(st);
+    store_close(s);
+}
+
+#define WHY_LINK "https://news.example/markets/ecb-hike"
+
+static void test_why(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *a, *b, *c;
+    struct store_poll poll = ok_poll(T1 + 3600);
+    struct feed *da = new_doc("Feed A"), *db = new_doc("Feed B"), *dc = new_doc("Feed C");
+    struct store_why *w;
+    int64_t a_id, b_id, c_id;
+    char q[32];
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "a", "https://a.example/feed", &a), 0);
+    assert_int_equal(store_feed_register(s, "b", "https://b.example/feed", &b), 0);
+    assert_int_equal(store_feed_register(s, "c", "https://c.example/feed", &c), 0);
+    add_item(da, "a-ecb", WHY_LINK, ECB_A_TITLE, ECB_A_LEAD, T1);
+    add_item(db, "b-ecb", WHY_LINK "?utm_source=rss", "ECB hikes", NULL, T1 + 600);
+    add_item(dc, "c-ecb", "https://c.example/ecb-lagarde", ECB_B_TITLE, ECB_B_LEAD, T1 + 1200);
+    assert_int_equal(store_ingest(s, a->id, da, &poll, NULL), 0);
+    assert_int_equal(store_ingest(s, b->id, db, &poll, NULL), 0);
+    assert_int_equal(store_ingest(s, c->id, dc, &poll, NULL), 0);
+    a_id = query_int("SELECT id FROM entries WHERE guid = 'a-ecb'");
+    b_id = query_int("SELECT id FROM entries WHERE guid = 'b-ecb'");
+    c_id = query_int("SELECT id FROM entries WHERE guid = 'c-ecb'");
+
+    /* By id, with or without "#": the first of its story. */
+    snprintf(q, sizeof(q), "#%lld", (long long)a_id);
+    assert_int_equal(store_why(s, q, &w), 0);
+    assert_int_equal(w->id, a_id);
+    assert_string_equal(w->feed, "a");
+    assert_string_equal(w->id_mode, "guid");
+    assert_string_equal(w->key, "g:a-ecb");
+    assert_string_equal(w->id_rule, "guid");
+    assert_string_equal(w->guid, "a-ecb");
+    assert_string_equal(w->canon, WHY_LINK);
+    assert_string_equal(w->title, ECB_A_TITLE);
+    assert_true(w->has_fp);
+    assert_null(w->story_rule);
+    assert_int_equal(w->story, a_id);
+    assert_int_equal(w->link_group, a_id);
+    assert_int_equal(w->sources, 3);
+    assert_int_equal(w->revised, TIME_NONE);
+    assert_int_equal(w->revisions, 0);
+    assert_int_equal(w->first_seen, T1 + 3600);
+    store_why_free(w);
+    snprintf(q, sizeof(q), "%lld", (long long)b_id);
+    assert_int_equal(store_why(s, q, &w), 0);
+    assert_int_equal(w->id, b_id);
+    store_why_free(w);
+
+    /* By guid: joined by its link. */
+    assert_int_equal(store_why(s, "b-ecb", &w), 0);
+    assert_int_equal(w->id, b_id);
+    assert_string_equal(w->feed, "b");
+    assert_string_equal(w->story_rule, "link");
+    assert_int_equal(w->story_ref, a_id);
+    assert_string_equal(w->ref_feed, "a");
+    assert_string_equal(w->ref_title, ECB_A_TITLE);
+    assert_string_equal(w->ref_link, WHY_LINK);
+    assert_int_equal(w->story, a_id);
+    assert_int_equal(w->link_group, a_id);
+    assert_int_equal(w->sources, 3);
+    assert_false(w->has_fp); /* "ECB hikes": too few terms */
+    store_why_free(w);
+
+    /* By a link with other tracking parameters: the newest with that canonical link. */
+    assert_int_equal(
+        store_why(s, "http://news.example/markets/ecb-hike/?utm_campaign=x&fbclid=1", &w), 0);
+    assert_int_equal(w->id, b_id);
+    store_why_free(w);
+
+    /* Joined by its story. */
+    assert_int_equal(store_why(s, "https://c.example/ecb-lagarde?utm_source=twitter", &w), 0);
+    assert_int_equal(w->id, c_id);
+    assert_string_equal(w->story_rule, "story");
+    assert_int_equal(w->story_ref, a_id);
+    assert_string_equal(w->ref_feed, "a");
+    assert_true(w->story_similarity >= 20 && w->story_similarity <= 100);
+    assert_int_equal(w->story, a_id);
+    assert_int_equal(w->link_group, c_id);
+    assert_int_equal(w->sources, 3);
+    assert_true(w->has_fp);
+    store_why_free(w);
+    assert_int_equal(store_why(s, "https://c.example/ecb-lagarde", &w), 0);
+    assert_int_equal(w->id, c_id);
+    store_why_free(w);
+
+    assert_int_equal(store_why(s, "no-such-entry", &w), -ENOENT);
+    assert_int_equal(store_why(s, "#987654", &w), -ENOENT);
+    assert_int_equal(store_why(s, "https://news.example/markets/other", &w), -ENOENT);
+
+    store_feed_state_free(a);
+    store_feed_state_free(b);
+    store_feed_state_free(c);
+    feed_free(da);
+    feed_free(db);
+    feed_free(dc);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +1121,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_moved_feed_keeps_its_new_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gone_until_the_url_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_politeness_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_link_across_feeds_at_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_link_across_feeds_at_story, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_link_not_folded_at_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dedup_prefer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guid_churn_switches_to_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tracking_params_same_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refetch_with_long_keys_is_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_story_level_paraphrase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_why, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

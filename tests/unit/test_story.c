@@ -341,6 +341,35 @@ static void test_index_match(void **state)
     story_index_free(x);
 }
 
+/* The probing entry already in the index (its own feed) holds its rarest
+ * terms alone: the lookup must still reach the other feed's match. */
+static void test_index_match_past_own_rare_terms(void **state)
+{
+    struct story_index *x = story_index_new();
+    struct story_fp b;
+    struct story_rec r, m;
+    double sim = -1;
+
+    (void)state;
+    r = rec(1, 1, T0, ECB_A_TITLE, ECB_A_LEAD);
+    assert_int_equal(story_index_add(x, &r), 0);
+    r = rec(2, 3, T0, STORM_TITLE, STORM_LEAD);
+    assert_int_equal(story_index_add(x, &r), 0);
+    r = rec(3, 2, T0 + 1800, ECB_B_TITLE, ECB_B_LEAD);
+    assert_int_equal(story_index_add(x, &r), 0);
+    story_fingerprint(ECB_B_TITLE, ECB_B_LEAD, &b);
+    assert_int_equal(story_index_match(x, &b, 2, T0 + 1800, WINDOW, 0.2, &m, &sim), 1);
+    assert_int_equal(m.entry, 1);
+    story_index_free(x);
+}
+
+/* The stemmer never cuts a multi-byte character (丸 is E4 B8 B8). */
+static void test_terms_stay_utf8(void **state)
+{
+    (void)state;
+    expect_terms("中丸", NULL, "中丸");
+}
+
 static void test_index_picks_the_most_similar(void **state)
 {
     struct story_index *x = story_index_new();
@@ -456,6 +485,8 @@ int main(void)
         cmocka_unit_test(test_fp_unpack_rejects_bad_length),
         cmocka_unit_test(test_similarity),
         cmocka_unit_test(test_index_match),
+        cmocka_unit_test(test_index_match_past_own_rare_terms),
+        cmocka_unit_test(test_terms_stay_utf8),
         cmocka_unit_test(test_index_picks_the_most_similar),
         cmocka_unit_test(test_index_prune),
     };
