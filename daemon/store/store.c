@@ -1621,8 +1621,8 @@ int store_merged(struct store *s, const struct store_merged_opts *o, struct feed
      * pick the representative; then the items in its order. */
     for (size_t i = 0; i < n && r == 0 && o->level != DEDUP_NONE; i++)
         r = read_group(s, o, items[i].group, &f->entries[i], &items[i].sort_time);
-    if (r == 0 && o->level != DEDUP_NONE) {
-        struct entry *sorted = malloc((n + 1) * sizeof(*sorted));
+    if (r == 0 && o->level != DEDUP_NONE && n > 1) {
+        struct entry *sorted = malloc(n * sizeof(*sorted));
         if (!sorted) {
             r = -ENOMEM;
         } else {

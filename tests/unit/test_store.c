@@ -790,6 +790,24 @@ static void test_refetch_with_long_keys_is_unchanged(void **state)
     store_close(s);
 }
 
+/* An empty database reads as an empty output at every level. */
+static void test_merged_empty_at_every_level(void **state)
+{
+    struct store *s = open_db();
+
+    (void)state;
+    for (int l = DEDUP_NONE; l <= DEDUP_STORY; l++) {
+        struct store_merged_opts o = {.level = (enum dedup_level)l, .limit = 10};
+        struct feed *m;
+
+        assert_int_equal(store_merged(s, &o, &m), 0);
+        assert_int_equal(m->n_entries, 0);
+        assert_int_equal(m->updated, TIME_NONE);
+        feed_free(m);
+    }
+    store_close(s);
+}
+
 static void test_tracking_params_same_entry(void **state)
 {
     struct store *s = open_db();
@@ -1127,6 +1145,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dedup_prefer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guid_churn_switches_to_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tracking_params_same_entry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merged_empty_at_every_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refetch_with_long_keys_is_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_story_level_paraphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_in_place, setup, teardown),
