@@ -2,15 +2,17 @@
  *
  * Input byte 0 picks the HTTP Content-Type (none, a Latin-1 RSS charset,
  * UTF-16, JSON); the rest is the document. Each input goes through
- * feed_parse() and, when it yields a feed, through jsonfeed_render(), so
- * the readers, the date and field code and the JSON writer all see
- * hostile data. Everything is freed: LeakSanitizer reports what is not.
- * Depends on feed/ only.
+ * feed_parse() and, when it yields a feed, through dedup_prepare()
+ * (canonical links, story terms with Unicode folding) and
+ * jsonfeed_render(), so the readers, the date and field code, the dedup
+ * keys and the JSON writer all see hostile data. Everything is freed: LeakSanitizer reports what is
+ * not. Depends on feed/ only.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "feed/dedup.h"
 #include "feed/jsonfeed_out.h"
 #include "feed/model.h"
 #include "feed/parse.h"
@@ -46,6 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (feed_parse((const char *)data + 1, size - 1, "https://example.org/feed/", content_type,
                    &feed, err, sizeof(err)) < 0)
         return 0;
+    struct dedup_opts o = {.canon = {.fold_scheme = true, .fold_slash = true}, .fingerprint = true};
+    (void)dedup_prepare(feed, &o);
     if (jsonfeed_render(feed, &json) == 0)
         free(json);
     feed_free(feed);
