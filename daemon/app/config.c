@@ -7,6 +7,9 @@
  */
 #include "app/config.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "feed/dedup.h"
 #include "store/store.h"
 
@@ -29,6 +32,7 @@ enum section_kind {
     SECTION_NONE,
     SECTION_HERALD,
     SECTION_FEED,
+    SECTION_OUTPUT,
     SECTION_BAD,
 };
 
@@ -50,6 +54,7 @@ enum value_type {
     TYPE_PROXY_URL, /* http(s)://, socks4(a)://, socks5(h):// */
     TYPE_DEDUP,     /* none, link, story */
     TYPE_WORDS,     /* struct config_words (max: how many words) */
+    TYPE_REGEX,     /* a PCRE2 pattern, compiled when the file is read */
 };
 
 struct key_rule {
@@ -63,6 +68,7 @@ struct key_rule {
 
 #define G(field) offsetof(struct config, field)
 #define F(field) offsetof(struct feed_conf, field)
+#define O(field) offsetof(struct output_conf, field)
 
 static const struct key_rule rules[] = {
     {SECTION_HERALD, "database", TYPE_PATH, G(database), 0, 0},
@@ -99,6 +105,21 @@ static const struct key_rule rules[] = {
     {SECTION_FEED, "password", TYPE_SECRET, F(password), 1, 1024},
     {SECTION_FEED, "proxy", TYPE_PROXY_URL, F(proxy), 0, 0},
     {SECTION_FEED, "enabled", TYPE_BOOL, F(enabled), 0, 0},
+    {SECTION_FEED, "tags", TYPE_WORDS, F(tags), 0, 32},
+    {SECTION_HERALD, "default_output", TYPE_STRING, G(default_output), 1, 64},
+    {SECTION_HERALD, "cache_max_age", TYPE_DURATION, G(cache_max_age), 0, 86400},
+    {SECTION_HERALD, "cors", TYPE_BOOL, G(cors), 0, 0},
+    {SECTION_HERALD, "export_dir", TYPE_PATH, G(export_dir), 0, 0},
+    {SECTION_HERALD, "opml", TYPE_PATH, G(opml), 0, 0},
+    {SECTION_OUTPUT, "title", TYPE_STRING, O(title), 1, 200},
+    {SECTION_OUTPUT, "feeds", TYPE_WORDS, O(feeds), 0, 1000},
+    {SECTION_OUTPUT, "tags", TYPE_WORDS, O(tags), 0, 64},
+    {SECTION_OUTPUT, "include", TYPE_REGEX, O(include), 0, 0},
+    {SECTION_OUTPUT, "exclude", TYPE_REGEX, O(exclude), 0, 0},
+    {SECTION_OUTPUT, "case_sensitive", TYPE_BOOL, O(case_sensitive), 0, 0},
+    {SECTION_OUTPUT, "max_entries", TYPE_INT, O(max_entries), 1, 10000},
+    {SECTION_OUTPUT, "max_age", TYPE_DURATION, O(max_age), 60, 3650 * 86400},
+    {SECTION_OUTPUT, "dedup", TYPE_DEDUP, O(dedup), 0, 0},
 };
 
 #define MAX_SEEN_KEYS (sizeof(rules) / sizeof(rules[0]))
@@ -115,7 +136,8 @@ struct loader {
     const char *next; /* next unread byte */
     int line;
     enum section_kind section;
-    struct feed_conf *feed; /* current [feed] section */
+    struct feed_conf *feed;     /* current [feed] section */
+    struct output_conf *output; /* current [output] section */
     const struct key_rule *seen[MAX_SEEN_KEYS];
     size_t n_seen;
 };
@@ -437,7 +459,9 @@ static int set_string(struct loader *l, char **field, const char *value)
 
 static void *field_base(struct loader *l, const struct key_rule *r)
 {
-    return r->section == SECTION_FEED ? (void *)l->feed : (void *)l->cfg;
+    if (r->section == SECTION_FEED)
+        return l->feed;
+    return r->section == SECTION_OUTPUT ? (void *)l->output : (void *)l->cfg;
 }
 
 static void apply_int(struct loader *l, const struct key_rule *r, int64_t v, const char *unit,
@@ -727,6 +751,17 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
     case TYPE_WORDS:
         apply_words(l, r, value, (struct config_words *)(void *)(base + r->offset));
         break;
+    case TYPE_REGEX:
+        /* Compiled in finish(), where its line is reported. */
+        if (!*value) {
+            errorf(l, l->line, "%s must not be empty", r->key);
+        } else if (set_string(l, sfield, value) == 0) {
+            if (sfield == &l->output->include)
+                l->output->include_line = l->line;
+            else
+                l->output->exclude_line = l->line;
+        }
+        break;
     case TYPE_USERNAME:
         if (strlen(value) < (size_t)r->min || strlen(value) > (size_t)r->max || strchr(value, ':'))
             errorf(l, l->line, "%s must be 1 to %lld characters without ':'", r->key,
@@ -772,7 +807,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
     r = find_rule(l->section, key);
     if (!r) {
         errorf(l, l->line, "unknown key '%s' in [%s]", key,
-               l->section == SECTION_FEED ? "feed" : "herald");
+               l->section == SECTION_FEED     ? "feed"
+               : l->section == SECTION_OUTPUT ? "output"
+                                              : "herald");
         return 1;
     }
     for (size_t i = 0; i < l->n_seen && r->type != TYPE_HEADER; i++) {
@@ -830,6 +867,61 @@ static void add_feed(struct loader *l, const char *name, size_t n)
     c->n_feeds++;
 }
 
+static bool valid_output_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static void add_output(struct loader *l, const char *name, size_t n)
+{
+    struct config *c = l->cfg;
+    struct output_conf *outs;
+
+    for (size_t i = 0; i < c->n_outputs; i++) {
+        if (strlen(c->outputs[i].name) == n && memcmp(c->outputs[i].name, name, n) == 0) {
+            errorf(l, l->line, "output \"%.*s\" is already defined on line %d", (int)n, name,
+                   c->outputs[i].line);
+            l->section = SECTION_BAD;
+            return;
+        }
+    }
+    outs = realloc(c->outputs, (c->n_outputs + 2) * sizeof(*outs));
+    if (!outs) {
+        l->oom = true;
+        l->section = SECTION_BAD;
+        return;
+    }
+    c->outputs = outs;
+    l->output = &outs[c->n_outputs];
+    *l->output = (struct output_conf){.name = strndup(name, n), .dedup = -1, .line = l->line};
+    if (!l->output->name)
+        l->oom = true;
+    c->n_outputs++;
+}
+
+/* `[KIND "NAME"]` at name (len bytes between the brackets): the NAME, or
+ * NULL. */
+static const char *quoted_name(const char *name, size_t len, size_t kind_len, size_t *ret_n)
+{
+    const char *q = name + kind_len, *end = name + len;
+
+    while (*q == ' ')
+        q++;
+    if (q < end && *q == '"' && end[-1] == '"' && end - 1 > q) {
+        *ret_n = (size_t)(end - 1 - (q + 1));
+        return q + 1;
+    }
+    return NULL;
+}
+
 /* s: the line, without leading blanks, starting with '['. */
 static void begin_section(struct loader *l, const char *s)
 {
@@ -839,6 +931,7 @@ static void begin_section(struct loader *l, const char *s)
 
     l->n_seen = 0;
     l->feed = NULL;
+    l->output = NULL;
     l->section = SECTION_BAD;
     if (!end) {
         return; /* inih reports the syntax error */
@@ -865,6 +958,23 @@ static void begin_section(struct loader *l, const char *s)
             return;
         }
         errorf(l, l->line, "bad section [%.*s] (use [feed \"NAME\"])", (int)len, name);
+        return;
+    }
+    if (len > 7 && memcmp(name, "output ", 7) == 0) {
+        size_t n;
+        const char *q = quoted_name(name, len, 7, &n);
+
+        if (!q) {
+            errorf(l, l->line, "bad section [%.*s] (use [output \"NAME\"])", (int)len, name);
+        } else if (!valid_output_name(q, n)) {
+            errorf(l, l->line,
+                   "bad output name \"%.*s\" (1 to 64 letters, digits, '.', '_' or '-': it is "
+                   "part of URLs)",
+                   (int)n, q);
+        } else {
+            l->section = SECTION_OUTPUT;
+            add_output(l, q, n);
+        }
         return;
     }
     errorf(l, l->line, "unknown section [%.*s]", (int)len, name);
@@ -974,8 +1084,77 @@ static int set_defaults(struct config *c, const char *dir)
     c->dedup_similarity = STORE_DEFAULT_SIMILARITY;
     c->fold_scheme = true;
     c->fold_slash = true;
+    c->default_output = strdup("all");
+    c->cache_max_age = 60;
+    if (!c->default_output)
+        return -ENOMEM;
     if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)
         return -ENOMEM;
+    return 0;
+}
+
+static void *compile_re(struct loader *l, const struct output_conf *o, const char *key,
+                        const char *pattern, int line)
+{
+    int code;
+    PCRE2_SIZE offset;
+    uint32_t flags = PCRE2_UTF | PCRE2_UCP | (o->case_sensitive ? 0 : PCRE2_CASELESS);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code, &offset, NULL);
+
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(code, msg, sizeof(msg));
+        errorf(l, line, "output \"%s\": %s: bad regular expression at offset %zu: %s", o->name,
+               key, (size_t)offset, (const char *)msg);
+        return NULL;
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* an optimization only */
+    return re;
+}
+
+static bool has_tag(const struct config *c, const char *tag)
+{
+    for (size_t i = 0; i < c->n_feeds; i++)
+        for (size_t k = 0; k < c->feeds[i].tags.n; k++)
+            if (strcmp(c->feeds[i].tags.v[k], tag) == 0)
+                return true;
+    return false;
+}
+
+static int finish_outputs(struct loader *l)
+{
+    struct config *c = l->cfg;
+
+    if (!config_find_output(c, "all")) {
+        /* add_output() keeps room for one more */
+        struct output_conf *all = c->outputs ? &c->outputs[c->n_outputs]
+                                             : (c->outputs = calloc(1, sizeof(*all)));
+        if (!all)
+            return -ENOMEM;
+        *all = (struct output_conf){.name = strdup("all"), .dedup = -1, .implicit = true};
+        if (!all->name)
+            return -ENOMEM;
+        c->n_outputs++;
+    }
+    for (size_t i = 0; i < c->n_outputs; i++) {
+        struct output_conf *o = &c->outputs[i];
+
+        for (size_t k = 0; k < o->feeds.n; k++)
+            if (!config_find_feed(c, o->feeds.v[k]))
+                errorf(l, o->feeds.line, "output \"%s\": no feed is named \"%s\"", o->name,
+                       o->feeds.v[k]);
+        for (size_t k = 0; k < o->tags.n; k++)
+            if (!has_tag(c, o->tags.v[k]))
+                errorf(l, o->tags.line, "output \"%s\": no feed has the tag \"%s\"", o->name,
+                       o->tags.v[k]);
+        if (o->include)
+            o->include_re = compile_re(l, o, "include", o->include, o->include_line);
+        if (o->exclude)
+            o->exclude_re = compile_re(l, o, "exclude", o->exclude, o->exclude_line);
+    }
+    if (!config_find_output(c, c->default_output))
+        errorf(l, 0, "default_output: no output is named \"%s\"", c->default_output);
     return 0;
 }
 
@@ -1006,6 +1185,8 @@ static int finish(struct loader *l)
             errorf(l, fc->line, "feed \"%s\": header, username and proxy need an http(s) url",
                    fc->name);
     }
+    if (finish_outputs(l) < 0)
+        return -ENOMEM;
     for (size_t i = 0; i < c->dedup_prefer.n; i++)
         if (!config_find_feed(c, c->dedup_prefer.v[i]))
             errorf(l, c->dedup_prefer.line, "dedup_prefer: no feed is named \"%s\"",
@@ -1092,8 +1273,24 @@ void config_free(struct config *c)
         free_secret(c->feeds[i].password);
         free_secret(c->feeds[i].userpwd);
         free(c->feeds[i].proxy);
+        free_words(&c->feeds[i].tags);
     }
     free(c->feeds);
+    for (size_t i = 0; i < c->n_outputs; i++) {
+        struct output_conf *o = &c->outputs[i];
+        free(o->name);
+        free(o->title);
+        free_words(&o->feeds);
+        free_words(&o->tags);
+        free(o->include);
+        free(o->exclude);
+        pcre2_code_free(o->include_re);
+        pcre2_code_free(o->exclude_re);
+    }
+    free(c->outputs);
+    free(c->default_output);
+    free(c->export_dir);
+    free(c->opml);
     free(c->path);
     free(c->database);
     free(c->listen_host);
@@ -1106,10 +1303,42 @@ void config_free(struct config *c)
     free(c);
 }
 
+const struct output_conf *config_find_output(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_outputs; i++)
+        if (strcmp(c->outputs[i].name, name) == 0)
+            return &c->outputs[i];
+    return NULL;
+}
+
+bool config_output_has_feed(const struct output_conf *o, const struct feed_conf *fc)
+{
+    if (!o->feeds.n && !o->tags.n)
+        return true;
+    for (size_t i = 0; i < o->feeds.n; i++)
+        if (strcmp(o->feeds.v[i], fc->name) == 0)
+            return true;
+    for (size_t i = 0; i < o->tags.n; i++)
+        for (size_t k = 0; k < fc->tags.n; k++)
+            if (strcmp(o->tags.v[i], fc->tags.v[k]) == 0)
+                return true;
+    return false;
+}
+
+int config_dedup_level(const struct config *c)
+{
+    int level = c->dedup;
+
+    for (size_t i = 0; i < c->n_outputs; i++)
+        if (c->outputs[i].dedup > level)
+            level = c->outputs[i].dedup;
+    return level;
+}
+
 void config_apply_dedup(const struct config *c, struct store *s)
 {
     struct store_dedup d = {
-        .level = (enum dedup_level)c->dedup,
+        .level = (enum dedup_level)config_dedup_level(c),
         .prepare = {.canon = {.strip = (const char *const *)c->strip_params.v,
                               .fold_scheme = c->fold_scheme,
                               .fold_slash = c->fold_slash}},

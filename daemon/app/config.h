@@ -41,7 +41,30 @@ struct feed_conf {
     char *userpwd;  /* "username:password" when both are set; a secret too */
     char *proxy;    /* proxy URL; NULL: direct */
     bool enabled;   /* false: not polled, entries leave the merged feed */
+    struct config_words tags; /* for outputs' `tags` */
     int line;       /* line of the [feed "NAME"] header */
+};
+
+/* An [output "NAME"] section: which entries a published feed carries. A
+ * feed is in the output when `feeds` names it or it has one of `tags`
+ * (with neither, every feed is); an entry is in it when its title, content,
+ * author or categories match `include` (when set) and none matches
+ * `exclude`. Patterns are PCRE2, compiled at load time, case-insensitive
+ * unless case_sensitive. */
+struct output_conf {
+    char *name;  /* [A-Za-z0-9._-], at most 64: it is part of URLs */
+    char *title; /* NULL: [herald] title, and " (NAME)" unless it is the default */
+    struct config_words feeds;
+    struct config_words tags;
+    char *include, *exclude;
+    int include_line, exclude_line;
+    void *include_re, *exclude_re; /* pcre2_code *, owned */
+    bool case_sensitive;
+    int64_t max_entries; /* 0: [herald] max_entries */
+    int64_t max_age;     /* seconds; 0: no limit */
+    int dedup;           /* enum dedup_level; -1: [herald] dedup */
+    bool implicit;       /* the "all" output, not configured */
+    int line;
 };
 
 struct config {
@@ -75,8 +98,17 @@ struct config {
     bool fold_scheme;                 /* http:// and https:// links are one */
     bool fold_slash;                  /* a trailing "/" does not matter */
 
+    /* Outputs (publish.h). */
+    char *default_output;  /* served as /feed.atom, /feed.rss, /feed.json */
+    int64_t cache_max_age; /* Cache-Control max-age of outputs, seconds */
+    bool cors;             /* Access-Control-Allow-Origin: * on outputs */
+    char *export_dir;      /* write every output's files there too; NULL: no */
+    char *opml;            /* an OPML file whose outlines are feeds too; NULL: none */
+
     struct feed_conf *feeds;
     size_t n_feeds;
+    struct output_conf *outputs; /* the configured ones, then "all" unless configured */
+    size_t n_outputs;
 };
 
 /* Reads and validates path. Returns 0 and a new config in *ret, -EINVAL
@@ -90,6 +122,11 @@ struct store;
 void config_apply_dedup(const struct config *c, struct store *s);
 
 const struct feed_conf *config_find_feed(const struct config *c, const char *name);
+const struct output_conf *config_find_output(const struct config *c, const char *name);
+/* True when the output carries the feed's entries (feeds / tags). */
+bool config_output_has_feed(const struct output_conf *o, const struct feed_conf *fc);
+/* The dedup level ingest must compute: the highest of the outputs'. */
+int config_dedup_level(const struct config *c);
 
 /* Parsers shared with tests: "90s", "15m", "2h", "1d", "1h30m", or plain
  * seconds. Return 0 or -EINVAL / -ERANGE. */
