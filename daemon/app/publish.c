@@ -6,94 +6,338 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "base/blob.h"
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/log.h"
 #include "feed/atom_out.h"
+#include "feed/jsonfeed_out.h"
+#include "feed/rss_out.h"
+
+enum format {
+    FMT_ATOM,
+    FMT_RSS,
+    FMT_JSON,
+    N_FORMATS,
+};
+
+static const char *const extensions[N_FORMATS] = {"atom", "rss", "json"};
+static const char *const content_types[N_FORMATS] = {
+    "application/atom+xml; charset=utf-8",
+    "application/rss+xml; charset=utf-8",
+    "application/feed+json; charset=utf-8",
+};
+
+/* One representation: its bytes and strong ETag. */
+struct variant {
+    struct blob *body;
+    char etag[48]; /* "\"" + 32 hex + "-gzip" + "\"" */
+};
+
+/* One format of one output: identity and gzip variants of the same
+ * render, and when its bytes last changed. */
+struct rendition {
+    struct variant plain, gzip;
+    int64_t last_modified;
+};
+
+struct out;
+
+/* A route's userdata: an output and a format. */
+struct route_ud {
+    struct out *out;
+    enum format fmt;
+};
+
+struct out {
+    struct publisher *p;
+    const struct output_conf *conf;
+    bool stale;
+    struct rendition r[N_FORMATS];
+    struct route_ud ud[N_FORMATS];
+    char *paths[N_FORMATS];
+    char **feeds; /* names of the feeds it carries, sorted; NULL: every feed */
+    size_t n_feeds;
+    pcre2_match_data *md; /* for include/exclude, while rendering */
+};
 
 struct publisher {
     struct store *store;
     const struct config *cfg;
-    bool stale;
-    struct blob *atom;
-    char etag[40]; /* "\"" + 32 hex + "\"" */
-    int64_t last_modified;
-    struct httpd_route routes[2];
+    struct out *outs;
+    size_t n_outs;
+    struct httpd_route *routes;
+    size_t n_routes;
+    char *default_paths[N_FORMATS];
+    char cache_control[32];
 };
+
+/* ---- which entries an output carries ------------------------------------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int out_init_feeds(struct out *o, const struct config *cfg)
+{
+    if (!o->conf->feeds.n && !o->conf->tags.n)
+        return 0;
+    o->feeds = calloc(cfg->n_feeds + 1, sizeof(*o->feeds));
+    if (!o->feeds)
+        return -ENOMEM;
+    for (size_t i = 0; i < cfg->n_feeds; i++)
+        if (config_output_has_feed(o->conf, &cfg->feeds[i]))
+            o->feeds[o->n_feeds++] = cfg->feeds[i].name;
+    qsort(o->feeds, o->n_feeds, sizeof(*o->feeds), cmp_str);
+    return 0;
+}
+
+static bool re_matches(struct out *o, void *re, const char *s)
+{
+    return s && pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, o->md, NULL) >= 0;
+}
+
+/* True when re matches the entry's title, content, author or a category. */
+static bool entry_matches(struct out *o, void *re, const struct entry *e)
+{
+    if (re_matches(o, re, e->title) || re_matches(o, re, e->content ? e->content : e->summary) ||
+        re_matches(o, re, e->author))
+        return true;
+    for (size_t i = 0; i < e->n_categories; i++)
+        if (re_matches(o, re, e->categories[i].term))
+            return true;
+    return false;
+}
+
+static bool out_accepts(const struct entry *e, const char *feed, void *ud)
+{
+    struct out *o = ud;
+
+    if (o->feeds && (!feed || !bsearch(&feed, o->feeds, o->n_feeds, sizeof(char *), cmp_str)))
+        return false;
+    if (o->conf->include_re && !entry_matches(o, o->conf->include_re, e))
+        return false;
+    if (o->conf->exclude_re && entry_matches(o, o->conf->exclude_re, e))
+        return false;
+    return true;
+}
 
 static const char *title_of(const char *name, void *ud)
 {
-    const struct publisher *p = ud;
-    const struct feed_conf *fc = config_find_feed(p->cfg, name);
+    const struct out *o = ud;
+    const struct feed_conf *fc = config_find_feed(o->p->cfg, name);
 
     return fc ? fc->title : NULL;
 }
 
-static int render(struct publisher *p)
-{
-    struct atom_out_meta meta = {.title = p->cfg->title, .generator_version = HERALD_VERSION};
-    char self[1024], id[1024], hash[HASH_HEX_LEN + 1];
-    struct feed *merged = NULL;
-    struct blob *blob;
-    char *doc;
-    size_t len;
-    int r;
+/* ---- rendering ------------------------------------------------------------ */
 
-    struct store_merged_opts mo = {
-        .level = (enum dedup_level)p->cfg->dedup,
-        .limit = (size_t)p->cfg->max_entries,
-        .prefer = (const char *const *)p->cfg->dedup_prefer.v,
-        .n_prefer = p->cfg->dedup_prefer.n,
-        .title_of = title_of,
-        .ud = p,
-    };
-    r = store_merged(p->store, &mo, &merged);
-    if (r < 0) {
-        log_error("STORE", "cannot read the merged feed: %s", store_errmsg(p->store));
-        return r;
-    }
-    snprintf(self, sizeof(self), "%s/feed.atom", p->cfg->public_url);
-    snprintf(id, sizeof(id), "%s/", p->cfg->public_url);
-    meta.self_url = self;
-    meta.id = id;
-    r = atom_render(&meta, merged, &doc, &len);
-    feed_free(merged);
-    if (r < 0)
-        return r;
-    hash_sha256_hex(doc, len, hash);
-    if (p->atom && strncmp(p->etag + 1, hash, 32) == 0) {
-        free(doc); /* same bytes: keep the validators */
-        return 0;
-    }
-    blob = blob_new(doc, len);
-    if (!blob)
+/* gzip of len bytes at p, once per render. Returns 0 or -ENOMEM. */
+static int gzip(const char *p, size_t len, char **ret, size_t *ret_len)
+{
+    z_stream z = {0};
+    uLong cap;
+    char *out;
+    int rc;
+
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -ENOMEM;
-    blob_unref(p->atom);
-    p->atom = blob;
-    snprintf(p->etag, sizeof(p->etag), "\"%.32s\"", hash);
-    p->last_modified = clock_now();
+    cap = deflateBound(&z, (uLong)len) + 32;
+    out = malloc(cap);
+    if (!out) {
+        deflateEnd(&z);
+        return -ENOMEM;
+    }
+    z.next_in = (Bytef *)(void *)p;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    rc = deflate(&z, Z_FINISH);
+    *ret_len = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return -ENOMEM;
+    }
+    *ret = out;
     return 0;
 }
 
-static void on_feed_atom(const struct httpd_request *req, struct httpd_response *res, void *ud)
+/* Swaps doc in as format fmt's new rendition, unless it has the same bytes
+ * (then the validators stay). Takes doc. */
+static int install(struct rendition *r, char *doc, size_t len)
 {
-    struct publisher *p = ud;
+    char hash[HASH_HEX_LEN + 1], *gz;
+    size_t gz_len;
+    struct blob *plain, *packed;
+    int rc;
 
-    (void)req;
-    if ((p->stale || !p->atom) && render(p) == 0)
-        p->stale = false;
-    if (!p->atom) {
+    hash_sha256_hex(doc, len, hash);
+    if (r->plain.body && strncmp(r->plain.etag + 1, hash, 32) == 0) {
+        free(doc);
+        return 0;
+    }
+    rc = gzip(doc, len, &gz, &gz_len);
+    if (rc < 0) {
+        free(doc);
+        return rc;
+    }
+    plain = blob_new(doc, len);
+    if (!plain) {
+        free(gz);
+        return -ENOMEM;
+    }
+    packed = blob_new(gz, gz_len);
+    if (!packed) {
+        blob_unref(plain);
+        return -ENOMEM;
+    }
+    blob_unref(r->plain.body);
+    blob_unref(r->gzip.body);
+    r->plain.body = plain;
+    r->gzip.body = packed;
+    snprintf(r->plain.etag, sizeof(r->plain.etag), "\"%.32s\"", hash);
+    snprintf(r->gzip.etag, sizeof(r->gzip.etag), "\"%.32s-gzip\"", hash);
+    r->last_modified = clock_now();
+    return 0;
+}
+
+static bool is_default(const struct out *o)
+{
+    return strcmp(o->conf->name, o->p->cfg->default_output) == 0;
+}
+
+static int render(struct out *o)
+{
+    const struct config *cfg = o->p->cfg;
+    const struct output_conf *c = o->conf;
+    char self[3][1200], title[512], site[1100], *doc = NULL;
+    struct store_merged_opts mo = {
+        .level = (enum dedup_level)(c->dedup >= 0 ? c->dedup : cfg->dedup),
+        .limit = (size_t)(c->max_entries ? c->max_entries : cfg->max_entries),
+        .prefer = (const char *const *)cfg->dedup_prefer.v,
+        .n_prefer = cfg->dedup_prefer.n,
+        .title_of = title_of,
+        .accept = o->feeds || c->include_re || c->exclude_re ? out_accepts : NULL,
+        .ud = o,
+        .since = c->max_age ? clock_now() - c->max_age : 0,
+    };
+    struct feed *merged = NULL;
+    size_t len = 0;
+    int r;
+
+    if ((c->include_re || c->exclude_re) && !o->md && !(o->md = pcre2_match_data_create(16, NULL)))
+        return -ENOMEM;
+    r = store_merged(o->p->store, &mo, &merged);
+    if (r < 0) {
+        log_error("STORE", "cannot read output \"%s\": %s", c->name, store_errmsg(o->p->store));
+        return r;
+    }
+    if (c->title)
+        snprintf(title, sizeof(title), "%s", c->title);
+    else if (is_default(o))
+        snprintf(title, sizeof(title), "%s", cfg->title);
+    else
+        snprintf(title, sizeof(title), "%s (%s)", cfg->title, c->name);
+    snprintf(site, sizeof(site), "%s/", cfg->public_url);
+    for (int f = 0; f < N_FORMATS; f++)
+        snprintf(self[f], sizeof(self[f]), "%s/outputs/%s.%s", cfg->public_url, c->name,
+                 extensions[f]);
+
+    struct atom_out_meta am = {
+        .id = self[FMT_ATOM],
+        .title = title,
+        .self_url = self[FMT_ATOM],
+        .site_url = site,
+        .generator_version = HERALD_VERSION,
+    };
+    struct rss_out_meta rm = {
+        .title = title,
+        .site_url = site,
+        .self_url = self[FMT_RSS],
+        .generator_version = HERALD_VERSION,
+    };
+    /* The default output keeps the id it has always had. */
+    if (is_default(o))
+        am.id = site;
+    r = atom_render(&am, merged, &doc, &len);
+    if (r == 0)
+        r = install(&o->r[FMT_ATOM], doc, len);
+    if (r == 0)
+        r = rss_render(&rm, merged, &doc, &len);
+    if (r == 0)
+        r = install(&o->r[FMT_RSS], doc, len);
+    if (r == 0 && !(r = model_set_str(&merged->title, title)) &&
+        !(r = model_set_str(&merged->link, site)) &&
+        !(r = model_set_str(&merged->self, self[FMT_JSON])) &&
+        (r = jsonfeed_render(merged, &doc)) == 0)
+        r = install(&o->r[FMT_JSON], doc, strlen(doc));
+    feed_free(merged);
+    if (r < 0)
+        log_error("HTTP", "cannot render output \"%s\": %s", c->name, strerror(-r));
+    return r;
+}
+
+/* ---- serving ---------------------------------------------------------------- */
+
+/* Whether Accept-Encoding allows gzip (a "gzip", "x-gzip" or "*" coding
+ * whose q is not 0). */
+static bool accepts_gzip(const char *ae)
+{
+    const char *p = ae;
+
+    while (p && *p) {
+        size_t n;
+        const char *q;
+
+        p += strspn(p, " \t,");
+        n = strcspn(p, ",");
+        q = memchr(p, ';', n);
+        size_t name = q ? (size_t)(q - p) : n;
+        while (name && (p[name - 1] == ' ' || p[name - 1] == '\t'))
+            name--;
+        if ((name == 4 && !strncasecmp(p, "gzip", 4)) ||
+            (name == 6 && !strncasecmp(p, "x-gzip", 6)) || (name == 1 && *p == '*')) {
+            const char *qv = q ? strstr(q, "q=") : NULL;
+            bool zero = qv && qv < p + n && strtod(qv + 2, NULL) == 0;
+            return !zero;
+        }
+        p += n;
+    }
+    return false;
+}
+
+static void on_output(const struct httpd_request *req, struct httpd_response *res, void *ud)
+{
+    struct route_ud *ru = ud;
+    struct out *o = ru->out;
+    struct rendition *r = &o->r[ru->fmt];
+    struct variant *v;
+
+    if ((o->stale || !r->plain.body) && render(o) == 0)
+        o->stale = false;
+    if (!r->plain.body) {
         res->status = 503;
         res->content_type = "text/plain; charset=utf-8";
+        res->cache_control = "no-store";
         return;
     }
-    res->content_type = "application/atom+xml; charset=utf-8";
-    res->etag = p->etag;
-    res->last_modified = p->last_modified;
-    res->cache_control = "max-age=60";
-    res->body = blob_ref(p->atom);
+    v = accepts_gzip(req->accept_encoding) ? &r->gzip : &r->plain;
+    res->content_type = content_types[ru->fmt];
+    res->content_encoding = v == &r->gzip ? "gzip" : NULL;
+    res->vary = "Accept-Encoding";
+    res->etag = v->etag;
+    res->last_modified = r->last_modified;
+    res->cache_control = o->p->cache_control;
+    res->allow_origin = o->p->cfg->cors ? "*" : NULL;
+    res->body = blob_ref(v->body);
 }
 
 static void on_healthz(const struct httpd_request *req, struct httpd_response *res, void *ud)
@@ -111,18 +355,60 @@ static void on_healthz(const struct httpd_request *req, struct httpd_response *r
     }
 }
 
+/* ---- set-up -------------------------------------------------------------------- */
+
+static void add_route(struct publisher *p, const char *path, httpd_handler_cb cb, void *ud)
+{
+    p->routes[p->n_routes++] = (struct httpd_route){path, cb, ud};
+}
+
 int publisher_new(struct store *store, const struct config *cfg, struct publisher **ret)
 {
     struct publisher *p = calloc(1, sizeof(*p));
+    int r = 0;
 
     if (!p)
         return -ENOMEM;
     p->store = store;
     p->cfg = cfg;
-    p->stale = true;
-    p->last_modified = TIME_NONE;
-    p->routes[0] = (struct httpd_route){"/feed.atom", on_feed_atom, p};
-    p->routes[1] = (struct httpd_route){"/healthz", on_healthz, p};
+    snprintf(p->cache_control, sizeof(p->cache_control), "max-age=%lld",
+             (long long)cfg->cache_max_age);
+    p->outs = calloc(cfg->n_outputs + 1, sizeof(*p->outs));
+    p->routes = calloc(cfg->n_outputs * N_FORMATS + N_FORMATS + 4, sizeof(*p->routes));
+    if (!p->outs || !p->routes) {
+        publisher_free(p);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->n_outputs && r == 0; i++) {
+        struct out *o = &p->outs[p->n_outs++];
+
+        o->p = p;
+        o->conf = &cfg->outputs[i];
+        o->stale = true;
+        r = out_init_feeds(o, cfg);
+        for (int f = 0; f < N_FORMATS && r == 0; f++) {
+            size_t n = strlen(o->conf->name) + 32;
+
+            o->ud[f] = (struct route_ud){o, (enum format)f};
+            o->r[f].last_modified = TIME_NONE;
+            if (!(o->paths[f] = malloc(n))) {
+                r = -ENOMEM;
+                break;
+            }
+            snprintf(o->paths[f], n, "/outputs/%s.%s", o->conf->name, extensions[f]);
+            add_route(p, o->paths[f], on_output, &o->ud[f]);
+            if (strcmp(o->conf->name, cfg->default_output) == 0) {
+                static const char *const feed_paths[N_FORMATS] = {"/feed.atom", "/feed.rss",
+                                                                  "/feed.json"};
+                add_route(p, feed_paths[f], on_output, &o->ud[f]);
+            }
+        }
+    }
+    add_route(p, "/healthz", on_healthz, p);
+    if (r < 0) {
+        publisher_free(p);
+        return r;
+    }
     *ret = p;
     return 0;
 }
@@ -131,17 +417,30 @@ void publisher_free(struct publisher *p)
 {
     if (!p)
         return;
-    blob_unref(p->atom);
+    for (size_t i = 0; i < p->n_outs; i++) {
+        struct out *o = &p->outs[i];
+
+        for (int f = 0; f < N_FORMATS; f++) {
+            blob_unref(o->r[f].plain.body);
+            blob_unref(o->r[f].gzip.body);
+            free(o->paths[f]);
+        }
+        free(o->feeds);
+        pcre2_match_data_free(o->md);
+    }
+    free(p->outs);
+    free(p->routes);
     free(p);
 }
 
 void publish_invalidate(struct publisher *p)
 {
-    p->stale = true;
+    for (size_t i = 0; i < p->n_outs; i++)
+        p->outs[i].stale = true;
 }
 
 const struct httpd_route *publish_routes(struct publisher *p, size_t *ret_n)
 {
-    *ret_n = sizeof(p->routes) / sizeof(p->routes[0]);
+    *ret_n = p->n_routes;
     return p->routes;
 }

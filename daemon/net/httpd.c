@@ -180,6 +180,9 @@ struct reply {
     const char *etag;
     int64_t last_modified;
     const char *cache_control;
+    const char *content_encoding;
+    const char *vary;
+    const char *allow_origin;
     const char *extra; /* more header lines, CRLF-terminated */
     const char *text;  /* a short body kept in the head buffer, or NULL */
     struct blob *body; /* reference owned by the reply, or NULL */
@@ -656,6 +659,10 @@ static void conn_send(struct conn *c, struct reply *r)
     put_header(b, "ETag", r->etag);
     put_date(b, "Last-Modified", r->last_modified);
     put_header(b, "Cache-Control", r->cache_control);
+    if (has_body)
+        put_header(b, "Content-Encoding", r->content_encoding);
+    put_header(b, "Vary", r->vary);
+    put_header(b, "Access-Control-Allow-Origin", r->allow_origin);
     if (r->extra)
         buf_puts(b, r->extra);
     put_connection(c, b);
@@ -761,7 +768,8 @@ static bool response_valid(const struct httpd_response *res)
 {
     return res->status >= 200 && res->status <= 599 && header_safe(res->content_type) &&
            header_safe(res->etag) && header_safe(res->cache_control) &&
-           (!res->body || res->body->len <= UINT_MAX);
+           header_safe(res->content_encoding) && header_safe(res->vary) &&
+           header_safe(res->allow_origin) && (!res->body || res->body->len <= UINT_MAX);
 }
 
 static void conn_send_response(struct conn *c, const struct httpd_request *req,
@@ -773,6 +781,9 @@ static void conn_send_response(struct conn *c, const struct httpd_request *req,
         .etag = res->etag,
         .last_modified = res->last_modified,
         .cache_control = res->cache_control,
+        .content_encoding = res->content_encoding,
+        .vary = res->vary,
+        .allow_origin = res->allow_origin,
         .body = res->body,
     };
 

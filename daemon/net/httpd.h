@@ -46,9 +46,12 @@ struct httpd_request {
 struct httpd_response {
     int status;
     const char *content_type;
-    const char *etag;          /* full header value, quotes included, or NULL */
-    int64_t last_modified;     /* epoch seconds, or TIME_NONE */
-    const char *cache_control; /* or NULL */
+    const char *etag;             /* full header value, quotes included, or NULL */
+    int64_t last_modified;        /* epoch seconds, or TIME_NONE */
+    const char *cache_control;    /* or NULL */
+    const char *content_encoding; /* e.g. "gzip" (not sent with a 304), or NULL */
+    const char *vary;             /* e.g. "Accept-Encoding", or NULL */
+    const char *allow_origin;     /* Access-Control-Allow-Origin, or NULL */
     struct blob *body;
 };
 

@@ -112,6 +112,9 @@ static const char *const migrations[] = {
     "CREATE INDEX entries_by_canon ON entries (canon) WHERE canon IS NOT NULL;"
     "CREATE INDEX entries_by_link_group ON entries (link_group) WHERE link_group IS NOT NULL;"
     "CREATE INDEX entries_by_story ON entries (story) WHERE story IS NOT NULL;",
+
+    /* 4: categories, for output filters (terms joined by newlines) */
+    "ALTER TABLE entries ADD COLUMN categories TEXT;",
 };
 
 enum stmt_id {
@@ -152,7 +155,7 @@ enum stmt_id {
     "SELECT e.guid, e.link, e.title, e.summary, e.content, e.author, e.published,"                 \
     " e.updated, e.key, e.hash, f.name, f.url, f.title, f.site_link, f.uid, f.updated,"            \
     " e.first_seen, e.id, coalesce(e.link_group, e.id), coalesce(e.story, e.id), e.sort_time,"     \
-    " e.revised FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE f.active"
+    " e.revised, e.categories FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE f.active"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_FEED_GET] = "SELECT id, config_url, etag, last_modified, last_status, last_error,"
@@ -201,14 +204,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ENTRY_INSERT] = "INSERT INTO entries (feed_id, key, guid, link, title, summary, content,"
                         " author, published, updated, first_seen, sort_time, hash, canon,"
                         " link_group, story, fp, fp_terms, id_rule, story_rule, story_ref,"
-                        " story_sim) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                        " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                        " story_sim, categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                        " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_ENTRY_UPDATE] = "UPDATE entries SET key = ?2, guid = ?3, link = ?4, title = ?5,"
                         " summary = ?6, content = ?7, author = ?8, published = ?9, updated = ?10,"
                         " sort_time = ?11, hash = ?13, canon = ?14, id_rule = ?15,"
                         " revised = CASE WHEN NOT ?16 THEN revised"
                         "   WHEN ?10 IS NULL OR ?10 IS updated THEN ?12 ELSE NULL END,"
-                        " revisions = revisions + ?16 WHERE id = ?1",
+                        " revisions = revisions + ?16, categories = ?23 WHERE id = ?1",
     /* The first entry of a group that gains a second one. */
     [ST_ENTRY_GROUP] = "UPDATE entries SET link_group = coalesce(link_group, ?2),"
                        " story = coalesce(story, ?3) WHERE id = ?1",
@@ -865,6 +868,28 @@ int store_story_lookup(struct store *s, struct entry *e, int64_t feed_id, int64_
 
 /* ---- ingest ------------------------------------------------------------------ */
 
+/* Category terms joined by newlines (a term never holds one: the model's
+ * text fields are single-line), or NULL. */
+static void bind_categories(sqlite3_stmt *st, int i, const struct entry *e)
+{
+    struct buf b;
+
+    buf_init(&b, 1 << 20);
+    for (size_t k = 0; k < e->n_categories; k++) {
+        const char *t = e->categories[k].term ? e->categories[k].term : e->categories[k].label;
+        if (!t)
+            continue;
+        if (b.len)
+            buf_putc(&b, '\n');
+        buf_puts(&b, t);
+    }
+    if (b.len && !b.err)
+        sqlite3_bind_text(st, i, b.data, (int)b.len, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+    buf_release(&b);
+}
+
 static void bind_entry(sqlite3_stmt *st, const struct entry *e, const char *hash)
 {
     bind_text(st, 3, e->id);
@@ -877,6 +902,7 @@ static void bind_entry(sqlite3_stmt *st, const struct entry *e, const char *hash
     bind_time(st, 10, e->updated);
     bind_text(st, 13, hash);
     bind_text(st, 14, e->canon);
+    bind_categories(st, 23, e);
 }
 
 /* A stored entry one of the lookups found. */
@@ -1490,6 +1516,21 @@ static int read_merged_row(sqlite3_stmt *st, struct entry *e,
         oom = true;
     if (e->updated == TIME_NONE)
         e->updated = e->published != TIME_NONE ? e->published : sqlite3_column_int64(st, 16);
+    /* Categories: terms only (what output filters look at). */
+    const char *cats = (const char *)sqlite3_column_text(st, 22);
+    while (cats && *cats && !oom) {
+        size_t n = strcspn(cats, "\n");
+        struct category *c = model_grow(e->categories, e->n_categories, sizeof(*c));
+        if (!c || !(c[e->n_categories].term = strndup(cats, n))) {
+            if (c)
+                e->categories = c;
+            oom = true;
+            break;
+        }
+        e->categories = c;
+        e->n_categories++;
+        cats += n + (cats[n] == '\n');
+    }
     /* Changed in place without a new date from its feed: the change's
      * time (the "revised" column, reset when the feed dates a change). */
     if (sqlite3_column_type(st, 21) != SQLITE_NULL && sqlite3_column_int64(st, 21) > e->updated)
@@ -1550,6 +1591,10 @@ static int read_group(struct store *s, const struct store_merged_opts *o, int64_
             r = -ENOMEM;
             break;
         }
+        if (o->accept && !o->accept(m, (const char *)sqlite3_column_text(st, 10), o->ud)) {
+            feed_drop_last_entry(members);
+            continue;
+        }
         rank = rank_of(o, (const char *)sqlite3_column_text(st, 10));
         if (members->n_entries == 1 || rank < best) {
             best = rank;
@@ -1596,10 +1641,13 @@ int store_merged(struct store *s, const struct store_merged_opts *o, struct feed
         feed_free(f);
         return -ENOMEM;
     }
-    while (n < o->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    size_t max_scan = o->max_scan ? o->max_scan : 100 * o->limit + 1000, scanned = 0;
+    while (n < o->limit && scanned++ < max_scan && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t group = sqlite3_column_int64(st, col);
         bool seen = false;
 
+        if (o->since && sqlite3_column_int64(st, 20) < o->since)
+            break; /* rows come newest first: the rest are older */
         for (size_t i = 0; i < n && !seen; i++)
             seen = items[i].group == group;
         if (seen)
@@ -1608,6 +1656,10 @@ int store_merged(struct store *s, const struct store_merged_opts *o, struct feed
         if (!e || read_merged_row(st, e, o->title_of, o->ud) < 0) {
             r = -ENOMEM;
             break;
+        }
+        if (o->accept && !o->accept(e, (const char *)sqlite3_column_text(st, 10), o->ud)) {
+            feed_drop_last_entry(f);
+            continue;
         }
         items[n].group = group;
         items[n].sort_time = sqlite3_column_int64(st, 20);

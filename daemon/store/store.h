@@ -179,7 +179,12 @@ struct store_merged_opts {
     const char *const *prefer; /* feed names whose entry represents a story, best first */
     size_t n_prefer;
     const char *(*title_of)(const char *name, void *ud); /* feed title override, or NULL */
-    void *ud;
+    /* Which entries the output carries (feed, filters); NULL: all. A
+     * story's representative is chosen among the entries it accepts. */
+    bool (*accept)(const struct entry *e, const char *feed_name, void *ud);
+    void *ud;              /* for title_of and accept */
+    int64_t since;         /* leave out entries sorting before it; 0: none */
+    size_t max_scan;       /* rows examined at most; 0: 100 x limit + 1000 */
 };
 
 /* The newest `limit` entries (or stories) of active feeds, newest first,
