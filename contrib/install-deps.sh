@@ -30,6 +30,7 @@ have_pc cmocka      || need libcmocka-dev
 if [ "${HERALD_DEPS:-test}" = test ]; then
     /usr/bin/python3 -c 'import feedparser' >/dev/null 2>&1 || need python3-feedparser
     command -v newsboat >/dev/null 2>&1 || need newsboat
+    command -v sfeed >/dev/null 2>&1 || need sfeed
     command -v sqlite3 >/dev/null 2>&1 || need sqlite3
     command -v curl >/dev/null 2>&1 || need curl
 fi
