@@ -6,6 +6,7 @@
  * leading blanks (so indented keys are keys, never continuation lines).
  */
 #include "app/config.h"
+#include "app/opml.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -1158,6 +1159,75 @@ static int finish_outputs(struct loader *l)
     return 0;
 }
 
+/* The outlines of the [herald] opml file whose URL no [feed] has become
+ * enabled feeds, named as `heraldd import-opml` names them (opml.h).
+ * Problems are errors of the config ("OPML:LINE: ..."); returns 0 or
+ * -ENOMEM. */
+static int add_opml_feeds(struct loader *l)
+{
+    struct config *c = l->cfg;
+    struct opml_feed *f = NULL;
+    size_t n = 0, n_add = 0;
+    const char **titles = NULL, **taken = NULL;
+    char **names = NULL, err[512];
+    struct feed_conf *feeds;
+    int r = opml_read(c->opml, &f, &n, err, sizeof(err));
+
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0) {
+        errorf(l, 0, "%s", err);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool known = false;
+
+        for (size_t k = 0; k < c->n_feeds && !known; k++)
+            known = c->feeds[k].url && strcmp(c->feeds[k].url, f[i].url) == 0;
+        if (!known && !valid_http_url(f[i].url))
+            errorf(l, 0, "%s:%d: xmlUrl is not an http:// or https:// URL", c->opml, f[i].line);
+        if (!known && valid_http_url(f[i].url)) {
+            struct opml_feed keep = f[n_add]; /* keeps the order of the added ones */
+            f[n_add++] = f[i];
+            f[i] = keep;
+        }
+    }
+    titles = calloc(n_add + 1, sizeof(*titles));
+    taken = calloc(c->n_feeds + 1, sizeof(*taken));
+    feeds = realloc(c->feeds, (c->n_feeds + n_add + 1) * sizeof(*feeds));
+    if (feeds)
+        c->feeds = feeds;
+    r = titles && taken && feeds ? 0 : -ENOMEM;
+    for (size_t i = 0; i < n_add && r == 0; i++)
+        titles[i] = f[i].title;
+    for (size_t k = 0; k < c->n_feeds && r == 0; k++)
+        taken[k] = c->feeds[k].name;
+    if (r == 0)
+        r = opml_names(titles, n_add, taken, c->n_feeds, &names);
+    for (size_t i = 0; i < n_add && r == 0; i++) {
+        bool titled = strcmp(f[i].title, f[i].url) != 0 && !opml_value_problem(f[i].title);
+
+        c->feeds[c->n_feeds++] = (struct feed_conf){
+            .name = names[i],
+            .url = f[i].url,
+            .title = titled ? f[i].title : NULL,
+            .enabled = true,
+            .tags = {.v = f[i].tags, .n = f[i].n_tags},
+        };
+        names[i] = NULL;
+        f[i].url = NULL;
+        f[i].tags = NULL;
+        f[i].n_tags = 0;
+        if (titled)
+            f[i].title = NULL;
+    }
+    opml_names_free(names, n_add);
+    free(titles);
+    free(taken);
+    opml_feeds_free(f, n);
+    return r;
+}
+
 static int finish(struct loader *l)
 {
     struct config *c = l->cfg;
@@ -1165,6 +1235,8 @@ static int finish(struct loader *l)
     if (c->min_interval > c->max_interval)
         errorf(l, 0, "min_interval (%llds) is above max_interval (%llds)",
                (long long)c->min_interval, (long long)c->max_interval);
+    if (c->opml && add_opml_feeds(l) < 0)
+        return -ENOMEM;
 
     for (size_t i = 0; i < c->n_feeds; i++) {
         struct feed_conf *fc = &c->feeds[i];

@@ -49,14 +49,26 @@ struct daemon {
     struct httpd *httpd;
     struct poller *poller;
     uv_signal_t sigint, sigterm;
+    uv_timer_t export_timer; /* export_dir: writes a second after changes */
     bool stopping;
 };
+
+static void on_export_timer(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    if (publish_export(d->publisher, &d->loop) < 0)
+        log_error("HTTP", "export_dir: out of memory");
+}
 
 static void on_changed(void *userdata)
 {
     struct daemon *d = userdata;
 
     publish_invalidate(d->publisher);
+    /* Several polls finishing close together make one export. */
+    if (d->cfg->export_dir && !uv_is_active((uv_handle_t *)&d->export_timer))
+        uv_timer_start(&d->export_timer, on_export_timer, 1000, 0);
 }
 
 static void on_monitor_tick(uv_timer_t *t)
@@ -107,6 +119,7 @@ static void shutdown_all(struct daemon *d)
         fetcher_close(d->fetcher, NULL, NULL);
     if (d->httpd)
         httpd_close(d->httpd, NULL, NULL);
+    uv_close((uv_handle_t *)&d->export_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     if (d->monitor.on)
@@ -203,6 +216,10 @@ static int start(struct daemon *d)
         r = poller_new(&d->loop, d->fetcher, d->store, d->cfg, on_changed, d, &d->poller);
     if (r < 0)
         return r;
+    uv_timer_init(&d->loop, &d->export_timer);
+    d->export_timer.data = d;
+    if (d->cfg->export_dir)
+        uv_timer_start(&d->export_timer, on_export_timer, 0, 0); /* what is stored already */
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;

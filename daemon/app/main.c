@@ -7,6 +7,9 @@
  *                             the status of every feed, from the database
  *   heraldd parse [--content-type TYPE] [--base URL] FILE|-
  *                             print a feed file (- for stdin) as JSON Feed 1.1
+ *   heraldd export-opml [-c FILE]
+ *                             print the configured feeds as OPML 2.0
+ *   heraldd import-opml FILE  print an OPML file's feeds as [feed] sections
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include "app/config.h"
 #include "app/daemon.h"
 #include "app/feeds.h"
+#include "app/opml.h"
 #include "app/why.h"
 #include "base/clock.h"
 #include "base/buf.h"
@@ -34,6 +38,9 @@ static const char usage[] =
     "                                   identified and grouped into its story\n"
     "       heraldd parse [--content-type TYPE] [--base URL] FILE|-\n"
     "                                   print a feed file (- reads stdin) as JSON Feed 1.1\n"
+    "       heraldd export-opml [-c FILE]\n"
+    "                                   print the configured feeds as OPML 2.0\n"
+    "       heraldd import-opml FILE    print an OPML file's feeds as [feed] sections\n"
     "       heraldd --help | --version\n"
     "\n"
     "Options:\n"
@@ -52,12 +59,14 @@ enum command {
     CMD_PARSE,
     CMD_FEEDS,
     CMD_WHY,
+    CMD_EXPORT_OPML,
+    CMD_IMPORT_OPML,
 };
 
 struct args {
     enum command cmd;
     const char *config;
-    const char *file;         /* for parse */
+    const char *file;         /* for parse, import-opml */
     const char *content_type; /* for parse: as if from HTTP */
     const char *base;         /* for parse: the document URL */
     bool json;                /* for feeds */
@@ -101,6 +110,10 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->cmd = CMD_FEEDS;
         } else if (strcmp(argv[i], "why") == 0) {
             a->cmd = CMD_WHY;
+        } else if (strcmp(argv[i], "export-opml") == 0) {
+            a->cmd = CMD_EXPORT_OPML;
+        } else if (strcmp(argv[i], "import-opml") == 0) {
+            a->cmd = CMD_IMPORT_OPML;
         } else {
             fprintf(stderr, "heraldd: unknown command '%s'\n%s", argv[i], usage);
             return -EINVAL;
@@ -140,6 +153,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->entry = arg;
         } else if (a->cmd == CMD_PARSE && !a->file && (arg[0] != '-' || !strcmp(arg, "-"))) {
             a->file = arg;
+        } else if (a->cmd == CMD_IMPORT_OPML && !a->file && arg[0] != '-') {
+            a->file = arg;
         } else {
             fprintf(stderr, "heraldd: unexpected argument '%s'\n%s", arg, usage);
             return -EINVAL;
@@ -151,6 +166,10 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (a->cmd == CMD_PARSE && !a->file) {
         fprintf(stderr, "heraldd: parse needs a FILE\n");
+        return -EINVAL;
+    }
+    if (a->cmd == CMD_IMPORT_OPML && !a->file) {
+        fprintf(stderr, "heraldd: import-opml needs a FILE\n");
         return -EINVAL;
     }
     return 0;
@@ -209,6 +228,55 @@ static int cmd_why(const struct args *a)
     status = why_print(cfg, a->entry, stdout);
     config_free(cfg);
     return status;
+}
+
+static int cmd_export_opml(const struct args *a)
+{
+    struct config *cfg;
+    struct buf errors;
+    char *doc;
+    size_t len;
+    int r;
+
+    buf_init(&errors, 1 << 20);
+    if (config_load(a->config, &cfg, &errors) < 0) {
+        fputs(buf_cstr(&errors), stderr);
+        buf_release(&errors);
+        return 1;
+    }
+    buf_release(&errors);
+    r = opml_render(cfg, cfg->title, &doc, &len);
+    config_free(cfg);
+    if (r < 0) {
+        fprintf(stderr, "heraldd: %s\n", strerror(-r));
+        return 1;
+    }
+    r = fwrite(doc, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : 1;
+    free(doc);
+    return r;
+}
+
+static int cmd_import_opml(const struct args *a)
+{
+    struct opml_feed *f;
+    size_t n;
+    char err[512];
+    int r;
+
+    if (opml_read(a->file, &f, &n, err, sizeof(err)) < 0) {
+        fprintf(stderr, "heraldd: %s\n", err);
+        return 1;
+    }
+    printf("# %zu feeds from %s\n", n, a->file);
+    r = opml_print_sections(f, n, stdout);
+    opml_feeds_free(f, n);
+    if (r == 0 && fflush(stdout) != 0)
+        r = -EIO;
+    if (r < 0) {
+        fprintf(stderr, "heraldd: %s\n", strerror(-r));
+        return 1;
+    }
+    return 0;
 }
 
 static int read_all(const char *path, struct buf *b)
@@ -282,6 +350,10 @@ int main(int argc, char **argv)
         return cmd_feeds(&a);
     if (a.cmd == CMD_WHY)
         return cmd_why(&a);
+    if (a.cmd == CMD_EXPORT_OPML)
+        return cmd_export_opml(&a);
+    if (a.cmd == CMD_IMPORT_OPML)
+        return cmd_import_opml(&a);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "heraldd: cannot initialize libcurl\n");
         return 1;

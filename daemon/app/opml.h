@@ -76,9 +76,10 @@ int opml_names(const char *const *titles, size_t n, const char *const *taken, si
                char ***ret);
 void opml_names_free(char **names, size_t n);
 
-/* Why s cannot be the value of a key on one config line ("spans lines",
- * "longer than 190 characters", "would be read as a comment"), or NULL
- * when it can. */
+/* Why s cannot be the value of a key on one config line, as a predicate
+ * ("spans lines", "has control characters", "would be read as a comment"
+ * (inih: ';' first or after a blank), "is longer than 190 characters"),
+ * or NULL when it can. */
 const char *opml_value_problem(const char *s);
 
 /* Prints a [feed "NAME"] section (url, title, tags) per feed, names from

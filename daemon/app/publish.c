@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
 #include <zlib.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -62,7 +66,8 @@ struct out {
     struct rendition r[N_FORMATS];
     struct route_ud ud[N_FORMATS];
     char *paths[N_FORMATS];
-    char **feeds; /* names of the feeds it carries, sorted; NULL: every feed */
+    char exported[N_FORMATS][48]; /* the ETag last written to export_dir */
+    char **feeds;                 /* names of the feeds it carries, sorted; NULL: every feed */
     size_t n_feeds;
     pcre2_match_data *md; /* for include/exclude, while rendering */
 };
@@ -431,6 +436,150 @@ void publisher_free(struct publisher *p)
     free(p->outs);
     free(p->routes);
     free(p);
+}
+
+/* ---- static export ----------------------------------------------------------- */
+
+/* One file to write, on the thread pool: the blob is only read there. */
+struct export_file {
+    char *path;
+    struct blob *body;
+    char *slot; /* out->exported[f], set to etag once written (NULL: none) */
+    char etag[48];
+};
+
+struct export_job {
+    uv_work_t work;
+    char *dir;
+    struct export_file files[2 * N_FORMATS];
+    size_t n;
+    char err[4400];
+};
+
+/* Writes body to path atomically: a temporary file in the same folder,
+ * fsync, rename, then fsync of the folder. */
+static int write_atomic(const char *dir, const char *path, const struct blob *body, char *err,
+                        size_t errlen)
+{
+    char tmp[4200];
+    int fd, r = 0;
+    size_t off = 0;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return r;
+    }
+    while (off < body->len) {
+        ssize_t n = write(fd, body->data + off, body->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = -errno;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
+        unlink(tmp);
+        return r;
+    }
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    return 0;
+}
+
+static void on_export_work(uv_work_t *w)
+{
+    struct export_job *j = w->data;
+
+    for (size_t i = 0; i < j->n && !j->err[0]; i++)
+        (void)write_atomic(j->dir, j->files[i].path, j->files[i].body, j->err, sizeof(j->err));
+}
+
+static void on_export_done(uv_work_t *w, int status)
+{
+    struct export_job *j = w->data;
+
+    if (status == 0 && j->err[0])
+        log_error("HTTP", "export_dir: cannot write %s", j->err);
+    for (size_t i = 0; i < j->n; i++) {
+        /* Written: not again until the bytes change (else: next time). */
+        if (status == 0 && !j->err[0] && j->files[i].slot)
+            memcpy(j->files[i].slot, j->files[i].etag, sizeof(j->files[i].etag));
+        free(j->files[i].path);
+        blob_unref(j->files[i].body);
+    }
+    free(j->dir);
+    free(j);
+}
+
+static int export_file(struct export_job *j, const char *name, const char *ext, struct blob *body,
+                       char *slot, const char *etag)
+{
+    size_t n = strlen(j->dir) + strlen(name) + strlen(ext) + 4;
+    struct export_file *f = &j->files[j->n];
+
+    if (!(f->path = malloc(n)))
+        return -ENOMEM;
+    snprintf(f->path, n, "%s/%s.%s", j->dir, name, ext);
+    f->body = blob_ref(body);
+    f->slot = slot;
+    snprintf(f->etag, sizeof(f->etag), "%s", etag ? etag : "");
+    j->n++;
+    return 0;
+}
+
+int publish_export(struct publisher *p, uv_loop_t *loop)
+{
+    const char *dir = p->cfg->export_dir;
+
+    if (!dir)
+        return 0;
+    for (size_t i = 0; i < p->n_outs; i++) {
+        struct out *o = &p->outs[i];
+        struct export_job *j;
+        int r = 0;
+
+        if ((o->stale || !o->r[0].plain.body) && render(o) == 0)
+            o->stale = false;
+        if (!(j = calloc(1, sizeof(*j))) || !(j->dir = strdup(dir))) {
+            free(j);
+            return -ENOMEM;
+        }
+        for (int f = 0; f < N_FORMATS && r == 0; f++) {
+            struct rendition *rd = &o->r[f];
+            char gz_ext[16];
+
+            if (!rd->plain.body || strcmp(o->exported[f], rd->plain.etag) == 0)
+                continue;
+            snprintf(gz_ext, sizeof(gz_ext), "%s.gz", extensions[f]);
+            /* The .gz first: a web server serving gzip_static then never
+             * pairs a new plain file with an old compressed one. */
+            r = export_file(j, o->conf->name, gz_ext, rd->gzip.body, NULL, NULL);
+            if (r == 0)
+                r = export_file(j, o->conf->name, extensions[f], rd->plain.body, o->exported[f],
+                                rd->plain.etag);
+        }
+        j->work.data = j;
+        if (r < 0 || !j->n || uv_queue_work(loop, &j->work, on_export_work, on_export_done) < 0)
+            on_export_done(&j->work, -1);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 void publish_invalidate(struct publisher *p)

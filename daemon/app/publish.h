@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <uv.h>
+
 #include "app/config.h"
 #include "net/httpd.h"
 #include "store/store.h"
@@ -21,6 +23,13 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
 void publisher_free(struct publisher *p);
 
 void publish_invalidate(struct publisher *p);
+
+/* With export_dir set: renders the stale outputs and writes each format
+ * whose bytes changed since the last export, as NAME.EXT and NAME.EXT.gz
+ * (for a web server's gzip_static), atomically (temporary file, fsync,
+ * rename, fsync of the folder) on the thread pool. A failure is logged;
+ * the next export tries again. Returns 0 or -ENOMEM. */
+int publish_export(struct publisher *p, uv_loop_t *loop);
 
 /* The route table for httpd; valid as long as p. */
 const struct httpd_route *publish_routes(struct publisher *p, size_t *ret_n);

@@ -212,6 +212,36 @@ class OutputsTest(HeraldTestCase):
         self.assertEqual(again.headers["Last-Modified"], plain.headers["Last-Modified"])
 
 
+class ExportTest(HeraldTestCase):
+    def test_export_dir_gets_every_output_atomically(self):
+        self.server.set("/tech.xml", rss(TECH, title="Tech"))
+        d = self.new_daemon()
+        out = os.path.join(d.dir, "public")
+        os.mkdir(out)
+        d.start(d.config([("tech", self.server.url("/tech.xml"), {"interval": "1s"})],
+                         export_dir=out) + '\n[output "tech"]\ninclude = linux|kernel\n')
+        d.wait_feed(lambda f: len(f.entries) == 3, message="three entries")
+        names = {"%s.%s%s" % (o, ext, gz) for o in ("all", "tech") for ext in ("atom", "rss", "json")
+                 for gz in ("", ".gz")}
+        from harness import wait_until
+        wait_until(lambda: names <= set(os.listdir(out)), 10, 0.1,
+                   lambda: "exported files; have %r" % os.listdir(out))
+        wait_until(lambda: open(os.path.join(out, "all.atom"), "rb").read() ==
+                   d.fetch("/outputs/all.atom").body, 10, 0.1, lambda: "all.atom as served")
+        for ext in ("atom", "rss", "json"):
+            with open(os.path.join(out, "tech." + ext), "rb") as f:
+                self.assertEqual(f.read(), d.fetch("/outputs/tech." + ext).body)
+            with open(os.path.join(out, "tech.%s.gz" % ext), "rb") as f:
+                self.assertEqual(gzip.decompress(f.read()), d.fetch("/outputs/tech." + ext).body)
+        self.assertFalse([n for n in os.listdir(out) if n.endswith(".tmp")], "no temporary files")
+        # A new entry is exported too.
+        self.server.set("/tech.xml", rss([{"guid": "tech-9", "link": "https://tech.example.org/9",
+                                           "title": "Kernel 7.0", "date": recent(29, 12)}] + TECH,
+                                         title="Tech"))
+        wait_until(lambda: b"tech-9" in open(os.path.join(out, "tech.json"), "rb").read(), 15,
+                   0.1, lambda: "tech-9 in the exported tech.json")
+
+
 class OutputConfigTest(HeraldTestCase):
     def test_bad_outputs_are_reported_with_their_line(self):
         d = self.new_daemon()
