@@ -23,7 +23,6 @@
 #ifndef HERALD_APP_OPML_H
 #define HERALD_APP_OPML_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -40,7 +39,7 @@ struct opml_feed {
     char *url;   /* xmlUrl, trimmed; not checked (any scheme) */
     char **tags; /* NULL-terminated; NULL when n_tags is 0 */
     size_t n_tags;
-    int line; /* of the <outline> element */
+    int line; /* of the <outline> element (where its start tag ends) */
 };
 
 /* Reads the OPML file at path. Every <outline> with a non-empty xmlUrl (of

@@ -66,8 +66,11 @@ struct out {
     struct rendition r[N_FORMATS];
     struct route_ud ud[N_FORMATS];
     char *paths[N_FORMATS];
-    char exported[N_FORMATS][48]; /* the ETag last written to export_dir */
-    char **feeds;                 /* names of the feeds it carries, sorted; NULL: every feed */
+    char exported[N_FORMATS][48];     /* the ETag last written to export_dir */
+    char *archive_path;               /* the archive pages' route, ending in a star */
+    struct rendition page[N_FORMATS]; /* the archive page last asked for */
+    int64_t page_no[N_FORMATS];       /* which one; -1: none */
+    char **feeds;                     /* names of the feeds it carries, sorted; NULL: every feed */
     size_t n_feeds;
     pcre2_match_data *md; /* for include/exclude, while rendering */
 };
@@ -219,7 +222,32 @@ static bool is_default(const struct out *o)
     return strcmp(o->conf->name, o->p->cfg->default_output) == 0;
 }
 
-static int render(struct out *o)
+static size_t page_size(const struct out *o)
+{
+    const struct config *cfg = o->p->cfg;
+
+    return (size_t)(o->conf->max_entries ? o->conf->max_entries : cfg->max_entries);
+}
+
+/* The newest closed archive page (a block of page_size() entry ids that
+ * later entries follow), or -1 when none is closed yet. */
+static int64_t last_closed_page(struct out *o)
+{
+    int64_t max_id = 0;
+
+    if (store_max_entry_id(o->p->store, &max_id) < 0)
+        return -1;
+    return max_id / (int64_t)page_size(o) - 1;
+}
+
+static void page_url(const struct out *o, int64_t k, int fmt, char *out, size_t n)
+{
+    snprintf(out, n, "%s/outputs/%s/archive/%lld.%s", o->p->cfg->public_url, o->conf->name,
+             (long long)k, extensions[fmt]);
+}
+
+/* Renders the output (page < 0) or its archive page `page` into rd[]. */
+static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMATS])
 {
     const struct config *cfg = o->p->cfg;
     const struct output_conf *c = o->conf;
@@ -232,8 +260,15 @@ static int render(struct out *o)
         .title_of = title_of,
         .accept = o->feeds || c->include_re || c->exclude_re ? out_accepts : NULL,
         .ud = o,
-        .since = c->max_age ? clock_now() - c->max_age : 0,
+        .since = c->max_age && page < 0 ? clock_now() - c->max_age : 0,
     };
+    char prev[N_FORMATS][1300], current[N_FORMATS][1200];
+    int64_t closed = last_closed_page(o), prev_no = page < 0 ? closed : page - 1;
+
+    if (page >= 0) {
+        mo.first_id = page * (int64_t)mo.limit + 1;
+        mo.last_id = (page + 1) * (int64_t)mo.limit;
+    }
     struct feed *merged = NULL;
     size_t len = 0;
     int r;
@@ -252,42 +287,62 @@ static int render(struct out *o)
     else
         snprintf(title, sizeof(title), "%s (%s)", cfg->title, c->name);
     snprintf(site, sizeof(site), "%s/", cfg->public_url);
-    for (int f = 0; f < N_FORMATS; f++)
-        snprintf(self[f], sizeof(self[f]), "%s/outputs/%s.%s", cfg->public_url, c->name,
+    for (int f = 0; f < N_FORMATS; f++) {
+        snprintf(current[f], sizeof(current[f]), "%s/outputs/%s.%s", cfg->public_url, c->name,
                  extensions[f]);
+        if (page >= 0)
+            page_url(o, page, f, self[f], sizeof(self[f]));
+        else
+            snprintf(self[f], sizeof(self[f]), "%s", current[f]);
+        if (prev_no >= 0)
+            page_url(o, prev_no, f, prev[f], sizeof(prev[f]));
+    }
 
     struct atom_out_meta am = {
-        .id = self[FMT_ATOM],
+        .id = current[FMT_ATOM],
         .title = title,
         .self_url = self[FMT_ATOM],
         .site_url = site,
         .generator_version = HERALD_VERSION,
+        .prev_archive = prev_no >= 0 ? prev[FMT_ATOM] : NULL,
+        .current = page >= 0 ? current[FMT_ATOM] : NULL,
+        .archive = page >= 0,
     };
     struct rss_out_meta rm = {
         .title = title,
         .site_url = site,
         .self_url = self[FMT_RSS],
         .generator_version = HERALD_VERSION,
+        .prev_archive = prev_no >= 0 ? prev[FMT_RSS] : NULL,
+        .current = page >= 0 ? current[FMT_RSS] : NULL,
+        .archive = page >= 0,
     };
-    /* The default output keeps the id it has always had. */
+    /* The default output keeps the id it has always had; archive pages
+     * share their output's id (RFC 5005). */
     if (is_default(o))
         am.id = site;
     r = atom_render(&am, merged, &doc, &len);
     if (r == 0)
-        r = install(&o->r[FMT_ATOM], doc, len);
+        r = install(&rd[FMT_ATOM], doc, len);
     if (r == 0)
         r = rss_render(&rm, merged, &doc, &len);
     if (r == 0)
-        r = install(&o->r[FMT_RSS], doc, len);
+        r = install(&rd[FMT_RSS], doc, len);
     if (r == 0 && !(r = model_set_str(&merged->title, title)) &&
         !(r = model_set_str(&merged->link, site)) &&
         !(r = model_set_str(&merged->self, self[FMT_JSON])) &&
+        !(r = model_set_str(&merged->next_url, prev_no >= 0 ? prev[FMT_JSON] : NULL)) &&
         (r = jsonfeed_render(merged, &doc)) == 0)
-        r = install(&o->r[FMT_JSON], doc, strlen(doc));
+        r = install(&rd[FMT_JSON], doc, strlen(doc));
     feed_free(merged);
     if (r < 0)
         log_error("HTTP", "cannot render output \"%s\": %s", c->name, strerror(-r));
     return r;
+}
+
+static int render(struct out *o)
+{
+    return render_into(o, -1, o->r);
 }
 
 /* ---- serving ---------------------------------------------------------------- */
@@ -319,12 +374,26 @@ static bool accepts_gzip(const char *ae)
     return false;
 }
 
+static void serve(struct out *o, const struct httpd_request *req, struct httpd_response *res,
+                  struct rendition *r, int fmt, const char *cache_control)
+{
+    struct variant *v = accepts_gzip(req->accept_encoding) ? &r->gzip : &r->plain;
+
+    res->content_type = content_types[fmt];
+    res->content_encoding = v == &r->gzip ? "gzip" : NULL;
+    res->vary = "Accept-Encoding";
+    res->etag = v->etag;
+    res->last_modified = r->last_modified;
+    res->cache_control = cache_control;
+    res->allow_origin = o->p->cfg->cors ? "*" : NULL;
+    res->body = blob_ref(v->body);
+}
+
 static void on_output(const struct httpd_request *req, struct httpd_response *res, void *ud)
 {
     struct route_ud *ru = ud;
     struct out *o = ru->out;
     struct rendition *r = &o->r[ru->fmt];
-    struct variant *v;
 
     if ((o->stale || !r->plain.body) && render(o) == 0)
         o->stale = false;
@@ -334,15 +403,40 @@ static void on_output(const struct httpd_request *req, struct httpd_response *re
         res->cache_control = "no-store";
         return;
     }
-    v = accepts_gzip(req->accept_encoding) ? &r->gzip : &r->plain;
-    res->content_type = content_types[ru->fmt];
-    res->content_encoding = v == &r->gzip ? "gzip" : NULL;
-    res->vary = "Accept-Encoding";
-    res->etag = v->etag;
-    res->last_modified = r->last_modified;
-    res->cache_control = o->p->cache_control;
-    res->allow_origin = o->p->cfg->cors ? "*" : NULL;
-    res->body = blob_ref(v->body);
+    serve(o, req, res, r, ru->fmt, o->p->cache_control);
+}
+
+/* /outputs/NAME/archive/K.EXT: a closed archive page, immutable. */
+static void on_archive(const struct httpd_request *req, struct httpd_response *res, void *ud)
+{
+    struct out *o = ud;
+    const char *k = req->path + strlen(o->archive_path) - 1, *dot = strrchr(k, '.');
+    char *end;
+    long long page;
+    int fmt = -1;
+
+    res->status = 404;
+    res->content_type = "text/plain; charset=utf-8";
+    if (!dot || dot == k || k[0] < '0' || k[0] > '9' || (k[0] == '0' && dot - k > 1))
+        return;
+    page = strtoll(k, &end, 10);
+    if (end != dot)
+        return;
+    for (int f = 0; f < N_FORMATS; f++)
+        if (strcmp(dot + 1, extensions[f]) == 0)
+            fmt = f;
+    if (fmt < 0 || page > last_closed_page(o))
+        return;
+    if (o->page_no[fmt] != page || !o->page[fmt].plain.body) {
+        if (render_into(o, page, o->page) < 0) {
+            res->status = 503;
+            return;
+        }
+        for (int f = 0; f < N_FORMATS; f++)
+            o->page_no[f] = page;
+    }
+    res->status = 200;
+    serve(o, req, res, &o->page[fmt], fmt, "max-age=31536000, immutable");
 }
 
 static void on_healthz(const struct httpd_request *req, struct httpd_response *res, void *ud)
@@ -379,7 +473,7 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
     snprintf(p->cache_control, sizeof(p->cache_control), "max-age=%lld",
              (long long)cfg->cache_max_age);
     p->outs = calloc(cfg->n_outputs + 1, sizeof(*p->outs));
-    p->routes = calloc(cfg->n_outputs * N_FORMATS + N_FORMATS + 4, sizeof(*p->routes));
+    p->routes = calloc(cfg->n_outputs * (N_FORMATS + 1) + N_FORMATS + 4, sizeof(*p->routes));
     if (!p->outs || !p->routes) {
         publisher_free(p);
         return -ENOMEM;
@@ -391,11 +485,21 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
         o->conf = &cfg->outputs[i];
         o->stale = true;
         r = out_init_feeds(o, cfg);
+        if (r == 0) {
+            size_t n = strlen(o->conf->name) + 32;
+            if ((o->archive_path = malloc(n))) {
+                snprintf(o->archive_path, n, "/outputs/%s/archive/*", o->conf->name);
+                add_route(p, o->archive_path, on_archive, o);
+            } else {
+                r = -ENOMEM;
+            }
+        }
         for (int f = 0; f < N_FORMATS && r == 0; f++) {
             size_t n = strlen(o->conf->name) + 32;
 
             o->ud[f] = (struct route_ud){o, (enum format)f};
             o->r[f].last_modified = TIME_NONE;
+            o->page_no[f] = -1;
             if (!(o->paths[f] = malloc(n))) {
                 r = -ENOMEM;
                 break;
@@ -428,9 +532,12 @@ void publisher_free(struct publisher *p)
         for (int f = 0; f < N_FORMATS; f++) {
             blob_unref(o->r[f].plain.body);
             blob_unref(o->r[f].gzip.body);
+            blob_unref(o->page[f].plain.body);
+            blob_unref(o->page[f].gzip.body);
             free(o->paths[f]);
         }
         free(o->feeds);
+        free(o->archive_path);
         pcre2_match_data_free(o->md);
     }
     free(p->outs);

@@ -129,7 +129,10 @@ int atom_render(const struct atom_out_meta *meta, const struct feed *f, char **r
 
     buf_init(&b, ATOM_MAX_BYTES);
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                 "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+                 "<feed xmlns=\"http://www.w3.org/2005/Atom\""
+                 " xmlns:fh=\"http://purl.org/syndication/history/1.0\">\n");
+    if (meta->archive)
+        buf_puts(&b, "  <fh:archive/>\n");
     put_elem(&b, "  ", "id", meta->id);
     put_elem(&b, "  ", "title", meta->title);
     /* RFC 4287 needs an <updated>: an empty feed is as old as the epoch. */
@@ -142,6 +145,8 @@ int atom_render(const struct atom_out_meta *meta, const struct feed *f, char **r
     buf_puts(&b, "Herald</generator>\n");
     put_link(&b, "  ", "self", "application/atom+xml", meta->self_url);
     put_link(&b, "  ", "alternate", "text/html", meta->site_url);
+    put_link(&b, "  ", "current", "application/atom+xml", meta->current);
+    put_link(&b, "  ", "prev-archive", "application/atom+xml", meta->prev_archive);
     for (size_t i = 0; i < f->n_entries; i++)
         put_entry(&b, &f->entries[i]);
     buf_puts(&b, "</feed>\n");

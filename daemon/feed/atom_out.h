@@ -20,6 +20,11 @@ struct atom_out_meta {
     const char *title;
     const char *self_url; /* absolute URL of this document */
     const char *site_url; /* rel=alternate, or NULL */
+    /* RFC 5005 archives: the previous (older) archive page, the current
+     * (subscription) document; archive marks this document as one. */
+    const char *prev_archive; /* or NULL */
+    const char *current;      /* or NULL */
+    int archive;
     const char *generator_version;
 };
 

@@ -8,6 +8,7 @@
  *     "title": feed title ("" when none: JSON Feed requires it),
  *     "home_page_url": site link,
  *     "feed_url": self link,
+ *     "next_url": older entries (an output's archive page), when set,
  *     "description": subtitle,
  *     "icon": logo (RSS image, Atom logo),
  *     "favicon": icon (Atom icon),
@@ -593,6 +594,8 @@ static int build(json_t *root, const struct feed *f)
         r = put_str(root, "home_page_url", f->link);
     if (r == 0)
         r = put_str(root, "feed_url", f->self);
+    if (r == 0)
+        r = put_str(root, "next_url", f->next_url);
     if (r == 0)
         r = put_str(root, "description", f->subtitle);
     if (r == 0)

@@ -119,6 +119,7 @@ void feed_free(struct feed *f)
     for (size_t i = 0; i < f->n_entries; i++)
         entry_release(&f->entries[i]);
     free(f->entries);
+    free(f->next_url);
     free(f->encoding);
     free(f->id);
     free(f->title);

@@ -191,6 +191,7 @@ struct feed {
     struct entry *entries;
     size_t n_entries;
     size_t cap_entries;
+    char *next_url; /* output only: JSON Feed's next page (older entries) */
 };
 
 const char *feed_format_name(enum feed_format f);

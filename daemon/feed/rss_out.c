@@ -28,6 +28,15 @@ static void put_date(struct buf *b, const char *indent, const char *name, int64_
     buf_printf(b, "%s<%s>%s</%s>\n", indent, name, s, name);
 }
 
+static void put_atom_link(struct buf *b, const char *rel, const char *href)
+{
+    if (!href)
+        return;
+    buf_printf(b, "    <atom:link rel=\"%s\" type=\"application/rss+xml\" href=\"", rel);
+    buf_put_xml(b, href);
+    buf_puts(b, "\"/>\n");
+}
+
 static bool is_http(const char *s)
 {
     return s && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8));
@@ -89,7 +98,8 @@ int rss_render(const struct rss_out_meta *meta, const struct feed *f, char **ret
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                  "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\""
                  " xmlns:content=\"http://purl.org/rss/1.0/modules/content/\""
-                 " xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
+                 " xmlns:dc=\"http://purl.org/dc/elements/1.1/\""
+                 " xmlns:fh=\"http://purl.org/syndication/history/1.0\">\n"
                  "  <channel>\n");
     put_elem(&b, "    ", "title", meta->title);
     put_elem(&b, "    ", "link", meta->site_url);
@@ -99,6 +109,10 @@ int rss_render(const struct rss_out_meta *meta, const struct feed *f, char **ret
         buf_put_xml(&b, meta->self_url);
         buf_puts(&b, "\"/>\n");
     }
+    if (meta->archive)
+        buf_puts(&b, "    <fh:archive/>\n");
+    put_atom_link(&b, "current", meta->current);
+    put_atom_link(&b, "prev-archive", meta->prev_archive);
     put_date(&b, "    ", "lastBuildDate", f->updated);
     buf_printf(&b, "    <generator>Herald %s</generator>\n", meta->generator_version);
     buf_puts(&b, "    <docs>https://www.rssboard.org/rss-specification</docs>\n");

@@ -21,9 +21,12 @@
 
 struct rss_out_meta {
     const char *title;
-    const char *description; /* NULL: the title */
-    const char *site_url;    /* channel link */
-    const char *self_url;    /* absolute URL of this document */
+    const char *description;  /* NULL: the title */
+    const char *site_url;     /* channel link */
+    const char *self_url;     /* absolute URL of this document */
+    const char *prev_archive; /* RFC 5005, as atom:link; or NULL */
+    const char *current;      /* or NULL */
+    int archive;              /* an archive page (fh:archive) */
     const char *generator_version;
 };
 

@@ -269,7 +269,10 @@ int httpd_set_routes(struct httpd *h, const struct httpd_route *routes, size_t n
 static const struct route *route_find(const struct httpd *h, const char *path)
 {
     for (size_t i = 0; i < h->nroutes; i++) {
-        if (strcmp(h->routes[i].path, path) == 0)
+        const char *rp = h->routes[i].path;
+        size_t n = strlen(rp);
+
+        if (n && rp[n - 1] == '*' ? strncmp(rp, path, n - 1) == 0 : strcmp(rp, path) == 0)
             return &h->routes[i];
     }
     return NULL;

@@ -1,6 +1,6 @@
 /* httpd: the HTTP/1.1 listener (libuv TCP + http-parser).
  *
- * Serves GET and HEAD from a route table of exact paths. Handlers run on the
+ * Serves GET and HEAD from a route table of exact paths (and prefixes). Handlers run on the
  * loop thread and answer synchronously with a reference-counted body blob,
  * so serving is a memory copy. The server itself answers: 304 for a matching
  * If-None-Match (weak comparison, "*" too) or If-Modified-Since (ignored when
@@ -59,7 +59,7 @@ typedef void (*httpd_handler_cb)(const struct httpd_request *req, struct httpd_r
                                  void *userdata);
 
 struct httpd_route {
-    const char *path; /* exact match */
+    const char *path; /* exact match; ending in '*': every path with that prefix */
     httpd_handler_cb handler;
     void *userdata;
 };

@@ -140,6 +140,8 @@ enum stmt_id {
     ST_ENTRY_GROUP,
     ST_INDEX_LOAD,
     ST_MERGED,
+    ST_ARCHIVE,
+    ST_MAX_ID,
     ST_MEMBERS_LINK,
     ST_MEMBERS_STORY,
     ST_WHY,
@@ -218,6 +220,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INDEX_LOAD] = "SELECT id, coalesce(story, id), feed_id, sort_time, fp, fp_terms"
                       " FROM entries WHERE sort_time >= ?1 AND fp IS NOT NULL",
     [ST_MERGED] = MERGED_COLS " ORDER BY e.sort_time DESC, e.id DESC",
+    [ST_ARCHIVE] = MERGED_COLS " AND e.id BETWEEN ?1 AND ?2 ORDER BY e.id DESC",
+    [ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM entries",
     [ST_MEMBERS_LINK] = MERGED_COLS " AND e.link_group = ?1 ORDER BY e.id",
     [ST_MEMBERS_STORY] = MERGED_COLS " AND e.story = ?1 ORDER BY e.id",
     [ST_WHY] = "SELECT e.id, f.name, f.id_mode, e.key, e.id_rule, e.guid, e.link, e.canon,"
@@ -1627,9 +1631,24 @@ static int cmp_item_time(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
+int store_max_entry_id(struct store *s, int64_t *ret)
+{
+    sqlite3_stmt *st = s->stmt[ST_MAX_ID];
+    int rc = sqlite3_step(st);
+    int r = 0;
+
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    else
+        r = fail(s, rc, "reading the last entry id");
+    done(st);
+    return r;
+}
+
 int store_merged(struct store *s, const struct store_merged_opts *o, struct feed **ret)
 {
-    sqlite3_stmt *st = s->stmt[ST_MERGED];
+    bool archive = o->first_id > 0;
+    sqlite3_stmt *st = s->stmt[archive ? ST_ARCHIVE : ST_MERGED];
     struct merged_item *items = calloc(o->limit + 1, sizeof(*items));
     struct feed *f = feed_new();
     int col = o->level == DEDUP_NONE ? 17 : o->level == DEDUP_LINK ? 18 : 19;
@@ -1642,12 +1661,19 @@ int store_merged(struct store *s, const struct store_merged_opts *o, struct feed
         return -ENOMEM;
     }
     size_t max_scan = o->max_scan ? o->max_scan : 100 * o->limit + 1000, scanned = 0;
+    if (archive) {
+        sqlite3_bind_int64(st, 1, o->first_id);
+        sqlite3_bind_int64(st, 2, o->last_id);
+        max_scan = SIZE_MAX;
+    }
     while (n < o->limit && scanned++ < max_scan && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t group = sqlite3_column_int64(st, col);
         bool seen = false;
 
         if (o->since && sqlite3_column_int64(st, 20) < o->since)
             break; /* rows come newest first: the rest are older */
+        if (archive && group < o->first_id)
+            continue; /* a story of an earlier page */
         for (size_t i = 0; i < n && !seen; i++)
             seen = items[i].group == group;
         if (seen)

@@ -184,6 +184,9 @@ struct store_merged_opts {
     bool (*accept)(const struct entry *e, const char *feed_name, void *ud);
     void *ud;              /* for title_of and accept */
     int64_t since;         /* leave out entries sorting before it; 0: none */
+    /* An archive page instead of the newest entries: the stories whose
+     * first entry's id is in [first_id, last_id] (0: not an archive). */
+    int64_t first_id, last_id;
     size_t max_scan;       /* rows examined at most; 0: 100 x limit + 1000 */
 };
 
@@ -202,6 +205,10 @@ int store_merged(struct store *s, const struct store_merged_opts *o, struct feed
  * diagnostics. */
 int store_story_lookup(struct store *s, struct entry *e, int64_t feed_id, int64_t now,
                        int64_t *ret_entry, int64_t *ret_story, double *ret_similarity);
+
+/* The largest entry id so far (0 when none): archive pages are blocks of
+ * ids, closed once later ids exist. */
+int store_max_entry_id(struct store *s, int64_t *ret);
 
 /* Why an entry is where it is, for `heraldd why`. */
 struct store_why {

@@ -242,6 +242,46 @@ class ExportTest(HeraldTestCase):
                    0.1, lambda: "tech-9 in the exported tech.json")
 
 
+class PagingTest(HeraldTestCase):
+    def test_archive_pages_let_a_reader_catch_up(self):
+        items = [{"guid": "p-%d" % i, "link": "https://p.example/%d" % i, "title": "Post %d" % i,
+                  "date": recent(10 + i)} for i in range(8)]
+        self.server.set("/p.xml", rss(items, title="P"))
+        d = self.start_daemon([("p", self.server.url("/p.xml"))], max_entries=3)
+        d.wait_feed(lambda f: len(f.entries) == 3, message="three newest")
+        base = "http://127.0.0.1:%d" % d.port
+        seen, url, pages = set(), "/outputs/all.atom", 0
+        while url:
+            r = d.fetch(url)
+            self.assertEqual(r.status, 200, url)
+            fp = feedparser.parse(r.body)
+            self.assertFalse(fp.bozo, fp.get("bozo_exception"))
+            seen.update(e.id for e in fp.entries)
+            links = {l.rel: l.href for l in fp.feed.links}
+            if pages:
+                self.assertIn(b"<fh:archive/>", r.body)
+                self.assertEqual(links["current"], base + "/outputs/all.atom")
+                self.assertEqual(r.headers["Cache-Control"], "max-age=31536000, immutable")
+            nxt = links.get("prev-archive")
+            url = nxt[len(base):] if nxt else None
+            pages += 1
+        self.assertEqual(seen, {i["guid"] for i in items}, "the archive covers every entry")
+        self.assertEqual(pages, 3, "the document and two closed pages (ids 1-3, 4-6)")
+        self.assertEqual(d.fetch("/outputs/all/archive/2.atom").status, 404, "not closed yet")
+        self.assertEqual(d.fetch("/outputs/all/archive/01.atom").status, 404)
+        self.assertEqual(d.fetch("/outputs/all/archive/1.txt").status, 404)
+        # JSON Feed: next_url walks the same pages; RSS: atom:link.
+        doc = json.loads(d.fetch("/outputs/all.json").body)
+        self.assertEqual(doc["next_url"], base + "/outputs/all/archive/1.json")
+        page1 = json.loads(d.fetch("/outputs/all/archive/1.json").body)
+        self.assertEqual(page1["next_url"], base + "/outputs/all/archive/0.json")
+        self.assertEqual([i["id"] for i in page1["items"]], ["p-5", "p-4", "p-3"])
+        self.assertNotIn("next_url", json.loads(d.fetch("/outputs/all/archive/0.json").body))
+        rss0 = d.fetch("/outputs/all.rss").body
+        self.assertIn(b'rel="prev-archive"', rss0)
+        self.assertFalse(feedparser.parse(rss0).bozo)
+
+
 class OutputConfigTest(HeraldTestCase):
     def test_bad_outputs_are_reported_with_their_line(self):
         d = self.new_daemon()
