@@ -16,6 +16,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "app/opml.h"
 #include "base/blob.h"
 #include "base/clock.h"
 #include "base/hash.h"
@@ -82,8 +83,8 @@ struct publisher {
     size_t n_outs;
     struct httpd_route *routes;
     size_t n_routes;
-    char *default_paths[N_FORMATS];
     char cache_control[32];
+    struct variant opml; /* /opml: the configuration's feeds, rendered once */
 };
 
 /* ---- which entries an output carries ------------------------------------ */
@@ -439,6 +440,18 @@ static void on_archive(const struct httpd_request *req, struct httpd_response *r
     serve(o, req, res, &o->page[fmt], fmt, "max-age=31536000, immutable");
 }
 
+static void on_opml(const struct httpd_request *req, struct httpd_response *res, void *ud)
+{
+    struct publisher *p = ud;
+
+    (void)req;
+    res->content_type = "text/x-opml; charset=utf-8";
+    res->etag = p->opml.etag;
+    res->cache_control = p->cache_control;
+    res->allow_origin = p->cfg->cors ? "*" : NULL;
+    res->body = blob_ref(p->opml.body);
+}
+
 static void on_healthz(const struct httpd_request *req, struct httpd_response *res, void *ud)
 {
     static char ok[] = "ok\n";
@@ -514,6 +527,19 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
         }
     }
     add_route(p, "/healthz", on_healthz, p);
+    if (r == 0) {
+        char *doc, hash[HASH_HEX_LEN + 1];
+        size_t len;
+
+        r = opml_render(cfg, cfg->title, &doc, &len);
+        if (r == 0) {
+            hash_sha256_hex(doc, len, hash);
+            snprintf(p->opml.etag, sizeof(p->opml.etag), "\"%.32s\"", hash);
+            if (!(p->opml.body = blob_new(doc, len)))
+                r = -ENOMEM;
+        }
+        add_route(p, "/opml", on_opml, p);
+    }
     if (r < 0) {
         publisher_free(p);
         return r;
@@ -542,6 +568,7 @@ void publisher_free(struct publisher *p)
     }
     free(p->outs);
     free(p->routes);
+    blob_unref(p->opml.body);
     free(p);
 }
 
