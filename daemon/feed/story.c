@@ -2,6 +2,7 @@
 #include "feed/story.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,15 +49,41 @@ static const char *const stop_words[] = {
     "zum",      "zur",
 };
 
-static int cmp_word(const void *a, const void *b)
+/* The stop words in an open-addressing set of FNV-1a hashes, built once
+ * (pthread_once: fingerprints are made on the thread pool). */
+#define STOP_SLOTS 1024 /* a power of two, over twice the words */
+
+static const char *stop_set[STOP_SLOTS];
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static uint32_t fnv(const char *s)
 {
-    return strcmp(a, *(const char *const *)b);
+    uint32_t h = 2166136261u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void build_stop_set(void)
+{
+    for (size_t i = 0; i < sizeof(stop_words) / sizeof(stop_words[0]); i++) {
+        uint32_t h = fnv(stop_words[i]) & (STOP_SLOTS - 1);
+        while (stop_set[h])
+            h = (h + 1) & (STOP_SLOTS - 1);
+        stop_set[h] = stop_words[i];
+    }
 }
 
 static bool is_stop_word(const char *t)
 {
-    return bsearch(t, stop_words, sizeof(stop_words) / sizeof(stop_words[0]), sizeof(char *),
-                   cmp_word) != NULL;
+    uint32_t h;
+
+    pthread_once(&stop_once, build_stop_set);
+    for (h = fnv(t) & (STOP_SLOTS - 1); stop_set[h]; h = (h + 1) & (STOP_SLOTS - 1))
+        if (strcmp(stop_set[h], t) == 0)
+            return true;
+    return false;
 }
 
 static bool ends(const char *t, size_t n, const char *suffix, size_t k)

@@ -1,10 +1,11 @@
 /* story_index: see story_index.h.
  *
- * Records live in one array; postings (one per term of a record) in
- * another, chained newest first from an open-addressing table keyed by
- * term, which also counts each term's records (its document frequency).
- * Pruning compacts the records and rebuilds the postings and the table:
- * O(n), run rarely (the store prunes when the horizon has moved).
+ * Records live in one array. Each term has a slot in an open-addressing
+ * table: its document frequency and a ring of the STORY_INDEX_SCAN newest
+ * records that have it, contiguous so that a lookup reads it in one go.
+ * Comparing a candidate costs its norm (a probe per term) and one merge of
+ * two sorted term lists. Pruning compacts the records and
+ * rebuilds the table: O(n), run rarely (when the horizon has moved).
  */
 #include "feed/story_index.h"
 
@@ -14,25 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL UINT32_MAX
-
-struct posting {
-    uint32_t rec;
-    uint32_t next;
-};
-
 struct slot {
-    uint32_t term; /* with used: 0 is a valid term */
-    uint32_t head;
-    uint32_t df;
+    uint32_t term;
+    uint32_t df;    /* records with the term */
+    float ldf;      /* ln(df + 0.5), kept with df: lookups take no logarithm */
+    uint32_t *ring; /* the newest records with it, oldest overwritten */
+    uint16_t cap, len, next;
     bool used;
 };
 
+struct rec {
+    struct story_rec r;
+    float norm;      /* its vector's norm, computed at ... */
+    float norm_logn; /* ... this log_n(); again when N moved by 2 % or more */
+};
+
 struct story_index {
-    struct story_rec *recs;
+    struct rec *recs;
     size_t n_recs, cap_recs;
-    struct posting *posts;
-    size_t n_posts, cap_posts;
     struct slot *table;
     size_t cap_table; /* a power of two */
     size_t used;      /* slots in use */
@@ -43,13 +43,19 @@ struct story_index *story_index_new(void)
     return calloc(1, sizeof(struct story_index));
 }
 
+static void table_free(struct slot *t, size_t cap)
+{
+    for (size_t i = 0; i < cap; i++)
+        free(t[i].ring);
+    free(t);
+}
+
 void story_index_free(struct story_index *x)
 {
     if (!x)
         return;
     free(x->recs);
-    free(x->posts);
-    free(x->table);
+    table_free(x->table, x->cap_table);
     free(x);
 }
 
@@ -58,14 +64,14 @@ size_t story_index_size(const struct story_index *x)
     return x->n_recs;
 }
 
-static struct slot *find(const struct story_index *x, uint32_t term)
+static struct slot *find(const struct slot *table, size_t cap, uint32_t term)
 {
-    size_t mask = x->cap_table - 1;
+    size_t mask = cap - 1;
 
     for (size_t i = (term * 0x9e3779b1u) & mask;; i = (i + 1) & mask) {
-        struct slot *sl = &x->table[i];
+        const struct slot *sl = &table[i];
         if (!sl->used || sl->term == term)
-            return sl;
+            return (struct slot *)sl;
     }
 }
 
@@ -75,25 +81,23 @@ static const struct slot *lookup(const struct story_index *x, uint32_t term)
 
     if (!x->cap_table)
         return NULL;
-    sl = find(x, term);
+    sl = find(x->table, x->cap_table, term);
     return sl->used ? sl : NULL;
 }
 
 static int grow_table(struct story_index *x)
 {
     size_t cap = x->cap_table ? x->cap_table * 2 : 4096;
-    struct slot *old = x->table;
-    size_t old_cap = x->cap_table;
     struct slot *t = calloc(cap, sizeof(*t));
 
     if (!t)
         return -ENOMEM;
+    for (size_t i = 0; i < x->cap_table; i++)
+        if (x->table[i].used)
+            *find(t, cap, x->table[i].term) = x->table[i];
+    free(x->table); /* the rings moved to t */
     x->table = t;
     x->cap_table = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].used)
-            *find(x, old[i].term) = old[i];
-    free(old);
     return 0;
 }
 
@@ -114,172 +118,263 @@ static int reserve(void **arr, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-/* Posts record r under its terms; space must be reserved. */
-static void post(struct story_index *x, uint32_t r)
+/* 1 + ln(tf) for tf 1 ... 255 (index 0 unused). */
+static double tf_weight(uint8_t tf)
 {
-    const struct story_fp *fp = &x->recs[r].fp;
+    static double table[256];
+
+    if (table[1] == 0) /* the index is used from one thread */
+        for (int i = 1; i < 256; i++)
+            table[i] = 1 + log(i);
+    return table[tf ? tf : 1];
+}
+
+/* ln(N + 1) of the index now: idf = logn - ln(df + 0.5), at least 0. */
+static double log_n(const struct story_index *x)
+{
+    return log((double)x->n_recs + 1);
+}
+
+static double idf_of(double logn, const struct slot *sl)
+{
+    double v = logn - (sl ? sl->ldf : -0.6931471805599453 /* ln 0.5 */);
+
+    return v > 0 ? v : 0;
+}
+
+static double weight(const struct story_index *x, double logn, const struct story_fp *fp,
+                     unsigned i)
+{
+    return tf_weight(fp->tf[i]) * idf_of(logn, lookup(x, fp->term[i]));
+}
+
+static double norm_of(const struct story_index *x, double logn, const struct story_fp *fp)
+{
+    double n = 0;
 
     for (unsigned i = 0; i < fp->n_terms; i++) {
-        struct slot *sl = find(x, fp->term[i]);
-        uint32_t p = (uint32_t)x->n_posts++;
+        double w = weight(x, logn, fp, i);
+        n += w * w;
+    }
+    return sqrt(n);
+}
+
+/* Files record r under its terms. Returns 0 or -ENOMEM (r is then in the
+ * rings of some of its terms only: harmless, a lookup may miss it). */
+static int post(struct story_index *x, uint32_t r)
+{
+    const struct story_fp *fp = &x->recs[r].r.fp;
+
+    for (unsigned i = 0; i < fp->n_terms; i++) {
+        struct slot *sl = find(x->table, x->cap_table, fp->term[i]);
 
         if (!sl->used) {
-            sl->used = true;
-            sl->term = fp->term[i];
-            sl->head = NIL;
-            sl->df = 0;
+            *sl = (struct slot){.term = fp->term[i], .used = true};
             x->used++;
         }
+        if (sl->len == sl->cap && sl->cap < STORY_INDEX_SCAN) {
+            uint16_t cap = sl->cap ? (uint16_t)(sl->cap * 2) : 2;
+            uint32_t *ring = realloc(sl->ring, cap * sizeof(*ring));
+            if (!ring)
+                return -ENOMEM;
+            sl->ring = ring;
+            sl->cap = cap > STORY_INDEX_SCAN ? STORY_INDEX_SCAN : cap;
+        }
         sl->df++;
-        x->posts[p].rec = r;
-        x->posts[p].next = sl->head;
-        sl->head = p;
+        sl->ldf = (float)log(sl->df + 0.5);
+        if (sl->len < sl->cap) {
+            sl->ring[sl->len++] = r;
+            sl->next = sl->len % sl->cap;
+        } else {
+            sl->ring[sl->next] = r; /* full: the oldest goes */
+            sl->next = (uint16_t)((sl->next + 1) % sl->cap);
+        }
     }
+    return 0;
 }
 
 int story_index_add(struct story_index *x, const struct story_rec *rec)
 {
     if (!rec->fp.n_terms)
         return 0;
-    if (x->n_recs >= NIL - 1 || x->n_posts + STORY_MAX_TERMS >= NIL)
-        return -ENOMEM;
-    if (reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0 ||
-        reserve((void **)&x->posts, &x->cap_posts, x->n_posts + rec->fp.n_terms,
-                sizeof(*x->posts)) < 0)
+    if (x->n_recs >= UINT32_MAX - 1 ||
+        reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0)
         return -ENOMEM;
     /* At most half full, counting the terms this record may add. */
     while ((x->used + rec->fp.n_terms) * 2 > x->cap_table)
         if (grow_table(x) < 0)
             return -ENOMEM;
-    x->recs[x->n_recs] = *rec;
-    post(x, (uint32_t)x->n_recs++);
-    return 0;
+    x->recs[x->n_recs].r = *rec;
+    x->recs[x->n_recs].norm_logn = 0;
+    return post(x, (uint32_t)x->n_recs++);
 }
 
-static double idf(const struct story_index *x, uint32_t term)
+/* Cosine of a (weights wa, norm na) and b: a merge of sorted terms, with
+ * the document frequencies of now. */
+static double cosine(const struct story_index *x, double logn, const struct story_fp *a,
+                     const double *wa, double na, const struct story_fp *fb)
 {
-    const struct slot *sl = lookup(x, term);
-    double df = sl ? sl->df : 0;
-
-    return log(((double)x->n_recs + 1) / (df + 0.5));
-}
-
-/* The weights of fp's terms, and the vector's norm. */
-static double weigh(const struct story_index *x, const struct story_fp *fp,
-                    double w[STORY_MAX_TERMS])
-{
-    double norm = 0;
-
-    for (unsigned i = 0; i < fp->n_terms; i++) {
-        double v = idf(x, fp->term[i]);
-        w[i] = (1 + log(fp->tf[i])) * (v > 0 ? v : 0);
-        norm += w[i] * w[i];
-    }
-    return sqrt(norm);
-}
-
-/* Cosine of a (weights wa, norm na) and b: a merge of sorted terms. */
-static double cosine(const struct story_index *x, const struct story_fp *a, const double *wa,
-                     double na, const struct story_fp *b)
-{
-    double wb[STORY_MAX_TERMS], nb = weigh(x, b, wb), dot = 0;
+    double dot = 0, nb = norm_of(x, logn, fb);
     unsigned i = 0, j = 0;
 
     if (na == 0 || nb == 0)
         return 0;
-    while (i < a->n_terms && j < b->n_terms) {
-        if (a->term[i] < b->term[j]) {
+    while (i < a->n_terms && j < fb->n_terms) {
+        if (a->term[i] < fb->term[j]) {
             i++;
-        } else if (a->term[i] > b->term[j]) {
+        } else if (a->term[i] > fb->term[j]) {
             j++;
         } else {
-            dot += wa[i++] * wb[j++];
+            dot += wa[i] * tf_weight(fb->tf[j]) * idf_of(logn, lookup(x, fb->term[j]));
+            i++;
+            j++;
         }
     }
     return dot / (na * nb);
 }
 
+/* cosine() with the record's cached norm, refreshed when the number of
+ * entries held moved enough to shift every idf. */
+static double cosine_rec(const struct story_index *x, double logn, const struct story_fp *a,
+                         const double *wa, double na, struct rec *b)
+{
+    const struct story_fp *fb = &b->r.fp;
+    double dot = 0;
+    unsigned i = 0, j = 0;
+
+    if (b->norm_logn == 0 || fabs(logn - b->norm_logn) > 0.02) {
+        b->norm = (float)norm_of(x, logn, fb);
+        b->norm_logn = (float)logn;
+    }
+    if (na == 0 || b->norm == 0)
+        return 0;
+    while (i < a->n_terms && j < fb->n_terms) {
+        if (a->term[i] < fb->term[j]) {
+            i++;
+        } else if (a->term[i] > fb->term[j]) {
+            j++;
+        } else {
+            dot += wa[i] * tf_weight(fb->tf[j]) * idf_of(logn, lookup(x, fb->term[j]));
+            i++;
+            j++;
+        }
+    }
+    return dot / (na * b->norm);
+}
+
 double story_index_similarity(const struct story_index *x, const struct story_fp *a,
                               const struct story_fp *b)
 {
-    double wa[STORY_MAX_TERMS], na = weigh(x, a, wa);
+    double wa[STORY_MAX_TERMS], na = 0, logn = log_n(x);
 
-    return cosine(x, a, wa, na, b);
+    for (unsigned i = 0; i < a->n_terms; i++) {
+        wa[i] = weight(x, logn, a, i);
+        na += wa[i] * wa[i];
+    }
+    return cosine(x, logn, a, wa, sqrt(na), b);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t p = *(const uint32_t *)a, q = *(const uint32_t *)b;
-
-    return p < q ? -1 : p > q;
-}
-
-/* A term of the probe and its list, to walk rarest first. */
+/* A term of the probe, to walk rarest first. */
 struct probe {
     const struct slot *slot;
 };
 
 static int cmp_probe(const void *a, const void *b)
 {
-    uint32_t x = ((const struct probe *)a)->slot->df, y = ((const struct probe *)b)->slot->df;
+    uint32_t p = ((const struct probe *)a)->slot->df, q = ((const struct probe *)b)->slot->df;
 
-    return x < y ? -1 : x > y;
+    return p < q ? -1 : p > q;
 }
+
+/* Candidates and how many of the probe's terms they share. */
+#define CAND_CAP 2048 /* a power of two, above STORY_INDEX_BUDGET */
+
+struct cand {
+    uint32_t rec; /* + 1; 0: empty */
+    uint32_t hits;
+};
 
 int story_index_match(const struct story_index *x, const struct story_fp *fp, int64_t feed,
                       int64_t t, int64_t window, double min_similarity, struct story_rec *ret,
                       double *ret_similarity)
 {
-    double wa[STORY_MAX_TERMS], na, best_sim = 0;
-    uint32_t cand[STORY_INDEX_BUDGET];
+    double wa[STORY_MAX_TERMS], na = 0, best_sim = 0, logn;
     struct probe probe[STORY_MAX_TERMS];
-    const struct story_rec *best = NULL;
-    size_t n_probe = 0, n_cand = 0, walked = 0;
+    struct cand cand[CAND_CAP];
+    uint32_t list[CAND_CAP];
+    const struct rec *best = NULL;
+    size_t n_probe = 0, n_list = 0, walked = 0, useful = 0;
+    uint32_t most = 0;
 
     if (!fp->n_terms || !x->n_recs)
         return 0;
-    na = weigh(x, fp, wa);
+    logn = log_n(x);
     for (unsigned i = 0; i < fp->n_terms; i++) {
         const struct slot *sl = lookup(x, fp->term[i]);
+
+        wa[i] = tf_weight(fp->tf[i]) * idf_of(logn, sl);
+        na += wa[i] * wa[i];
         if (sl)
             probe[n_probe++].slot = sl;
     }
-    /* Rarest terms first, each list newest first, until the budget of
-     * postings is spent: rare terms cost little, so a term that only the
-     * probing feed's own entries have does not hide the others. Only
-     * entries of other feeds within the window become candidates. */
+    na = sqrt(na);
+    memset(cand, 0, sizeof(cand));
+    /* The rarest terms first, each ring newest first: records of other
+     * feeds within the window are counted per shared term, until
+     * STORY_INDEX_PROBES terms gave some or the budget is spent. A term
+     * that only the probing feed's own entries have is passed over. */
     qsort(probe, n_probe, sizeof(probe[0]), cmp_probe);
-    for (size_t p = 0; p < n_probe && walked < STORY_INDEX_BUDGET; p++) {
-        unsigned depth = 0;
+    for (size_t p = 0; p < n_probe && useful < STORY_INDEX_PROBES; p++) {
+        const struct slot *sl = probe[p].slot;
+        bool gave = false;
 
-        for (uint32_t q = probe[p].slot->head;
-             q != NIL && depth < STORY_INDEX_SCAN && walked < STORY_INDEX_BUDGET;
-             q = x->posts[q].next, depth++, walked++) {
-            const struct story_rec *r = &x->recs[x->posts[q].rec];
-            int64_t dt = r->t > t ? r->t - t : t - r->t;
+        for (uint16_t k = 0; k < sl->len && walked < STORY_INDEX_BUDGET; k++, walked++) {
+            uint32_t r = sl->ring[(sl->next + sl->cap - 1 - k) % sl->cap];
+            const struct story_rec *rr = &x->recs[r].r;
+            int64_t dt = rr->t > t ? rr->t - t : t - rr->t;
+            size_t h;
 
-            if (r->feed != feed && dt <= window)
-                cand[n_cand++] = x->posts[q].rec;
+            if (rr->feed == feed || dt > window)
+                continue;
+            gave = true;
+            for (h = (r * 0x9e3779b1u) & (CAND_CAP - 1); cand[h].rec && cand[h].rec != r + 1;
+                 h = (h + 1) & (CAND_CAP - 1))
+                ;
+            if (!cand[h].rec) {
+                cand[h].rec = r + 1;
+                list[n_list++] = (uint32_t)h;
+            }
+            if (++cand[h].hits > most)
+                most = cand[h].hits;
         }
+        useful += gave;
+        if (walked >= STORY_INDEX_BUDGET)
+            break;
     }
-    qsort(cand, n_cand, sizeof(cand[0]), cmp_u32);
-    for (size_t c = 0; c < n_cand; c++) {
-        const struct story_rec *r;
-        double sim;
+    /* Compare the STORY_INDEX_COMPARE candidates that share the most
+     * probed terms (at least two when some do: one shared rare word is a
+     * weak sign). */
+    uint32_t floor = most >= 2 ? 2 : 1, compared = 0;
+    for (uint32_t hits = most; hits >= floor && compared < STORY_INDEX_COMPARE; hits--) {
+        for (size_t c = 0; c < n_list && compared < STORY_INDEX_COMPARE; c++) {
+            const struct cand *cd = &cand[list[c]];
+            const struct rec *r = &x->recs[cd->rec - 1];
+            double sim;
 
-        if (c > 0 && cand[c] == cand[c - 1])
-            continue;
-        r = &x->recs[cand[c]];
-        sim = cosine(x, fp, wa, na, &r->fp);
-        if (sim >= min_similarity &&
-            (sim > best_sim || (sim == best_sim && best && r->entry < best->entry))) {
-            best = r;
-            best_sim = sim;
+            if (cd->hits != hits)
+                continue;
+            compared++;
+            sim = cosine_rec(x, logn, fp, wa, na, (struct rec *)r);
+            if (sim >= min_similarity &&
+                (sim > best_sim || (sim == best_sim && best && r->r.entry < best->r.entry))) {
+                best = r;
+                best_sim = sim;
+            }
         }
     }
     if (!best)
         return 0;
-    *ret = *best;
+    *ret = best->r;
     *ret_similarity = best_sim;
     return 1;
 }
@@ -287,25 +382,27 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
 int story_index_prune(struct story_index *x, int64_t before)
 {
     size_t keep = 0;
-    struct slot *t;
+    struct slot *old = x->table;
+    size_t old_cap = x->cap_table;
 
     for (size_t i = 0; i < x->n_recs; i++)
-        keep += x->recs[i].t >= before;
+        keep += x->recs[i].r.t >= before;
     if (keep == x->n_recs)
         return 0;
-    t = x->cap_table ? calloc(x->cap_table, sizeof(*t)) : NULL;
-    if (x->cap_table && !t)
+    x->table = old_cap ? calloc(old_cap, sizeof(*x->table)) : NULL;
+    if (old_cap && !x->table) {
+        x->table = old;
         return -ENOMEM;
+    }
     keep = 0;
     for (size_t i = 0; i < x->n_recs; i++)
-        if (x->recs[i].t >= before)
+        if (x->recs[i].r.t >= before)
             x->recs[keep++] = x->recs[i];
     x->n_recs = keep;
-    x->n_posts = 0;
-    free(x->table);
-    x->table = t;
     x->used = 0;
+    table_free(old, old_cap);
     for (size_t i = 0; i < x->n_recs; i++)
-        post(x, (uint32_t)i);
+        if (post(x, (uint32_t)i) < 0)
+            return -ENOMEM;
     return 0;
 }

@@ -3,13 +3,16 @@
  * An in-memory inverted index from terms (story.h) to the recent entries
  * that have them, with each term's document frequency. It holds the
  * entries of a time horizon (the store loads them from the database at
- * start-up and prunes older ones). A lookup walks the lists of the new
- * entry's terms, rarest first, each newest first and at most
- * STORY_INDEX_SCAN deep, STORY_INDEX_BUDGET postings in all, and compares
- * the entries of other feeds within the window that it met by the cosine
- * similarity of TF-IDF vectors (weight (1 + ln tf) x
- * ln((N + 1) / (df + 0.5)), N the entries held): its cost is bounded and
- * does not grow with the database. Single-threaded; depends on feed/story.
+ * start-up and prunes older ones). A lookup reads the lists of the new
+ * entry's rarest terms (each the STORY_INDEX_SCAN newest entries with the
+ * term, newest first), until STORY_INDEX_PROBES terms gave entries of
+ * other feeds within the window or STORY_INDEX_BUDGET entries were read,
+ * counts how many of those terms each entry shares, and compares the
+ * STORY_INDEX_COMPARE entries sharing the most (at least two, when some
+ * do) by the cosine
+ * similarity of TF-IDF vectors (weight (1 + ln tf) x ln((N + 1) / (df +
+ * 0.5)), N the entries held). Its cost is bounded and does not grow with
+ * the database. Single-threaded; depends on feed/story.
  */
 #ifndef HERALD_FEED_STORY_INDEX_H
 #define HERALD_FEED_STORY_INDEX_H
@@ -19,8 +22,10 @@
 
 #include "feed/story.h"
 
-#define STORY_INDEX_SCAN   256
-#define STORY_INDEX_BUDGET 2048
+#define STORY_INDEX_SCAN    64
+#define STORY_INDEX_PROBES  12
+#define STORY_INDEX_BUDGET  1024
+#define STORY_INDEX_COMPARE 16
 
 struct story_rec {
     int64_t entry; /* the entry's row id */

@@ -88,9 +88,9 @@ static const char *const migrations[] = {
     "CREATE INDEX feed_events_by_feed ON feed_events (feed_id, at);",
 
     /* 3: dedup - canonical links, identity churn, stories, revisions.
-     * link_group and story are NULL while an entry is alone in its group
-     * (and set on the first entry when a second joins), so that the
-     * indexes hold only entries that are grouped. The herald_* functions
+     * link_group and story are NULL on the first entry of a group (the
+     * group's id is that entry's id), so that the indexes hold only the
+     * entries that joined one. The herald_* functions
      * are registered by store_open() (default canonical options). */
     "ALTER TABLE feeds ADD COLUMN id_mode TEXT NOT NULL DEFAULT 'guid';"
     "ALTER TABLE feeds ADD COLUMN guid_churn INTEGER NOT NULL DEFAULT 0;"
@@ -137,7 +137,6 @@ enum stmt_id {
     ST_ENTRY_BY_GUID,
     ST_ENTRY_INSERT,
     ST_ENTRY_UPDATE,
-    ST_ENTRY_GROUP,
     ST_INDEX_LOAD,
     ST_MERGED,
     ST_ARCHIVE,
@@ -214,16 +213,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " revised = CASE WHEN NOT ?16 THEN revised"
                         "   WHEN ?10 IS NULL OR ?10 IS updated THEN ?12 ELSE NULL END,"
                         " revisions = revisions + ?16, categories = ?23 WHERE id = ?1",
-    /* The first entry of a group that gains a second one. */
-    [ST_ENTRY_GROUP] = "UPDATE entries SET link_group = coalesce(link_group, ?2),"
-                       " story = coalesce(story, ?3) WHERE id = ?1",
     [ST_INDEX_LOAD] = "SELECT id, coalesce(story, id), feed_id, sort_time, fp, fp_terms"
                       " FROM entries WHERE sort_time >= ?1 AND fp IS NOT NULL",
     [ST_MERGED] = MERGED_COLS " ORDER BY e.sort_time DESC, e.id DESC",
     [ST_ARCHIVE] = MERGED_COLS " AND e.id BETWEEN ?1 AND ?2 ORDER BY e.id DESC",
     [ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM entries",
-    [ST_MEMBERS_LINK] = MERGED_COLS " AND e.link_group = ?1 ORDER BY e.id",
-    [ST_MEMBERS_STORY] = MERGED_COLS " AND e.story = ?1 ORDER BY e.id",
+    /* A group's first entry keeps NULL in the column: found by its id. */
+    [ST_MEMBERS_LINK] = MERGED_COLS " AND (e.link_group = ?1 OR e.id = ?1) ORDER BY e.id",
+    [ST_MEMBERS_STORY] = MERGED_COLS " AND (e.story = ?1 OR e.id = ?1) ORDER BY e.id",
     [ST_WHY] = "SELECT e.id, f.name, f.id_mode, e.key, e.id_rule, e.guid, e.link, e.canon,"
                " e.title, e.first_seen, e.revised, e.revisions, e.fp IS NOT NULL,"
                " coalesce(e.story, e.id), e.story_rule, e.story_ref, e.story_sim,"
@@ -1110,19 +1107,6 @@ static char *make_key(const char *prefix, const char *v)
     return k;
 }
 
-static int mark_group_head(struct store *s, int64_t head, int64_t group, int64_t story)
-{
-    sqlite3_stmt *st = s->stmt[ST_ENTRY_GROUP];
-
-    sqlite3_bind_int64(st, 1, head);
-    if (group)
-        sqlite3_bind_int64(st, 2, group);
-    else
-        sqlite3_bind_null(st, 2);
-    sqlite3_bind_int64(st, 3, story);
-    return run(s, ST_ENTRY_GROUP, "grouping entries");
-}
-
 static int insert_entry(struct store *s, int64_t feed_id, const struct entry *e, const char *key,
                         const char *hash, const char *id_rule, const struct found *other,
                         bool have_other, int64_t now, struct pending *pend,
@@ -1170,17 +1154,10 @@ static int insert_entry(struct store *s, int64_t feed_id, const struct entry *e,
     stats->added++;
 
     int64_t id = sqlite3_last_insert_rowid(s->db), story = id;
-    if (rule && rule[0] == 'l') {
-        story = other->story;
-        r = mark_group_head(s, other->group, other->group, other->story);
-        if (r == 0 && other->story != other->group)
-            r = mark_group_head(s, other->story, 0, other->story);
-    } else if (rule) {
-        story = match.story;
-        r = mark_group_head(s, match.story, 0, match.story);
-    }
-    if (rule)
+    if (rule) {
+        story = rule[0] == 'l' ? other->story : match.story;
         stats->merged++;
+    }
     if (r == 0 && e->fp.n_terms && s->dedup.level == DEDUP_STORY) {
         struct story_rec rec = {.entry = id, .story = story, .feed = feed_id, .t = t, .fp = e->fp};
         r = pending_add(pend, &rec);
