@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "base/url.h"
 #include "feed/dedup.h"
 #include "store/store.h"
 
@@ -316,26 +317,6 @@ int config_parse_listen(const char *s, char **ret_host, int *ret_port)
 static bool has_prefix_ci(const char *s, const char *prefix)
 {
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* http(s)://host... with a non-empty host and no blanks. */
-static bool valid_http_url(const char *s)
-{
-    const char *rest;
-
-    if (has_prefix_ci(s, "http://"))
-        rest = s + 7;
-    else if (has_prefix_ci(s, "https://"))
-        rest = s + 8;
-    else
-        return false;
-    if (*rest == '\0' || *rest == '/' || *rest == ':')
-        return false;
-    for (; *s; s++) {
-        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-            return false;
-    }
-    return true;
 }
 
 static char *join_path(const char *dir, const char *rel)
@@ -718,7 +699,7 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
         }
         /* fall through */
     case TYPE_HTTP_URL:
-        if (!valid_http_url(value))
+        if (!url_is_http(value))
             errorf(l, l->line, "%s: '%s' is not an http:// or https:// URL", r->key, value);
         else
             set_string(l, sfield, value);
@@ -1106,8 +1087,8 @@ static void *compile_re(struct loader *l, const struct output_conf *o, const cha
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof(msg));
-        errorf(l, line, "output \"%s\": %s: bad regular expression at offset %zu: %s", o->name,
-               key, (size_t)offset, (const char *)msg);
+        errorf(l, line, "output \"%s\": %s: bad regular expression at offset %zu: %s", o->name, key,
+               (size_t)offset, (const char *)msg);
         return NULL;
     }
     (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* an optimization only */
@@ -1129,8 +1110,8 @@ static int finish_outputs(struct loader *l)
 
     if (!config_find_output(c, "all")) {
         /* add_output() keeps room for one more */
-        struct output_conf *all = c->outputs ? &c->outputs[c->n_outputs]
-                                             : (c->outputs = calloc(1, sizeof(*all)));
+        struct output_conf *all =
+            c->outputs ? &c->outputs[c->n_outputs] : (c->outputs = calloc(1, sizeof(*all)));
         if (!all)
             return -ENOMEM;
         *all = (struct output_conf){.name = strdup("all"), .dedup = -1, .implicit = true};
@@ -1184,9 +1165,9 @@ static int add_opml_feeds(struct loader *l)
 
         for (size_t k = 0; k < c->n_feeds && !known; k++)
             known = c->feeds[k].url && strcmp(c->feeds[k].url, f[i].url) == 0;
-        if (!known && !valid_http_url(f[i].url))
+        if (!known && !url_is_http(f[i].url))
             errorf(l, 0, "%s:%d: xmlUrl is not an http:// or https:// URL", c->opml, f[i].line);
-        if (!known && valid_http_url(f[i].url)) {
+        if (!known && url_is_http(f[i].url)) {
             struct opml_feed keep = f[n_add]; /* keeps the order of the added ones */
             f[n_add++] = f[i];
             f[i] = keep;

@@ -175,38 +175,39 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-static int cmd_check(const char *path)
+/* The configuration, or NULL after printing its errors. */
+static struct config *load_or_report(const char *path)
 {
-    struct config *cfg;
+    struct config *cfg = NULL;
     struct buf errors;
-    int r;
 
     buf_init(&errors, 1 << 20);
-    r = config_load(path, &cfg, &errors);
-    if (r < 0) {
+    if (config_load(path, &cfg, &errors) < 0) {
         fputs(buf_cstr(&errors), stderr);
-        buf_release(&errors);
-        return 1;
+        cfg = NULL;
     }
+    buf_release(&errors);
+    return cfg;
+}
+
+static int cmd_check(const char *path)
+{
+    struct config *cfg = load_or_report(path);
+
+    if (!cfg)
+        return 1;
     printf("%s: ok (%zu feeds)\n", path, cfg->n_feeds);
     config_free(cfg);
-    buf_release(&errors);
     return 0;
 }
 
 static int cmd_feeds(const struct args *a)
 {
     struct config *cfg;
-    struct buf errors;
     int status;
 
-    buf_init(&errors, 1 << 20);
-    if (config_load(a->config, &cfg, &errors) < 0) {
-        fputs(buf_cstr(&errors), stderr);
-        buf_release(&errors);
+    if (!(cfg = load_or_report(a->config)))
         return 1;
-    }
-    buf_release(&errors);
     status = feeds_print(cfg, a->json, clock_now(), stdout);
     config_free(cfg);
     return status;
@@ -215,16 +216,10 @@ static int cmd_feeds(const struct args *a)
 static int cmd_why(const struct args *a)
 {
     struct config *cfg;
-    struct buf errors;
     int status;
 
-    buf_init(&errors, 1 << 20);
-    if (config_load(a->config, &cfg, &errors) < 0) {
-        fputs(buf_cstr(&errors), stderr);
-        buf_release(&errors);
+    if (!(cfg = load_or_report(a->config)))
         return 1;
-    }
-    buf_release(&errors);
     status = why_print(cfg, a->entry, stdout);
     config_free(cfg);
     return status;
@@ -233,18 +228,12 @@ static int cmd_why(const struct args *a)
 static int cmd_export_opml(const struct args *a)
 {
     struct config *cfg;
-    struct buf errors;
     char *doc;
     size_t len;
     int r;
 
-    buf_init(&errors, 1 << 20);
-    if (config_load(a->config, &cfg, &errors) < 0) {
-        fputs(buf_cstr(&errors), stderr);
-        buf_release(&errors);
+    if (!(cfg = load_or_report(a->config)))
         return 1;
-    }
-    buf_release(&errors);
     r = opml_render(cfg, cfg->title, &doc, &len);
     config_free(cfg);
     if (r < 0) {
@@ -279,27 +268,6 @@ static int cmd_import_opml(const struct args *a)
     return 0;
 }
 
-static int read_all(const char *path, struct buf *b)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int r = 0;
-
-    if (!f)
-        return -errno;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        r = buf_append(b, chunk, n);
-        if (r < 0)
-            break;
-    }
-    if (r == 0 && ferror(f))
-        r = -EIO;
-    if (f != stdin)
-        fclose(f);
-    return r;
-}
-
 static int cmd_parse(const struct args *a)
 {
     const char *path = a->file;
@@ -309,7 +277,7 @@ static int cmd_parse(const struct args *a)
     int r;
 
     buf_init(&body, 64u << 20);
-    r = read_all(path, &body);
+    r = buf_read_file(&body, path);
     if (r < 0) {
         fprintf(stderr, "heraldd: %s: %s\n", path, strerror(-r));
         buf_release(&body);

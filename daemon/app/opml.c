@@ -24,6 +24,7 @@
 #include <libxml/tree.h>
 
 #include "base/buf.h"
+#include "base/url.h"
 
 /* Outline levels walked (libxml2 itself stops at 256 without HUGE). */
 #define DEPTH_MAX 256
@@ -98,26 +99,6 @@ static void set_err(char *err, size_t errlen, const char *path, int line, const 
         snprintf(err, errlen, "%s:%d: %s", path, line, msg);
     else
         snprintf(err, errlen, "%s: %s", path, msg);
-}
-
-static int read_bounded(const char *path, struct buf *b)
-{
-    FILE *f = fopen(path, "re");
-    char chunk[65536];
-    size_t n;
-    int r = 0;
-
-    if (!f)
-        return -errno;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        r = buf_append(b, chunk, n);
-        if (r < 0)
-            break;
-    }
-    if (r == 0 && ferror(f))
-        r = -EIO;
-    fclose(f);
-    return r == -E2BIG ? -EFBIG : r;
 }
 
 static bool is_blank(unsigned char c)
@@ -410,7 +391,9 @@ int opml_read(const char *path, struct opml_feed **ret, size_t *ret_n, char *err
     if (errlen > 0)
         err[0] = '\0';
     buf_init(&b, OPML_FILE_MAX);
-    r = read_bounded(path, &b);
+    r = buf_read_file(&b, path);
+    if (r == -E2BIG)
+        r = -EFBIG;
     if (r < 0) {
         set_err(err, errlen, path, 0, r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
         goto out;
@@ -598,26 +581,6 @@ const char *opml_value_problem(const char *s)
     return NULL;
 }
 
-/* http(s)://host... with a host and no blanks or control characters. */
-static bool is_http_url(const char *s)
-{
-    const char *rest;
-
-    if (strncasecmp(s, "http://", 7) == 0)
-        rest = s + 7;
-    else if (strncasecmp(s, "https://", 8) == 0)
-        rest = s + 8;
-    else
-        return false;
-    if (*rest == '\0' || *rest == '/' || *rest == ':')
-        return false;
-    for (; *s; s++) {
-        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 /* Prints f's tags as "tags = a, b" lines that fit on a config line. */
 static void print_tags(const struct opml_feed *f, FILE *out)
 {
@@ -646,7 +609,7 @@ static void print_section(const struct opml_feed *f, const char *name, FILE *out
 {
     const char *problem = opml_value_problem(f->url);
 
-    if (!problem && !is_http_url(f->url))
+    if (!problem && !url_is_http(f->url))
         problem = "is not an http:// or https:// URL";
     if (problem) {
         fprintf(out, "\n# outline of line %d left out: its xmlUrl %s\n", f->line, problem);

@@ -163,3 +163,33 @@ char *buf_steal(struct buf *b)
     *b = (struct buf){.max = b->max};
     return p;
 }
+
+int buf_read_file(struct buf *b, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rbe");
+    char chunk[65536];
+    size_t n;
+    int r = 0;
+
+    if (!f)
+        return -errno;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        r = buf_append(b, chunk, n);
+        if (r < 0)
+            break;
+    }
+    if (r == 0 && ferror(f))
+        r = -EIO;
+    if (f != stdin)
+        fclose(f);
+    return r;
+}
+
+int buf_put_xml_elem(struct buf *b, const char *indent, const char *name, const char *text)
+{
+    if (!text)
+        return b->err;
+    buf_printf(b, "%s<%s>", indent, name);
+    buf_put_xml(b, text);
+    return buf_printf(b, "</%s>\n", name);
+}

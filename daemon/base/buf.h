@@ -43,6 +43,11 @@ int buf_put_xml(struct buf *b, const char *s);
 
 /* Returns the bytes (caller frees; "" rather than NULL) and empties b. */
 char *buf_steal(struct buf *b);
+/* INDENT<name>escaped text</name>\n; nothing when text is NULL. */
+int buf_put_xml_elem(struct buf *b, const char *indent, const char *name, const char *text);
+/* Appends the content of the file at path ("-": standard input). Returns
+ * 0, -E2BIG beyond the buffer's limit, -EIO or -errno. */
+int buf_read_file(struct buf *b, const char *path);
 
 static inline const char *buf_cstr(const struct buf *b)
 {

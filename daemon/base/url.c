@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int from_curlu(CURLUcode c)
 {
@@ -518,4 +519,23 @@ out:
     if (buf != stack)
         free(buf);
     return r;
+}
+
+bool url_is_http(const char *s)
+{
+    const char *rest;
+
+    if (strncasecmp(s, "http://", 7) == 0)
+        rest = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        rest = s + 8;
+    else
+        return false;
+    if (*rest == '\0' || *rest == '/' || *rest == ':')
+        return false;
+    for (; *s; s++) {
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return false;
+    }
+    return true;
 }

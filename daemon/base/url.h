@@ -69,4 +69,8 @@ struct url_canon_opts {
  * the link as written), or -ENOMEM. */
 int url_canonical(const char *url, const struct url_canon_opts *opts, char **ret);
 
+/* True for "http://HOST..." or "https://HOST..." (scheme in any case)
+ * with a host and no blanks or control characters: what may be polled. */
+bool url_is_http(const char *s);
+
 #endif

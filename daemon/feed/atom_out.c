@@ -13,11 +13,7 @@
 
 static void put_elem(struct buf *b, const char *indent, const char *name, const char *text)
 {
-    if (!text)
-        return;
-    buf_printf(b, "%s<%s>", indent, name);
-    buf_put_xml(b, text);
-    buf_printf(b, "</%s>\n", name);
+    buf_put_xml_elem(b, indent, name, text);
 }
 
 static void put_date(struct buf *b, const char *indent, const char *name, int64_t t)
@@ -70,6 +66,25 @@ static void put_source(struct buf *b, const struct entry_source *s)
     buf_puts(b, "    </source>\n");
 }
 
+void atom_put_related(struct buf *b, const char *indent, const char *tag, const struct entry *e)
+{
+    for (size_t i = 0; i < e->n_related; i++) {
+        const struct entry_related *r = &e->related[i];
+
+        if (!r->link)
+            continue;
+        buf_printf(b, "%s<%s rel=\"related\" type=\"text/html\" href=\"", indent, tag);
+        buf_put_xml(b, r->link);
+        buf_puts(b, "\"");
+        if (r->source.title) {
+            buf_puts(b, " title=\"");
+            buf_put_xml(b, r->source.title);
+            buf_puts(b, "\"");
+        }
+        buf_puts(b, "/>\n");
+    }
+}
+
 static void put_entry(struct buf *b, const struct entry *e)
 {
     /* An id is an IRI of any length: render straight from the entry. */
@@ -103,22 +118,7 @@ static void put_entry(struct buf *b, const struct entry *e)
         buf_puts(b, "</content>\n");
     }
     put_source(b, &e->source);
-    /* The story's other sources (a deduplicated output). */
-    for (size_t i = 0; i < e->n_related; i++) {
-        const struct entry_related *r = &e->related[i];
-
-        if (!r->link)
-            continue;
-        buf_puts(b, "    <link rel=\"related\" type=\"text/html\" href=\"");
-        buf_put_xml(b, r->link);
-        buf_puts(b, "\"");
-        if (r->source.title) {
-            buf_puts(b, " title=\"");
-            buf_put_xml(b, r->source.title);
-            buf_puts(b, "\"");
-        }
-        buf_puts(b, "/>\n");
-    }
+    atom_put_related(b, "    ", "link", e);
     buf_puts(b, "  </entry>\n");
 }
 

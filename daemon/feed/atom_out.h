@@ -37,4 +37,10 @@ int atom_render(const struct atom_out_meta *meta, const struct feed *f, char **r
  * URN made from the hash of its content. Writes into out (size n). */
 void atom_entry_id(const struct entry *e, char *out, size_t n);
 
+/* The story's other sources (a deduplicated output): one
+ * INDENT<TAG rel="related" type="text/html" href= title=SOURCE/> each
+ * (TAG "link" in Atom, "atom:link" in RSS). */
+struct buf;
+void atom_put_related(struct buf *b, const char *indent, const char *tag, const struct entry *e);
+
 #endif

@@ -12,11 +12,7 @@
 
 static void put_elem(struct buf *b, const char *indent, const char *name, const char *text)
 {
-    if (!text)
-        return;
-    buf_printf(b, "%s<%s>", indent, name);
-    buf_put_xml(b, text);
-    buf_printf(b, "</%s>\n", name);
+    buf_put_xml_elem(b, indent, name, text);
 }
 
 static void put_date(struct buf *b, const char *indent, const char *name, int64_t t)
@@ -71,21 +67,7 @@ static void put_item(struct buf *b, const struct entry *e)
         buf_put_xml(b, e->source.title ? e->source.title : e->source.url);
         buf_puts(b, "</source>\n");
     }
-    for (size_t i = 0; i < e->n_related; i++) {
-        const struct entry_related *r = &e->related[i];
-
-        if (!r->link)
-            continue;
-        buf_puts(b, "      <atom:link rel=\"related\" type=\"text/html\" href=\"");
-        buf_put_xml(b, r->link);
-        buf_puts(b, "\"");
-        if (r->source.title) {
-            buf_puts(b, " title=\"");
-            buf_put_xml(b, r->source.title);
-            buf_puts(b, "\"");
-        }
-        buf_puts(b, "/>\n");
-    }
+    atom_put_related(b, "      ", "atom:link", e);
     buf_puts(b, "    </item>\n");
 }
 

@@ -209,57 +209,41 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
     return post(x, (uint32_t)x->n_recs++);
 }
 
-/* Cosine of a (weights wa, norm na) and b: a merge of sorted terms, with
+/* The dot product of a (weights wa) and b: a merge of sorted terms, with
  * the document frequencies of now. */
-static double cosine(const struct story_index *x, double logn, const struct story_fp *a,
-                     const double *wa, double na, const struct story_fp *fb)
+static double dot(const struct story_index *x, double logn, const struct story_fp *a,
+                  const double *wa, const struct story_fp *b)
 {
-    double dot = 0, nb = norm_of(x, logn, fb);
+    double d = 0;
     unsigned i = 0, j = 0;
 
-    if (na == 0 || nb == 0)
-        return 0;
-    while (i < a->n_terms && j < fb->n_terms) {
-        if (a->term[i] < fb->term[j]) {
+    while (i < a->n_terms && j < b->n_terms) {
+        if (a->term[i] < b->term[j]) {
             i++;
-        } else if (a->term[i] > fb->term[j]) {
+        } else if (a->term[i] > b->term[j]) {
             j++;
         } else {
-            dot += wa[i] * tf_weight(fb->tf[j]) * idf_of(logn, lookup(x, fb->term[j]));
+            d += wa[i] * tf_weight(b->tf[j]) * idf_of(logn, lookup(x, b->term[j]));
             i++;
             j++;
         }
     }
-    return dot / (na * nb);
+    return d;
 }
 
-/* cosine() with the record's cached norm, refreshed when the number of
- * entries held moved enough to shift every idf. */
+/* Cosine of a (weights wa, norm na) and record b, with b's cached norm,
+ * refreshed when the number of entries held moved enough to shift every
+ * idf. */
 static double cosine_rec(const struct story_index *x, double logn, const struct story_fp *a,
                          const double *wa, double na, struct rec *b)
 {
-    const struct story_fp *fb = &b->r.fp;
-    double dot = 0;
-    unsigned i = 0, j = 0;
-
     if (b->norm_logn == 0 || fabs(logn - b->norm_logn) > 0.02) {
-        b->norm = (float)norm_of(x, logn, fb);
+        b->norm = (float)norm_of(x, logn, &b->r.fp);
         b->norm_logn = (float)logn;
     }
     if (na == 0 || b->norm == 0)
         return 0;
-    while (i < a->n_terms && j < fb->n_terms) {
-        if (a->term[i] < fb->term[j]) {
-            i++;
-        } else if (a->term[i] > fb->term[j]) {
-            j++;
-        } else {
-            dot += wa[i] * tf_weight(fb->tf[j]) * idf_of(logn, lookup(x, fb->term[j]));
-            i++;
-            j++;
-        }
-    }
-    return dot / (na * b->norm);
+    return dot(x, logn, a, wa, &b->r.fp) / (na * b->norm);
 }
 
 double story_index_similarity(const struct story_index *x, const struct story_fp *a,
@@ -271,7 +255,10 @@ double story_index_similarity(const struct story_index *x, const struct story_fp
         wa[i] = weight(x, logn, a, i);
         na += wa[i] * wa[i];
     }
-    return cosine(x, logn, a, wa, sqrt(na), b);
+    double nb = norm_of(x, logn, b);
+
+    na = sqrt(na);
+    return na == 0 || nb == 0 ? 0 : dot(x, logn, a, wa, b) / (na * nb);
 }
 
 /* A term of the probe, to walk rarest first. */
