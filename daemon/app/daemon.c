@@ -49,16 +49,16 @@ struct daemon {
     struct httpd *httpd;
     struct poller *poller;
     uv_signal_t sigint, sigterm;
-    uv_timer_t export_timer; /* export_dir: writes a second after changes */
+    uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
     bool stopping;
 };
 
-static void on_export_timer(uv_timer_t *t)
+static void on_refresh_timer(uv_timer_t *t)
 {
     struct daemon *d = t->data;
 
-    if (publish_export(d->publisher, &d->loop) < 0)
-        log_error("HTTP", "export_dir: out of memory");
+    if (publish_refresh(d->publisher, &d->loop) < 0)
+        log_error("HTTP", "cannot refresh the outputs: out of memory");
 }
 
 static void on_changed(void *userdata)
@@ -66,9 +66,10 @@ static void on_changed(void *userdata)
     struct daemon *d = userdata;
 
     publish_invalidate(d->publisher);
-    /* Several polls finishing close together make one export. */
-    if (d->cfg->export_dir && !uv_is_active((uv_handle_t *)&d->export_timer))
-        uv_timer_start(&d->export_timer, on_export_timer, 1000, 0);
+    /* Several polls finishing close together make one render (and one
+     * export), a moment after the store commits that changed them. */
+    if (!uv_is_active((uv_handle_t *)&d->refresh_timer))
+        uv_timer_start(&d->refresh_timer, on_refresh_timer, d->cfg->export_dir ? 1000 : 250, 0);
 }
 
 static void on_monitor_tick(uv_timer_t *t)
@@ -119,7 +120,7 @@ static void shutdown_all(struct daemon *d)
         fetcher_close(d->fetcher, NULL, NULL);
     if (d->httpd)
         httpd_close(d->httpd, NULL, NULL);
-    uv_close((uv_handle_t *)&d->export_timer, NULL);
+    uv_close((uv_handle_t *)&d->refresh_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     if (d->monitor.on)
@@ -216,10 +217,9 @@ static int start(struct daemon *d)
         r = poller_new(&d->loop, d->fetcher, d->store, d->cfg, on_changed, d, &d->poller);
     if (r < 0)
         return r;
-    uv_timer_init(&d->loop, &d->export_timer);
-    d->export_timer.data = d;
-    if (d->cfg->export_dir)
-        uv_timer_start(&d->export_timer, on_export_timer, 0, 0); /* what is stored already */
+    uv_timer_init(&d->loop, &d->refresh_timer);
+    d->refresh_timer.data = d;
+    uv_timer_start(&d->refresh_timer, on_refresh_timer, 0, 0); /* what is stored already */
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     d->sigint.data = d->sigterm.data = d;

@@ -676,12 +676,10 @@ static int export_file(struct export_job *j, const char *name, const char *ext, 
     return 0;
 }
 
-int publish_export(struct publisher *p, uv_loop_t *loop)
+int publish_refresh(struct publisher *p, uv_loop_t *loop)
 {
     const char *dir = p->cfg->export_dir;
 
-    if (!dir)
-        return 0;
     for (size_t i = 0; i < p->n_outs; i++) {
         struct out *o = &p->outs[i];
         struct export_job *j;
@@ -689,6 +687,8 @@ int publish_export(struct publisher *p, uv_loop_t *loop)
 
         if ((o->stale || !o->r[0].plain.body) && render(o) == 0)
             o->stale = false;
+        if (!dir)
+            continue;
         if (!(j = calloc(1, sizeof(*j))) || !(j->dir = strdup(dir))) {
             free(j);
             return -ENOMEM;

@@ -71,7 +71,8 @@ class DedupTest(HeraldTestCase):
                       for e in f.entries)
 
     def test_story_level_shows_each_story_once_with_its_other_sources(self):
-        d = self.start_daemon(self.feeds())  # dedup = story is the default
+        d = self.new_daemon()  # dedup = story is the default
+        d.start(d.config(self.feeds()) + '\n[output "raw"]\ndedup = none\n')
         f = d.wait_feed(lambda f: len(f.entries) == 3 and
                         sum(rel == "related" for e in f.entries for rel, _ in e.links) == 2,
                         timeout=15, message="three stories from five entries")
@@ -89,6 +90,9 @@ class DedupTest(HeraldTestCase):
         self.assertEqual(by_story["tag:paper.example.org,2026:garden"], [])
         rows = d.query("SELECT count(*) AS n FROM entries")
         self.assertEqual(rows[0]["n"], 5, "every source entry is kept")
+        # An output with its own level shows every entry.
+        raw = d.fetch("/outputs/raw.atom")
+        self.assertEqual(raw.body.count(b"<entry>"), 5, "dedup = none in [output]")
 
         # `heraldd why` explains both kinds of grouping.
         planet = run_heraldd(["why", "-c", d.conf_path,
