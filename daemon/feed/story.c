@@ -341,26 +341,3 @@ int story_terms(const char *title, const char *lead_html, struct buf *out)
     collect(&ts, title, lead_html);
     return out->err;
 }
-
-size_t story_fp_pack(const struct story_fp *fp, unsigned char out[STORY_FP_MAX_BYTES])
-{
-    for (unsigned i = 0; i < fp->n_terms; i++) {
-        for (unsigned k = 0; k < 4; k++)
-            out[5 * i + k] = (unsigned char)(fp->term[i] >> (8 * k));
-        out[5 * i + 4] = fp->tf[i];
-    }
-    return (size_t)fp->n_terms * 5;
-}
-
-int story_fp_unpack(const unsigned char *in, size_t len, struct story_fp *ret)
-{
-    if (len % 5 || len / 5 > STORY_MAX_TERMS)
-        return -EINVAL;
-    ret->n_terms = (uint16_t)(len / 5);
-    for (unsigned i = 0; i < ret->n_terms; i++) {
-        ret->term[i] = (uint32_t)in[5 * i] | (uint32_t)in[5 * i + 1] << 8 |
-                       (uint32_t)in[5 * i + 2] << 16 | (uint32_t)in[5 * i + 3] << 24;
-        ret->tf[i] = in[5 * i + 4];
-    }
-    return 0;
-}

@@ -50,11 +50,4 @@ void story_fingerprint(const char *title, const char *lead_html, struct story_fp
  * `heraldd why`. Returns 0 or -ENOMEM. */
 int story_terms(const char *title, const char *lead_html, struct buf *out);
 
-/* Serialized form, for the store: 5 bytes per term (hash little-endian,
- * count). */
-#define STORY_FP_MAX_BYTES (STORY_MAX_TERMS * 5)
-size_t story_fp_pack(const struct story_fp *fp, unsigned char out[STORY_FP_MAX_BYTES]);
-/* Returns 0, or -EINVAL when the bytes are not a packed fingerprint. */
-int story_fp_unpack(const unsigned char *in, size_t len, struct story_fp *ret);
-
 #endif

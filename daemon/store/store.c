@@ -98,7 +98,6 @@ static const char *const migrations[] = {
     "ALTER TABLE entries ADD COLUMN canon TEXT;"
     "ALTER TABLE entries ADD COLUMN link_group INTEGER;"
     "ALTER TABLE entries ADD COLUMN story INTEGER;"
-    "ALTER TABLE entries ADD COLUMN fp BLOB;"
     "ALTER TABLE entries ADD COLUMN fp_terms INTEGER;"
     "ALTER TABLE entries ADD COLUMN id_rule TEXT;"
     "ALTER TABLE entries ADD COLUMN story_rule TEXT;"
@@ -204,17 +203,18 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " WHERE feed_id = ?1 AND guid = ?2 ORDER BY id DESC LIMIT 1",
     [ST_ENTRY_INSERT] = "INSERT INTO entries (feed_id, key, guid, link, title, summary, content,"
                         " author, published, updated, first_seen, sort_time, hash, canon,"
-                        " link_group, story, fp, fp_terms, id_rule, story_rule, story_ref,"
+                        " link_group, story, fp_terms, id_rule, story_rule, story_ref,"
                         " story_sim, categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                        " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                        " ?11, ?12, ?13, ?14, ?15, ?16, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_ENTRY_UPDATE] = "UPDATE entries SET key = ?2, guid = ?3, link = ?4, title = ?5,"
                         " summary = ?6, content = ?7, author = ?8, published = ?9, updated = ?10,"
                         " sort_time = ?11, hash = ?13, canon = ?14, id_rule = ?15,"
                         " revised = CASE WHEN NOT ?16 THEN revised"
                         "   WHEN ?10 IS NULL OR ?10 IS updated THEN ?12 ELSE NULL END,"
                         " revisions = revisions + ?16, categories = ?23 WHERE id = ?1",
-    [ST_INDEX_LOAD] = "SELECT id, coalesce(story, id), feed_id, sort_time, fp, fp_terms"
-                      " FROM entries WHERE sort_time >= ?1 AND fp IS NOT NULL",
+    [ST_INDEX_LOAD] = "SELECT id, coalesce(story, id), feed_id, sort_time, title,"
+                      " coalesce(summary, content)"
+                      " FROM entries WHERE sort_time >= ?1 AND fp_terms IS NOT NULL",
     [ST_MERGED] = MERGED_COLS " ORDER BY e.sort_time DESC, e.id DESC",
     [ST_ARCHIVE] = MERGED_COLS " AND e.id BETWEEN ?1 AND ?2 ORDER BY e.id DESC",
     [ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM entries",
@@ -222,7 +222,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MEMBERS_LINK] = MERGED_COLS " AND (e.link_group = ?1 OR e.id = ?1) ORDER BY e.id",
     [ST_MEMBERS_STORY] = MERGED_COLS " AND (e.story = ?1 OR e.id = ?1) ORDER BY e.id",
     [ST_WHY] = "SELECT e.id, f.name, f.id_mode, e.key, e.id_rule, e.guid, e.link, e.canon,"
-               " e.title, e.first_seen, e.revised, e.revisions, e.fp IS NOT NULL,"
+               " e.title, e.first_seen, e.revised, e.revisions, e.fp_terms IS NOT NULL,"
                " coalesce(e.story, e.id), e.story_rule, e.story_ref, e.story_sim,"
                " rf.name, r.title, r.link, coalesce(e.link_group, e.id)"
                " FROM entries e JOIN feeds f ON f.id = e.feed_id"
@@ -810,10 +810,10 @@ static int index_load(struct store *s, int64_t now)
             .feed = sqlite3_column_int64(st, 2),
             .t = sqlite3_column_int64(st, 3),
         };
-        const void *fp = sqlite3_column_blob(st, 4);
-
-        if (!fp || story_fp_unpack(fp, (size_t)sqlite3_column_bytes(st, 4), &rec.fp) < 0)
-            continue;
+        /* Fingerprints are not stored (they would add a fifth to every
+         * row): made again from the stored title and lead. */
+        story_fingerprint((const char *)sqlite3_column_text(st, 4),
+                          (const char *)sqlite3_column_text(st, 5), &rec.fp);
         if ((r = story_index_add(x, &rec)) < 0)
             break;
     }
@@ -1141,9 +1141,6 @@ static int insert_entry(struct store *s, int64_t feed_id, const struct entry *e,
         sqlite3_bind_int(st, 22, (int)(sim * 100 + 0.5));
     }
     if (e->fp.n_terms && s->dedup.level == DEDUP_STORY) {
-        unsigned char fp[STORY_FP_MAX_BYTES];
-        size_t len = story_fp_pack(&e->fp, fp);
-        sqlite3_bind_blob(st, 17, fp, (int)len, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 18, e->fp.n_terms);
     }
     bind_text(st, 19, id_rule);

@@ -207,47 +207,6 @@ static void test_fingerprint_sorted_and_counted(void **state)
         assert_true(a.term[i - 1] < a.term[i]);
 }
 
-static void test_fp_pack_round_trip(void **state)
-{
-    struct story_fp a, b;
-    unsigned char bytes[STORY_FP_MAX_BYTES];
-    size_t len;
-
-    (void)state;
-    story_fingerprint(ECB_A_TITLE, ECB_A_LEAD, &a);
-    assert_true(a.n_terms >= STORY_MIN_TERMS);
-    len = story_fp_pack(&a, bytes);
-    assert_int_equal(len, (size_t)a.n_terms * 5);
-    /* Little-endian hash, then the count. */
-    assert_int_equal(bytes[0] | bytes[1] << 8 | bytes[2] << 16 | (uint32_t)bytes[3] << 24,
-                     a.term[0]);
-    assert_int_equal(bytes[4], a.tf[0]);
-    memset(&b, 0, sizeof(b));
-    assert_int_equal(story_fp_unpack(bytes, len, &b), 0);
-    assert_int_equal(b.n_terms, a.n_terms);
-    assert_memory_equal(b.term, a.term, a.n_terms * sizeof(a.term[0]));
-    assert_memory_equal(b.tf, a.tf, a.n_terms);
-
-    /* No fingerprint packs to nothing and back. */
-    struct story_fp none = {.n_terms = 0};
-    assert_int_equal(story_fp_pack(&none, bytes), 0);
-    assert_int_equal(story_fp_unpack(bytes, 0, &b), 0);
-    assert_int_equal(b.n_terms, 0);
-}
-
-static void test_fp_unpack_rejects_bad_length(void **state)
-{
-    unsigned char bytes[STORY_FP_MAX_BYTES + 5] = {0};
-    struct story_fp b;
-
-    (void)state;
-    assert_int_equal(story_fp_unpack(bytes, 7, &b), -EINVAL);
-    assert_int_equal(story_fp_unpack(bytes, 4, &b), -EINVAL);
-    assert_int_equal(story_fp_unpack(bytes, STORY_FP_MAX_BYTES + 5, &b), -EINVAL);
-    assert_int_equal(story_fp_unpack(bytes, STORY_FP_MAX_BYTES, &b), 0);
-    assert_int_equal(b.n_terms, STORY_MAX_TERMS);
-}
-
 static struct story_rec rec(int64_t entry, int64_t feed, int64_t t, const char *title,
                             const char *lead)
 {
@@ -481,8 +440,6 @@ int main(void)
         cmocka_unit_test(test_terms_lead_limit),
         cmocka_unit_test(test_fingerprint_min_terms),
         cmocka_unit_test(test_fingerprint_sorted_and_counted),
-        cmocka_unit_test(test_fp_pack_round_trip),
-        cmocka_unit_test(test_fp_unpack_rejects_bad_length),
         cmocka_unit_test(test_similarity),
         cmocka_unit_test(test_index_match),
         cmocka_unit_test(test_index_match_past_own_rare_terms),
