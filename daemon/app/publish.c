@@ -294,7 +294,7 @@ static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMAT
         if (page >= 0)
             page_url(o, page, f, self[f], sizeof(self[f]));
         else
-            snprintf(self[f], sizeof(self[f]), "%s", current[f]);
+            memcpy(self[f], current[f], sizeof(self[f]));
         if (prev_no >= 0)
             page_url(o, prev_no, f, prev[f], sizeof(prev[f]));
     }
