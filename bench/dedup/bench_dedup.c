@@ -301,7 +301,7 @@ static const char *word_text(const struct gen *g, uint16_t id)
     return id < VOCAB_MAX ? g->vocab[id] : func_words[id - VOCAB_MAX];
 }
 
-/* The ---- words of an entry ---------------------------------------------- */
+/* ---- the words of an entry ------------------------------------------- */
 
 struct words {
     uint16_t title[TITLE_MAX];
@@ -418,7 +418,9 @@ static void link_of(const struct gen *g, uint32_t i, struct buf *b)
     case K_LINK:
         buf_init(&src, TEXT_MAX);
         link_of(g, x->src, &src);
-        if (x->variant == V_HTTP) {
+        if (src.err) {
+            b->err = b->err ? b->err : src.err;
+        } else if (x->variant == V_HTTP) {
             buf_puts(b, "http://");
             buf_puts(b, buf_cstr(&src) + strlen("https://"));
         } else {
@@ -426,7 +428,6 @@ static void link_of(const struct gen *g, uint32_t i, struct buf *b)
         }
         if (x->variant == V_UTM)
             buf_printf(b, "?utm_source=rss&utm_medium=feed%" PRIu32 "&utm_campaign=daily", x->feed);
-        b->err = b->err ? b->err : src.err;
         buf_release(&src);
         break;
     case K_CHURN:

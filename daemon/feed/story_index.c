@@ -30,9 +30,17 @@ struct rec {
     float norm_logn; /* ... this log_n(); again when N moved by 2 % or more */
 };
 
+/* What a walk over a term's list looks at, apart from the records (which
+ * are large: reading one per posting missed the cache every time). */
+struct meta {
+    int64_t t;
+    int64_t feed;
+};
+
 struct story_index {
     struct rec *recs;
-    size_t n_recs, cap_recs;
+    struct meta *meta; /* parallel to recs */
+    size_t n_recs, cap_recs, cap_meta;
     struct slot *table;
     size_t cap_table; /* a power of two */
     size_t used;      /* slots in use */
@@ -55,6 +63,7 @@ void story_index_free(struct story_index *x)
     if (!x)
         return;
     free(x->recs);
+    free(x->meta);
     table_free(x->table, x->cap_table);
     free(x);
 }
@@ -198,7 +207,8 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
     if (!rec->fp.n_terms)
         return 0;
     if (x->n_recs >= UINT32_MAX - 1 ||
-        reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0)
+        reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0 ||
+        reserve((void **)&x->meta, &x->cap_meta, x->n_recs + 1, sizeof(*x->meta)) < 0)
         return -ENOMEM;
     /* At most half full, counting the terms this record may add. */
     while ((x->used + rec->fp.n_terms) * 2 > x->cap_table)
@@ -206,6 +216,7 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
             return -ENOMEM;
     x->recs[x->n_recs].r = *rec;
     x->recs[x->n_recs].norm_logn = 0;
+    x->meta[x->n_recs] = (struct meta){rec->t, rec->feed};
     return post(x, (uint32_t)x->n_recs++);
 }
 
@@ -317,11 +328,11 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
 
         for (uint16_t k = 0; k < sl->len && walked < STORY_INDEX_BUDGET; k++, walked++) {
             uint32_t r = sl->ring[(sl->next + sl->cap - 1 - k) % sl->cap];
-            const struct story_rec *rr = &x->recs[r].r;
-            int64_t dt = rr->t > t ? rr->t - t : t - rr->t;
+            const struct meta *m = &x->meta[r];
+            int64_t dt = m->t > t ? m->t - t : t - m->t;
             size_t h;
 
-            if (rr->feed == feed || dt > window)
+            if (m->feed == feed || dt > window)
                 continue;
             gave = true;
             for (h = (r * 0x9e3779b1u) & (CAND_CAP - 1); cand[h].rec && cand[h].rec != r + 1;
@@ -382,9 +393,12 @@ int story_index_prune(struct story_index *x, int64_t before)
         return -ENOMEM;
     }
     keep = 0;
-    for (size_t i = 0; i < x->n_recs; i++)
-        if (x->recs[i].r.t >= before)
+    for (size_t i = 0; i < x->n_recs; i++) {
+        if (x->recs[i].r.t >= before) {
+            x->meta[keep] = x->meta[i];
             x->recs[keep++] = x->recs[i];
+        }
+    }
     x->n_recs = keep;
     x->used = 0;
     table_free(old, old_cap);
