@@ -67,6 +67,18 @@ static void empty_handler(const struct httpd_request *req, struct httpd_response
     res->content_type = "text/plain";
 }
 
+/* A prefix route that answers with the representation headers. */
+static void prefix_handler(const struct httpd_request *req, struct httpd_response *res, void *ud)
+{
+    snprintf(last_query, sizeof(last_query), "%s", req->path);
+    res->content_type = "text/plain";
+    res->etag = "\"gz\"";
+    res->content_encoding = "gzip";
+    res->vary = "Accept-Encoding";
+    res->allow_origin = "*";
+    res->body = blob_ref(feed_blob);
+}
+
 static void big_handler(const struct httpd_request *req, struct httpd_response *res, void *ud)
 {
     res->body = blob_ref(big_blob);
@@ -112,6 +124,7 @@ static int group_setup(void **state)
         {"/feed", feed_handler, NULL},
         {"/empty", empty_handler, NULL},
         {"/big", big_handler, NULL},
+        {"/pre/*", prefix_handler, NULL},
     };
     char *data = strdup(FEED_BODY), *big = calloc(1, BIG_SIZE);
 
@@ -121,7 +134,7 @@ static int group_setup(void **state)
     big_blob = blob_new(big, BIG_SIZE);
     if (!data || !feed_blob || !big || !big_blob || uv_loop_init(&loop) != 0)
         return -1;
-    if (httpd_new(&loop, &lim, &srv) != 0 || httpd_set_routes(srv, routes, 3) != 0 ||
+    if (httpd_new(&loop, &lim, &srv) != 0 || httpd_set_routes(srv, routes, 4) != 0 ||
         httpd_listen(srv, "127.0.0.1", 0) != 0 || (srv_port = httpd_port(srv)) <= 0)
         return -1;
     if (httpd_new(&loop, NULL, &adopted) != 0 || httpd_set_routes(adopted, routes, 1) != 0 ||
@@ -446,6 +459,25 @@ static void test_routes(void **state)
     request_once("GET http://example.org HTTP/1.1\r\n\r\n", 404, &r);
 }
 
+static void test_prefix_route_and_representation_headers(void **state)
+{
+    struct response r;
+
+    request_once("GET /pre/a/b.x HTTP/1.1\r\n\r\n", 200, &r);
+    assert_string_equal(last_query, "/pre/a/b.x");
+    expect_header(&r, "Content-Encoding", "gzip");
+    expect_header(&r, "Vary", "Accept-Encoding");
+    expect_header(&r, "Access-Control-Allow-Origin", "*");
+    request_once("GET /pre/ HTTP/1.1\r\n\r\n", 200, &r);
+    request_once("GET /pre HTTP/1.1\r\n\r\n", 404, &r);
+    request_once("GET /prefix HTTP/1.1\r\n\r\n", 404, &r);
+    /* A 304 keeps ETag and Vary, and has no Content-Encoding. */
+    request_once("GET /pre/x HTTP/1.1\r\nIf-None-Match: \"gz\"\r\n\r\n", 304, &r);
+    expect_header(&r, "ETag", "\"gz\"");
+    expect_header(&r, "Vary", "Accept-Encoding");
+    expect_no_header(&r, "Content-Encoding");
+}
+
 static void test_method_not_allowed(void **state)
 {
     static const char post[] = "POST /feed HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
@@ -733,15 +765,25 @@ static void test_close(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get),           cmocka_unit_test(test_head),
-        cmocka_unit_test(test_if_none_match), cmocka_unit_test(test_if_modified_since),
-        cmocka_unit_test(test_routes),        cmocka_unit_test(test_method_not_allowed),
-        cmocka_unit_test(test_body_rejected), cmocka_unit_test(test_header_limit),
-        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_pipelining),
-        cmocka_unit_test(test_keep_alive),    cmocka_unit_test(test_header_timeout),
-        cmocka_unit_test(test_slow_loris),    cmocka_unit_test(test_idle_timeout),
-        cmocka_unit_test(test_write_timeout), cmocka_unit_test(test_max_connections),
-        cmocka_unit_test(test_adopted_fd),    cmocka_unit_test(test_close),
+        cmocka_unit_test(test_get),
+        cmocka_unit_test(test_head),
+        cmocka_unit_test(test_if_none_match),
+        cmocka_unit_test(test_if_modified_since),
+        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_method_not_allowed),
+        cmocka_unit_test(test_body_rejected),
+        cmocka_unit_test(test_header_limit),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_header_timeout),
+        cmocka_unit_test(test_slow_loris),
+        cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_write_timeout),
+        cmocka_unit_test(test_max_connections),
+        cmocka_unit_test(test_adopted_fd),
+        cmocka_unit_test(test_close),
+        cmocka_unit_test(test_prefix_route_and_representation_headers),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
