@@ -770,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_if_none_match),
         cmocka_unit_test(test_if_modified_since),
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_prefix_route_and_representation_headers),
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_body_rejected),
         cmocka_unit_test(test_header_limit),
@@ -783,7 +784,6 @@ int main(void)
         cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_adopted_fd),
         cmocka_unit_test(test_close),
-        cmocka_unit_test(test_prefix_route_and_representation_headers),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
