@@ -422,11 +422,15 @@ static void test_config_opml(void **state)
     buf_release(&errs);
 
     {
-        char fixed[sizeof(fixture)];
+        struct buf fixed;
         const char *g = strstr(fixture, "gopher://");
 
-        snprintf(fixed, sizeof(fixed), "%.*shttp://%s", (int)(g - fixture), fixture, g + 9);
-        write_file("subs.opml", fixed);
+        buf_init(&fixed, 1 << 16);
+        buf_append(&fixed, fixture, (size_t)(g - fixture));
+        buf_puts(&fixed, "http://");
+        buf_puts(&fixed, g + 9);
+        write_file("subs.opml", buf_cstr(&fixed));
+        buf_release(&fixed);
     }
     buf_init(&errs, 1 << 16);
     assert_int_equal(config_load(write_file("t.conf", text), &c, &errs), 0);
