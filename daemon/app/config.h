@@ -35,14 +35,14 @@ struct feed_conf {
     char *user_agent; /* overrides [herald] user_agent; NULL if unset */
     char **headers;   /* extra "Name: value" lines, NULL-terminated; NULL if none */
     size_t n_headers;
-    char *username; /* HTTP basic auth, with password; NULL if unset */
-    char *password; /* read from file:PATH or env:NAME at load time; a secret:
-                     * never logged, never in an error message */
-    char *userpwd;  /* "username:password" when both are set; a secret too */
-    char *proxy;    /* proxy URL; NULL: direct */
-    bool enabled;   /* false: not polled, entries leave the merged feed */
+    char *username;           /* HTTP basic auth, with password; NULL if unset */
+    char *password;           /* read from file:PATH or env:NAME at load time; a secret:
+                               * never logged, never in an error message */
+    char *userpwd;            /* "username:password" when both are set; a secret too */
+    char *proxy;              /* proxy URL; NULL: direct */
+    bool enabled;             /* false: not polled, entries leave the merged feed */
     struct config_words tags; /* for outputs' `tags` */
-    int line;       /* line of the [feed "NAME"] header */
+    int line;                 /* line of the [feed "NAME"] header */
 };
 
 /* An [output "NAME"] section: which entries a published feed carries. A

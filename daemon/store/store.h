@@ -182,12 +182,12 @@ struct store_merged_opts {
     /* Which entries the output carries (feed, filters); NULL: all. A
      * story's representative is chosen among the entries it accepts. */
     bool (*accept)(const struct entry *e, const char *feed_name, void *ud);
-    void *ud;              /* for title_of and accept */
-    int64_t since;         /* leave out entries sorting before it; 0: none */
+    void *ud;      /* for title_of and accept */
+    int64_t since; /* leave out entries sorting before it; 0: none */
     /* An archive page instead of the newest entries: the stories whose
      * first entry's id is in [first_id, last_id] (0: not an archive). */
     int64_t first_id, last_id;
-    size_t max_scan;       /* rows examined at most; 0: 100 x limit + 1000 */
+    size_t max_scan; /* rows examined at most; 0: 100 x limit + 1000 */
 };
 
 /* The newest `limit` entries (or stories) of active feeds, newest first,
