@@ -504,7 +504,7 @@ report() {
     echo "render_time on the same database ($(rkv FIRST entries) entries at the start):" \
         "$(rkv RENDER iterations) times, one poll carrying one new entry is stored (store_ingest)," \
         "publish_invalidate() is called, and the /feed.atom route handler (publish_routes) is timed:" \
-        "it renders the output again (store_merged, Atom, RSS and JSON Feed, a SHA-256 and a gzip -6 of each)."
+        "it renders the output again: the entries (store_merged), then the format asked for (Atom) and its SHA-256; other formats are rendered when first asked for, and the gzip variant (level 1) by the first request that accepts gzip. The parts below decompose the work of all three formats, with gzip -6 as a worst case."
     echo "The first render after opening took $(rkv FIRST first_render_ms) ms; heraldd's first" \
         "/feed.atom request after start-up (curl; heraldd may have rendered the output at start-up already) took $(awk '$1 == "FIRST_REQUEST" { sub(/ms=/, "", $2); print $2 }' "$LOGS/serve.log") ms."
     echo
