@@ -23,8 +23,8 @@
 #include "feed/story.h"
 
 #define STORY_INDEX_SCAN    64
-#define STORY_INDEX_PROBES  12
-#define STORY_INDEX_BUDGET  1024
+#define STORY_INDEX_PROBES  8
+#define STORY_INDEX_BUDGET  512
 #define STORY_INDEX_COMPARE 16
 
 struct story_rec {
