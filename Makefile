@@ -31,10 +31,10 @@ test: test-deps $(BUILD)/Makefile
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 check-format:
-	clang-format --dry-run -Werror $$(git ls-files 'daemon/*.[ch]' 'tests/*.[ch]')
+	clang-format --dry-run -Werror $$(git ls-files 'daemon/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]' 'fuzz/*.[ch]')
 
 format:
-	clang-format -i $$(git ls-files 'daemon/*.[ch]' 'tests/*.[ch]')
+	clang-format -i $$(git ls-files 'daemon/*.[ch]' 'tests/*.[ch]' 'bench/*.[ch]' 'fuzz/*.[ch]')
 
 clean:
 	rm -rf $(BUILD)

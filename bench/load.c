@@ -156,3 +156,17 @@ long bench_maxrss_kb(void)
         kb = ru.ru_maxrss;
     return kb;
 }
+
+int bench_number(const char *s, unsigned long long lo, unsigned long long hi,
+                 unsigned long long *ret)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *ret = v;
+    return 0;
+}

@@ -28,6 +28,11 @@ struct bench_set {
 int bench_load(struct bench_set *set, char **paths, int n_paths);
 void bench_release(struct bench_set *set);
 
+/* A whole decimal number in [lo, hi] into *ret: 0, or -1 when s is not
+ * one (the caller prints its usage). */
+int bench_number(const char *s, unsigned long long lo, unsigned long long hi,
+                 unsigned long long *ret);
+
 /* Monotonic seconds. */
 double bench_now(void);
 /* Peak resident set size of this process image so far (VmHWM), in KiB. */

@@ -52,6 +52,7 @@
 #include "feed/dedup.h"
 #include "feed/model.h"
 #include "load.h"
+#include "rng.h"
 #include "store/store.h"
 
 #define T_START     INT64_C(1767225600) /* 2026-01-01T00:00:00Z */
@@ -99,43 +100,6 @@ struct opts {
 };
 
 /* ---- random numbers ------------------------------------------------------- */
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
-/* splitmix64: enough for generated text, and a generator per entry is one
- * word of state. */
-static uint64_t rng_next(struct rng *r)
-{
-    r->s += 0x9e3779b97f4a7c15ULL;
-    return mix64(r->s);
-}
-
-static struct rng rng_seeded(uint64_t seed, uint64_t stream)
-{
-    return (struct rng){.s = mix64(seed ^ mix64(stream + 0x632be59bd9b4e019ULL))};
-}
-
-static double rng_unit(struct rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static uint32_t rng_below(struct rng *r, uint32_t n)
-{
-    return (uint32_t)(rng_unit(r) * n);
-}
 
 /* ---- the generated stream ----------------------------------------------- */
 
@@ -954,12 +918,9 @@ static void usage(void)
 
 static unsigned long long number(const char *s, unsigned long long min, unsigned long long max)
 {
-    char *end;
     unsigned long long v;
 
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
+    if (bench_number(s, min, max, &v) < 0)
         usage();
     return v;
 }

@@ -57,12 +57,9 @@ static void usage(void)
 
 static unsigned long long number(const char *s, unsigned long long lo, unsigned long long hi)
 {
-    char *end;
     unsigned long long v;
 
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
+    if (bench_number(s, lo, hi, &v) < 0)
         usage();
     return v;
 }
@@ -71,22 +68,51 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
     int c;
 
-    *o = (struct opts){.n = 1000000, .feeds = 1000, .days = 60, .per_poll = 20, .port = 8091,
-                       .max_entries = 100, .content = 3300, .seed = 1};
+    *o = (struct opts){.n = 1000000,
+                       .feeds = 1000,
+                       .days = 60,
+                       .per_poll = 20,
+                       .port = 8091,
+                       .max_entries = 100,
+                       .content = 3300,
+                       .seed = 1};
     while ((c = getopt(argc, argv, "c:D:n:f:d:e:C:p:m:s:x")) != -1) {
         switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'D': o->database = optarg; break;
-        case 'n': o->n = (size_t)number(optarg, 1, 100000000); break;
-        case 'f': o->feeds = (unsigned)number(optarg, 1, 9999); break;
-        case 'd': o->days = (unsigned)number(optarg, 1, 3650); break;
-        case 'e': o->per_poll = (unsigned)number(optarg, 6, 1000); break;
-        case 'C': o->content = (size_t)number(optarg, 0, 1 << 19); break;
-        case 'p': o->port = (unsigned)number(optarg, 1, 65535); break;
-        case 'm': o->max_entries = (unsigned)number(optarg, 1, 10000); break;
-        case 's': o->seed = number(optarg, 0, UINT64_MAX); break;
-        case 'x': o->config_only = true; break;
-        default: usage();
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'D':
+            o->database = optarg;
+            break;
+        case 'n':
+            o->n = (size_t)number(optarg, 1, 100000000);
+            break;
+        case 'f':
+            o->feeds = (unsigned)number(optarg, 1, 9999);
+            break;
+        case 'd':
+            o->days = (unsigned)number(optarg, 1, 3650);
+            break;
+        case 'e':
+            o->per_poll = (unsigned)number(optarg, 6, 1000);
+            break;
+        case 'C':
+            o->content = (size_t)number(optarg, 0, 1 << 19);
+            break;
+        case 'p':
+            o->port = (unsigned)number(optarg, 1, 65535);
+            break;
+        case 'm':
+            o->max_entries = (unsigned)number(optarg, 1, 10000);
+            break;
+        case 's':
+            o->seed = number(optarg, 0, UINT64_MAX);
+            break;
+        case 'x':
+            o->config_only = true;
+            break;
+        default:
+            usage();
         }
     }
     if (!o->config || !o->database || optind != argc)
@@ -218,8 +244,8 @@ int main(int argc, char **argv)
            "seed=%" PRIu64 " text_mb=%.0f db_mb=%.0f gen_s=%.1f ingest_s=%.1f wall_s=%.1f "
            "entries_per_s=%.0f\n",
            stored, added, merged, polls, o.feeds, o.days, o.content, o.seed,
-           (double)doc_bytes / 1e6, (double)sb.st_size / 1e6, gen_s, ingest_s,
-           bench_now() - start, (double)stored / ingest_s);
+           (double)doc_bytes / 1e6, (double)sb.st_size / 1e6, gen_s, ingest_s, bench_now() - start,
+           (double)stored / ingest_s);
     status = 0;
 out:
     free(ids);

@@ -9,46 +9,10 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "rng.h"
 
 #define FUNC_SHARE 0.30
 #define TEXT_MAX   (1u << 20)
-
-/* ---- random numbers (splitmix64) ----------------------------------------- */
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-    r->s += 0x9e3779b97f4a7c15ULL;
-    return mix64(r->s);
-}
-
-static struct rng rng_seeded(uint64_t seed, uint64_t stream)
-{
-    return (struct rng){.s = mix64(seed ^ mix64(stream + 0x632be59bd9b4e019ULL))};
-}
-
-static double rng_unit(struct rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static uint32_t rng_below(struct rng *r, uint32_t n)
-{
-    return (uint32_t)(rng_unit(r) * n);
-}
 
 /* ---- words ------------------------------------------------------------------ */
 
@@ -63,8 +27,8 @@ static const char *const sections[] = {"news", "world",   "politics", "business"
                                        "tech", "science", "sport",    "culture"};
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
-static const char *const first_names[] = {"Alex", "Sam",   "Robin", "Maria", "Chen",  "Amira",
-                                          "Jon",  "Priya", "Lena",  "Tomas", "Yuki",  "Omar",
+static const char *const first_names[] = {"Alex", "Sam",   "Robin", "Maria", "Chen", "Amira",
+                                          "Jon",  "Priya", "Lena",  "Tomas", "Yuki", "Omar",
                                           "Ines", "Kofi",  "Sara",  "Pavel"};
 static const char *const last_names[] = {"Smith",  "Garcia", "Okafor", "Novak",
                                          "Tanaka", "Larsen", "Haddad", "Ivanova"};
@@ -237,10 +201,9 @@ static void put_content(const struct sgen *g, struct rng *r, struct buf *b, unsi
         }
         if (!figure && para == 2) {
             figure = true;
-            buf_printf(b,
-                       "<figure><img src=\"https://cdn.site%u.example/img/%016" PRIx64
-                       ".jpg\" alt=\"",
-                       feed, seq);
+            buf_printf(
+                b, "<figure><img src=\"https://cdn.site%u.example/img/%016" PRIx64 ".jpg\" alt=\"",
+                feed, seq);
             put_words(g, r, b, 5 + rng_below(r, 6));
             buf_puts(b, "\" width=\"1200\" height=\"675\"><figcaption>");
             put_words(g, r, b, 8 + rng_below(r, 8));
@@ -305,7 +268,8 @@ static int make_entry(const struct sgen *g, struct entry *e, unsigned feed, uint
         !(e->content = steal(&content)))
         rc = -ENOMEM;
     if (rc == 0) {
-        const char *first = first_names[rng_below(&r, sizeof(first_names) / sizeof(first_names[0]))];
+        const char *first =
+            first_names[rng_below(&r, sizeof(first_names) / sizeof(first_names[0]))];
         const char *last = last_names[rng_below(&r, sizeof(last_names) / sizeof(last_names[0]))];
         char name[64];
 

@@ -26,9 +26,9 @@
 
 #include "feed/model.h"
 
-#define SGEN_VOCAB    5000
-#define SGEN_WORD_MAX 24
-#define SGEN_ZIPF_LUT 65536
+#define SGEN_VOCAB     5000
+#define SGEN_WORD_MAX  24
+#define SGEN_ZIPF_LUT  65536
 #define SGEN_PORT_DEAD 9 /* the URL port of every feed: discard, nothing listens */
 
 struct sgen {

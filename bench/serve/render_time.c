@@ -81,12 +81,9 @@ static void usage(void)
 
 static unsigned long long number(const char *s, unsigned long long lo, unsigned long long hi)
 {
-    char *end;
     unsigned long long v;
 
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
+    if (bench_number(s, lo, hi, &v) < 0)
         usage();
     return v;
 }
@@ -170,9 +167,14 @@ static int render_parts(struct store *store, const struct config *cfg, double t[
     snprintf(self[0], sizeof(self[0]), "%s/outputs/all.atom", cfg->public_url);
     snprintf(self[1], sizeof(self[1]), "%s/outputs/all.rss", cfg->public_url);
     snprintf(self[2], sizeof(self[2]), "%s/outputs/all.json", cfg->public_url);
-    struct atom_out_meta am = {.id = site, .title = cfg->title, .self_url = self[0],
-                               .site_url = site, .generator_version = HERALD_VERSION};
-    struct rss_out_meta rm = {.title = cfg->title, .site_url = site, .self_url = self[1],
+    struct atom_out_meta am = {.id = site,
+                               .title = cfg->title,
+                               .self_url = self[0],
+                               .site_url = site,
+                               .generator_version = HERALD_VERSION};
+    struct rss_out_meta rm = {.title = cfg->title,
+                              .site_url = site,
+                              .self_url = self[1],
                               .generator_version = HERALD_VERSION};
 
     t0 = bench_now();
@@ -231,12 +233,23 @@ int main(int argc, char **argv)
 
     while ((c = getopt(argc, argv, "c:i:w:C:s:")) != -1) {
         switch (c) {
-        case 'c': o.config = optarg; break;
-        case 'i': o.iterations = (size_t)number(optarg, 1, 100000); break;
-        case 'w': o.warmup = (size_t)number(optarg, 0, 100000); break;
-        case 'C': o.content = (size_t)number(optarg, 0, 1 << 19); break;
-        case 's': o.seed = number(optarg, 0, UINT64_MAX); break;
-        default: usage();
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'i':
+            o.iterations = (size_t)number(optarg, 1, 100000);
+            break;
+        case 'w':
+            o.warmup = (size_t)number(optarg, 0, 100000);
+            break;
+        case 'C':
+            o.content = (size_t)number(optarg, 0, 1 << 19);
+            break;
+        case 's':
+            o.seed = number(optarg, 0, UINT64_MAX);
+            break;
+        default:
+            usage();
         }
     }
     if (!o.config || optind != argc)
@@ -331,8 +344,11 @@ int main(int argc, char **argv)
         double t0, t1, t2;
 
         snprintf(hash, sizeof(hash), "%064" PRIx64, seq0 + i);
-        struct store_poll poll = {.status = 200, .polled_at = now, .next_poll = now + YEAR,
-                                  .body_hash = hash, .body_size = 100000};
+        struct store_poll poll = {.status = 200,
+                                  .polled_at = now,
+                                  .next_poll = now + YEAR,
+                                  .body_hash = hash,
+                                  .body_size = 100000};
         if (!doc || sgen_document(&g, doc, feed, now, seq0 + i, 1) < 0) {
             feed_free(doc);
             fprintf(stderr, "render_time: out of memory\n");
