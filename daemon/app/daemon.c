@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/poller.h"
 #include "app/publish.h"
+#include "app/webhook.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "net/fetch.h"
@@ -48,6 +49,7 @@ struct daemon {
     struct publisher *publisher;
     struct httpd *httpd;
     struct poller *poller;
+    struct webhooks *webhooks;
     uv_signal_t sigint, sigterm;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
     bool stopping;
@@ -113,11 +115,16 @@ static void shutdown_all(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = true;
-    /* The poller first: the fetcher's cancellations then find it closing. */
+    /* The poller and the webhooks first: the fetcher's cancellations then
+     * find them closing (canceled deliveries stay pending in the outbox). */
     if (d->poller)
         poller_close(d->poller, NULL, NULL);
+    if (d->webhooks)
+        webhooks_stop(d->webhooks);
     if (d->fetcher)
         fetcher_close(d->fetcher, NULL, NULL);
+    if (d->webhooks)
+        webhooks_close(d->webhooks);
     if (d->httpd)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
@@ -210,11 +217,17 @@ static int start(struct daemon *d)
     if (r == 0)
         r = start_fetcher(d);
     if (r == 0)
+        r = webhooks_new(&d->loop, d->store, d->fetcher, d->cfg, &d->webhooks);
+    if (r == 0 && d->cfg->n_webhooks)
+        store_set_event_hook(d->store, webhooks_route, d->webhooks);
+    if (r == 0)
         r = publisher_new(d->store, d->cfg, &d->publisher);
     if (r == 0)
         r = start_http(d);
     if (r == 0)
         r = poller_new(&d->loop, d->fetcher, d->store, d->cfg, on_changed, d, &d->poller);
+    if (r == 0 && (r = webhooks_start(d->webhooks)) < 0)
+        log_error("WEBHOOK", "cannot start: %s", store_errmsg(d->store));
     if (r < 0)
         return r;
     uv_timer_init(&d->loop, &d->refresh_timer);
@@ -254,8 +267,12 @@ int daemon_run(const char *config_path)
         d.stopping = true;
         if (d.poller)
             poller_close(d.poller, NULL, NULL);
+        if (d.webhooks)
+            webhooks_stop(d.webhooks);
         if (d.fetcher)
             fetcher_close(d.fetcher, NULL, NULL);
+        if (d.webhooks)
+            webhooks_close(d.webhooks);
         if (d.httpd)
             httpd_close(d.httpd, NULL, NULL);
         uv_run(&d.loop, UV_RUN_DEFAULT);

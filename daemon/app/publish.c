@@ -13,9 +13,6 @@
 #include <uv.h>
 #include <zlib.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "app/opml.h"
 #include "base/blob.h"
 #include "base/clock.h"
@@ -77,7 +74,7 @@ struct out {
     int64_t page_no[N_FORMATS];       /* which one; -1: none */
     char **feeds;                     /* names of the feeds it carries, sorted; NULL: every feed */
     size_t n_feeds;
-    pcre2_match_data *md; /* for include/exclude, while rendering */
+    void *md; /* pcre2 match data for include/exclude (config_match_data()) */
 };
 
 struct publisher {
@@ -112,34 +109,13 @@ static int out_init_feeds(struct out *o, const struct config *cfg)
     return 0;
 }
 
-static bool re_matches(struct out *o, void *re, const char *s)
-{
-    return s && pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, o->md, NULL) >= 0;
-}
-
-/* True when re matches the entry's title, content, author or a category. */
-static bool entry_matches(struct out *o, void *re, const struct entry *e)
-{
-    if (re_matches(o, re, e->title) || re_matches(o, re, e->content ? e->content : e->summary) ||
-        re_matches(o, re, e->author))
-        return true;
-    for (size_t i = 0; i < e->n_categories; i++)
-        if (re_matches(o, re, e->categories[i].term))
-            return true;
-    return false;
-}
-
 static bool out_accepts(const struct entry *e, const char *feed, void *ud)
 {
     struct out *o = ud;
 
     if (o->feeds && (!feed || !bsearch(&feed, o->feeds, o->n_feeds, sizeof(char *), cmp_str)))
         return false;
-    if (o->conf->include_re && !entry_matches(o, o->conf->include_re, e))
-        return false;
-    if (o->conf->exclude_re && entry_matches(o, o->conf->exclude_re, e))
-        return false;
-    return true;
+    return config_output_matches(o->conf, e, o->md);
 }
 
 static const char *title_of(const char *name, void *ud)
@@ -284,7 +260,7 @@ static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMAT
     size_t len = 0;
     int r;
 
-    if ((c->include_re || c->exclude_re) && !o->md && !(o->md = pcre2_match_data_create(16, NULL)))
+    if ((c->include_re || c->exclude_re) && !o->md && !(o->md = config_match_data()))
         return -ENOMEM;
     if (page < 0 && o->merged && !o->merged_stale) {
         merged = o->merged; /* read already for another format */
@@ -587,7 +563,7 @@ void publisher_free(struct publisher *p)
         feed_free(o->merged);
         free(o->feeds);
         free(o->archive_path);
-        pcre2_match_data_free(o->md);
+        config_match_data_free(o->md);
     }
     free(p->outs);
     free(p->routes);

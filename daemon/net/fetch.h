@@ -75,6 +75,14 @@ struct fetch_request {
     const char *userpwd;        /* "user:password" for HTTP basic auth, or NULL; never logged */
     const char *proxy;          /* proxy URL, or NULL: direct (environment proxies are ignored);
                                    with a proxy the SSRF check is not made */
+    /* A POST of body (body_len bytes, copied) instead of a GET; its
+     * Content-Type goes in headers. */
+    const char *body;
+    size_t body_len;
+    bool no_redirects; /* a 3xx is the result, never followed */
+    bool own_pace;     /* not paced per site: the caller limits its own concurrency
+                          (webhook endpoints); max_inflight still applies */
+    long timeout_ms;   /* overrides the fetcher's whole-transfer timeout; 0: the default */
 };
 
 /* Failure classes, for logs and for the scheduler. */
