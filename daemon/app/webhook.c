@@ -100,10 +100,40 @@ static json_t *feed_obj(const struct store_event *ev, const struct feed_conf *fc
                      jstr(fc->title ? fc->title : ev->feed_title), "url", jstr(ev->feed_url));
 }
 
-static json_t *story_obj(const struct store_event *ev, const struct feed_conf *fc)
+static int add_source(const char *feed, const char *feed_title, const char *title, const char *link,
+                      void *ud)
+{
+    json_t *src = json_pack("{s:o, s:o, s:o, s:o}", "feed", jstr(feed), "feed_title",
+                            jstr(feed_title), "title", jstr(title), "link", jstr(link));
+
+    return src && json_array_append_new(ud, src) == 0 ? 0 : -ENOMEM;
+}
+
+/* A story's sources: the entry alone when it starts the story, else every
+ * entry of it (the new one last; at most 20). */
+static json_t *sources_of(struct store *s, const struct store_event *ev, const struct feed_conf *fc)
+{
+    json_t *sources = json_array();
+    int r;
+
+    if (!sources)
+        return NULL;
+    if (ev->story_id && ev->story_id != ev->entry_id)
+        r = store_story_sources(s, ev->story_id, 20, add_source, sources);
+    else
+        r = add_source(ev->feed_name, fc->title ? fc->title : ev->feed_title, ev->entry->title,
+                       ev->entry->link, sources);
+    if (r < 0) {
+        json_decref(sources);
+        return NULL;
+    }
+    return sources;
+}
+
+static json_t *story_obj(struct store *s, const struct store_event *ev, const struct feed_conf *fc)
 {
     const struct entry *e = ev->entry;
-    json_t *authors = json_array(), *sources = json_array(), *src;
+    json_t *authors = json_array(), *sources = sources_of(s, ev, fc);
     char *summary = NULL, fallback[40];
     json_t *story;
 
@@ -113,11 +143,6 @@ static json_t *story_obj(const struct store_event *ev, const struct feed_conf *f
         if (e->authors[i].name && json_array_append_new(authors, jstr(e->authors[i].name)) < 0)
             goto fail;
     if (!e->n_authors && e->author && json_array_append_new(authors, jstr(e->author)) < 0)
-        goto fail;
-    src = json_pack("{s:o, s:o, s:o, s:o}", "feed", jstr(ev->feed_name), "feed_title",
-                    jstr(fc->title ? fc->title : ev->feed_title), "title", jstr(e->title), "link",
-                    jstr(e->link));
-    if (!src || json_array_append_new(sources, src) < 0)
         goto fail;
     if (sanitize_plain_text(e->summary ? e->summary : e->content, SUMMARY_CHARS, &summary) < 0)
         goto fail;
@@ -141,7 +166,7 @@ fail:
 }
 
 /* The "data" of an event; NULL when out of memory. */
-static json_t *event_data(const struct store_event *ev, const struct feed_conf *fc)
+static json_t *event_data(struct store *s, const struct store_event *ev, const struct feed_conf *fc)
 {
     json_t *data = json_object();
 
@@ -150,7 +175,7 @@ static json_t *event_data(const struct store_event *ev, const struct feed_conf *
     switch (ev->kind) {
     case STORE_EVENT_ENTRY_NEW:
     case STORE_EVENT_ENTRY_REVISED:
-        if (json_object_set_new(data, "story", story_obj(ev, fc)) < 0)
+        if (json_object_set_new(data, "story", story_obj(s, ev, fc)) < 0)
             goto fail;
         break;
     case STORE_EVENT_FEED_MOVED:
@@ -279,7 +304,7 @@ int webhooks_route(struct store *s, const struct store_event *ev, void *ud)
 
         if (!kind || !(wc->events & kind))
             continue;
-        if (!data && !(data = event_data(ev, fc))) {
+        if (!data && !(data = event_data(s, ev, fc))) {
             r = -ENOMEM;
             break;
         }

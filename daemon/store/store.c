@@ -190,6 +190,7 @@ enum stmt_id {
     ST_HOOK_GET,
     ST_HOOK_DISABLE,
     ST_HOOK_ENABLE,
+    ST_STORY_SOURCES,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -304,6 +305,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOOK_DISABLE] = "INSERT INTO webhook_state (name, disabled_at, reason) VALUES (?1, ?2, ?3)"
                         " ON CONFLICT (name) DO UPDATE SET disabled_at = ?2, reason = ?3",
     [ST_HOOK_ENABLE] = "DELETE FROM webhook_state WHERE name = ?1",
+    [ST_STORY_SOURCES] = "SELECT f.name, f.title, e.title, e.link FROM entries e"
+                         " JOIN feeds f ON f.id = e.feed_id"
+                         " WHERE e.story = ?1 OR e.id = ?1 ORDER BY e.id LIMIT ?2",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -2299,4 +2303,24 @@ int store_webhook_enable(struct store *s, const char *name, int *ret_changed)
 void store_set_busy_timeout(struct store *s, int ms)
 {
     sqlite3_busy_timeout(s->db, ms);
+}
+
+int store_story_sources(struct store *s, int64_t story, size_t max,
+                        int (*each)(const char *feed, const char *feed_title, const char *title,
+                                    const char *link, void *ud),
+                        void *ud)
+{
+    sqlite3_stmt *st = s->stmt[ST_STORY_SOURCES];
+    int rc, r = 0;
+
+    sqlite3_bind_int64(st, 1, story);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = each((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                 ud);
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, "reading a story's sources");
+    done(st);
+    return r;
 }

@@ -344,6 +344,13 @@ int store_deliveries_count(struct store *s, int64_t *ret_pending, int64_t *ret_d
 /* Forgets deliveries delivered before `before`. */
 int store_deliveries_prune(struct store *s, int64_t before);
 
+/* Calls each() for the entries of a story (its first entry's id), oldest
+ * first, at most max; a negative return stops and is returned. */
+int store_story_sources(struct store *s, int64_t story, size_t max,
+                        int (*each)(const char *feed, const char *feed_title, const char *title,
+                                    const char *link, void *ud),
+                        void *ud);
+
 /* A webhook endpoint disabled by a 410 stays disabled across restarts
  * until enabled again. store_webhook_disabled() returns 1 (with when and
  * why), 0 when enabled, or a negative errno. */
