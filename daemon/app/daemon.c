@@ -50,7 +50,10 @@ struct daemon {
     struct httpd *httpd;
     struct poller *poller;
     struct webhooks *webhooks;
-    uv_signal_t sigint, sigterm;
+    struct config **retired; /* configurations replaced by reloads: freed at exit */
+    size_t n_retired;
+    char reload_error[256]; /* the last failed reload's first error, "" after a good one */
+    uv_signal_t sigint, sigterm, sighup;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
     bool stopping;
 };
@@ -130,6 +133,7 @@ static void shutdown_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
     if (d->monitor.on)
         uv_close((uv_handle_t *)&d->monitor.timer, NULL);
 }
@@ -192,21 +196,133 @@ static int start_http(struct daemon *d)
     return 0;
 }
 
+static struct fetch_options fetch_options_of(const struct config *c)
+{
+    return (struct fetch_options){
+        .max_inflight = (unsigned)c->max_concurrent,
+        .timeout_ms = (long)c->timeout,
+        .connect_timeout_ms = (long)c->connect_timeout,
+        .max_body = (size_t)c->max_feed_size,
+        .max_redirects = (long)c->max_redirects,
+        .per_site = (unsigned)c->per_site,
+        /* The fetcher reads 0 as its default; negative is none. */
+        .site_gap_ms = c->site_gap > 0 ? (long)c->site_gap : -1,
+        .user_agent = c->user_agent,
+    };
+}
+
 static int start_fetcher(struct daemon *d)
 {
-    struct fetch_options o = {
-        .max_inflight = (unsigned)d->cfg->max_concurrent,
-        .timeout_ms = (long)d->cfg->timeout,
-        .connect_timeout_ms = (long)d->cfg->connect_timeout,
-        .max_body = (size_t)d->cfg->max_feed_size,
-        .max_redirects = (long)d->cfg->max_redirects,
-        .per_site = (unsigned)d->cfg->per_site,
-        /* The fetcher reads 0 as its default; negative is none. */
-        .site_gap_ms = d->cfg->site_gap > 0 ? (long)d->cfg->site_gap : -1,
-        .user_agent = d->cfg->user_agent,
-    };
+    struct fetch_options o = fetch_options_of(d->cfg);
 
     return fetcher_new(&d->loop, &o, &d->fetcher);
+}
+
+/* ---- reload (SIGHUP) ------------------------------------------------------ */
+
+static void on_old_webhooks_gone(void *ud)
+{
+    struct daemon *d = ud;
+
+    /* The replacement starts only now, so that no delivery goes out twice. */
+    if (!d->stopping && webhooks_start(d->webhooks) < 0)
+        log_error("WEBHOOK", "cannot start: %s", store_errmsg(d->store));
+}
+
+/* Logs a failed reload's errors, one line each, and keeps the first. */
+static void reload_failed(struct daemon *d, const char *errors)
+{
+    const char *p = errors;
+
+    d->reload_error[0] = '\0';
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        if (n) {
+            log_error("MAIN", "reload: %.*s", (int)n, p);
+            if (!d->reload_error[0])
+                snprintf(d->reload_error, sizeof(d->reload_error), "%.*s", (int)n, p);
+        }
+        p += n + (p[n] == '\n');
+    }
+    log_error("MAIN", "reload failed: the running configuration is kept");
+}
+
+/* Reads the configuration again and applies it without a restart: feeds,
+ * outputs, webhooks and settings; only database and listen wait for a
+ * restart. An invalid file changes nothing. State (feed schedules,
+ * validators, backoff, the outbox) lives in the store and is kept; polls
+ * and deliveries in flight finish. */
+static void reload(struct daemon *d)
+{
+    struct config *cfg = NULL, **retired;
+    struct publisher *pub = NULL;
+    struct webhooks *hooks = NULL, *old_hooks;
+    struct fetch_options fo;
+    const struct httpd_route *routes;
+    struct buf errors;
+    size_t n_routes;
+    int r;
+
+    log_info("MAIN", "SIGHUP received: reloading %s", d->cfg->path);
+    buf_init(&errors, 1 << 20);
+    r = config_load(d->cfg->path, &cfg, &errors);
+    if (r < 0) {
+        reload_failed(d, errors.data ? errors.data : "out of memory");
+        buf_release(&errors);
+        return;
+    }
+    buf_release(&errors);
+    if (strcmp(cfg->database, d->cfg->database) != 0 ||
+        strcmp(cfg->listen_host, d->cfg->listen_host) != 0 ||
+        cfg->listen_port != d->cfg->listen_port)
+        log_warn("MAIN", "reload: database and listen changes take effect at the next restart");
+    retired = realloc(d->retired, (d->n_retired + 1) * sizeof(*retired));
+    if (retired)
+        d->retired = retired;
+    r = retired ? publisher_new(d->store, cfg, &pub) : -ENOMEM;
+    if (r == 0)
+        r = webhooks_new(&d->loop, d->store, d->fetcher, cfg, &hooks);
+    routes = pub ? publish_routes(pub, &n_routes) : NULL;
+    if (r == 0)
+        r = httpd_set_routes(d->httpd, routes, n_routes);
+    if (r < 0) {
+        reload_failed(d, "out of memory");
+        if (hooks)
+            webhooks_close(hooks);
+        publisher_free(pub);
+        config_free(cfg);
+        return;
+    }
+    /* From here on the new configuration is in force. */
+    if (!getenv("HERALD_LOG_LEVEL"))
+        (void)log_set_level_name(cfg->log_level);
+    fo = fetch_options_of(cfg);
+    if (fetcher_set_options(d->fetcher, &fo) < 0)
+        log_error("FETCH", "reload: out of memory: transfer options unchanged");
+    config_apply_dedup(cfg, d->store);
+    publisher_free(d->publisher);
+    d->publisher = pub;
+    store_set_event_hook(d->store, cfg->n_webhooks ? webhooks_route : NULL, hooks);
+    old_hooks = d->webhooks;
+    d->webhooks = hooks;
+    if (poller_reload(d->poller, cfg) < 0)
+        log_error("MAIN", "reload: some feeds could not be applied (see above)");
+    d->retired[d->n_retired++] = d->cfg;
+    d->cfg = cfg;
+    webhooks_retire(old_hooks, on_old_webhooks_gone, d);
+    d->reload_error[0] = '\0';
+    on_changed(d); /* outputs render again under their new settings */
+    log_info("MAIN", "configuration reloaded: %zu feeds, %zu outputs, %zu webhooks", cfg->n_feeds,
+             cfg->n_outputs, cfg->n_webhooks);
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    (void)signum;
+    if (!d->stopping)
+        reload(d);
 }
 
 static int start(struct daemon *d)
@@ -235,9 +351,11 @@ static int start(struct daemon *d)
     uv_timer_start(&d->refresh_timer, on_refresh_timer, 0, 0); /* what is stored already */
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
-    d->sigint.data = d->sigterm.data = d;
+    uv_signal_init(&d->loop, &d->sighup);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
     monitor_start(d);
     poller_start(d->poller);
     return 0;
@@ -286,5 +404,8 @@ int daemon_run(const char *config_path)
     if (status == 0)
         log_info("MAIN", "stopped");
     config_free(d.cfg);
+    for (size_t i = 0; i < d.n_retired; i++)
+        config_free(d.retired[i]);
+    free(d.retired);
     return status;
 }

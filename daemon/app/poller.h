@@ -48,6 +48,16 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                const struct config *cfg, poller_changed_cb changed, void *userdata,
                struct poller **ret);
 
+/* Takes a new configuration (SIGHUP): feeds are matched by name. A new
+ * feed is registered and polled at once; a removed one stops (a poll in
+ * flight finishes and its result is dropped) and leaves the merged feed;
+ * a changed url starts the feed afresh; other settings apply from the next
+ * poll. Feed state (validators, schedule, backoff) is kept. cfg must
+ * outlive the poller, as must the configuration it replaces (in-flight
+ * polls may still read it). Returns 0, or -ENOMEM / -EIO (logged) after
+ * applying what it could. */
+int poller_reload(struct poller *p, const struct config *cfg);
+
 /* Arms the timer: feeds that are due (or new) are polled at once. */
 void poller_start(struct poller *p);
 

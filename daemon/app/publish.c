@@ -86,6 +86,8 @@ struct publisher {
     size_t n_routes;
     char cache_control[32];
     struct variant opml; /* /opml: the configuration's feeds, rendered once */
+    unsigned exports;    /* export jobs on the thread pool (they write into outs) */
+    bool freed;          /* publisher_free() ran: the last export job frees it */
 };
 
 /* ---- which entries an output carries ------------------------------------ */
@@ -546,10 +548,8 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
     return 0;
 }
 
-void publisher_free(struct publisher *p)
+static void free_now(struct publisher *p)
 {
-    if (!p)
-        return;
     for (size_t i = 0; i < p->n_outs; i++) {
         struct out *o = &p->outs[i];
 
@@ -571,6 +571,16 @@ void publisher_free(struct publisher *p)
     free(p);
 }
 
+void publisher_free(struct publisher *p)
+{
+    if (!p)
+        return;
+    if (p->exports)
+        p->freed = true; /* the last export job frees it */
+    else
+        free_now(p);
+}
+
 /* ---- static export ----------------------------------------------------------- */
 
 /* One file to write, on the thread pool: the blob is only read there. */
@@ -583,6 +593,7 @@ struct export_file {
 
 struct export_job {
     uv_work_t work;
+    struct publisher *p;
     char *dir;
     struct export_file files[2 * N_FORMATS];
     size_t n;
@@ -656,6 +667,8 @@ static void on_export_done(uv_work_t *w, int status)
         blob_unref(j->files[i].body);
     }
     free(j->dir);
+    if (j->p && --j->p->exports == 0 && j->p->freed)
+        free_now(j->p);
     free(j);
 }
 
@@ -717,6 +730,8 @@ int publish_refresh(struct publisher *p, uv_loop_t *loop)
                                 rd->plain.etag);
         }
         j->work.data = j;
+        j->p = p;
+        p->exports++;
         if (r < 0 || !j->n || uv_queue_work(loop, &j->work, on_export_work, on_export_done) < 0)
             on_export_done(&j->work, -1);
         if (r < 0)

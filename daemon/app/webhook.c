@@ -239,13 +239,16 @@ struct webhooks {
     struct endpoint *eps;
     size_t n_eps;
     uv_timer_t timer;
-    bool started, stopping;
+    bool started, stopping, retiring, closed;
+    void (*retired)(void *ud); /* webhooks_retire()'s callback */
+    void *retired_ud;
     unsigned inflight;
     int64_t last_prune;
     uint64_t rng;
 };
 
 static void kick(struct webhooks *w);
+static void maybe_close(struct webhooks *w);
 
 /* Which event (one enum webhook_event bit) ev is for the webhook; 0: none. */
 static unsigned classify(struct webhooks *w, const struct webhook_conf *wc,
@@ -851,6 +854,7 @@ static void on_sent(const struct fetch_result *res, void *ud)
     if (res->error == FETCH_ERR_CANCELED) {
         /* Shutting down: they stay pending and go out after the restart. */
         request_free(q);
+        maybe_close(w);
         return;
     }
     if (res->error == FETCH_OK && res->status >= 200 && res->status < 300) {
@@ -896,6 +900,7 @@ static void on_sent(const struct fetch_result *res, void *ud)
                   store_errmsg(w->store));
     request_free(q);
     kick(w);
+    maybe_close(w);
 }
 
 /* Picks the next request of ep (its rows in *rows) and sends it. Returns
@@ -1085,6 +1090,8 @@ static void on_closed(uv_handle_t *h)
 {
     struct webhooks *w = h->data;
 
+    if (w->retired)
+        w->retired(w->retired_ud);
     for (size_t i = 0; i < w->n_eps; i++)
         free(w->eps[i].busy);
     free(w->eps);
@@ -1094,8 +1101,24 @@ static void on_closed(uv_handle_t *h)
 
 void webhooks_close(struct webhooks *w)
 {
-    if (!w)
+    if (!w || w->closed)
         return;
     webhooks_stop(w);
+    w->closed = true;
     uv_close((uv_handle_t *)&w->timer, on_closed);
+}
+
+static void maybe_close(struct webhooks *w)
+{
+    if (w->retiring && w->inflight == 0)
+        webhooks_close(w);
+}
+
+void webhooks_retire(struct webhooks *w, void (*done)(void *ud), void *ud)
+{
+    webhooks_stop(w);
+    w->retiring = true;
+    w->retired = done;
+    w->retired_ud = ud;
+    maybe_close(w);
 }

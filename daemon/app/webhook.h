@@ -68,7 +68,12 @@ int webhooks_start(struct webhooks *w);
 void webhooks_stop(struct webhooks *w);
 /* Requests in flight. */
 unsigned webhooks_inflight(const struct webhooks *w);
-/* Closes the timer, then frees w (on the loop's next turn). */
+/* A reload's replacement takes over: stops sending, and once the requests
+ * in flight are recorded, calls done(ud) and frees w. Start the
+ * replacement from done, so that no delivery is sent by both. */
+void webhooks_retire(struct webhooks *w, void (*done)(void *ud), void *ud);
+/* Closes the timer, then frees w (on the loop's next turn). Requests in
+ * flight must be over (canceled by closing the fetcher, or webhooks_retire()). */
 void webhooks_close(struct webhooks *w);
 
 /* ---- pieces, for the command line and tests ---- */

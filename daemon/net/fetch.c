@@ -1544,6 +1544,25 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
     return 0;
 }
 
+int fetcher_set_options(struct fetcher *f, const struct fetch_options *opts)
+{
+    struct fetch_options o = *opts;
+    char *ua;
+
+    defaults(&o);
+    ua = strdup(o.user_agent ? o.user_agent : "heraldd/" HERALD_VERSION);
+    if (!ua)
+        return -ENOMEM;
+    free(f->user_agent);
+    f->user_agent = ua;
+    o.user_agent = NULL;
+    f->opts = o;
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->opts.max_inflight * 2);
+    if (!f->closing)
+        uv_timer_start(&f->wake, on_wake, 0, 0); /* a higher cap may admit more now */
+    return 0;
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
     struct fetcher *f = h->data;

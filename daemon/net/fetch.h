@@ -124,6 +124,10 @@ typedef void (*fetch_done_cb)(const struct fetch_result *res, void *userdata);
 /* opts may be NULL; zero fields take defaults. Returns 0 or -ENOMEM/-EIO. */
 int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetcher **ret);
 
+/* New options (a reload) for the transfers that start from now on; those
+ * running keep their limits. Returns 0 or -ENOMEM. */
+int fetcher_set_options(struct fetcher *f, const struct fetch_options *opts);
+
 /* Starts (or queues) a GET. If it returns 0, done runs exactly once, never
  * before fetch_start() returns. Returns -ENOMEM, or -ESHUTDOWN once the
  * fetcher is closing. */
