@@ -128,6 +128,7 @@ static const struct key_rule rules[] = {
     {SECTION_OUTPUT, "max_age", TYPE_DURATION, O(max_age), 60, 3650 * 86400},
     {SECTION_OUTPUT, "dedup", TYPE_DEDUP, O(dedup), 0, 0},
     {SECTION_HERALD, "failing_after", TYPE_INT, G(failing_after), 1, 1000},
+    {SECTION_HERALD, "shutdown_timeout", TYPE_DURATION_MS, G(shutdown_timeout), 0, 300},
     {SECTION_WEBHOOK, "url", TYPE_HTTP_URL, W(url), 0, 0},
     {SECTION_WEBHOOK, "outputs", TYPE_WORDS, W(outputs), 0, 64},
     {SECTION_WEBHOOK, "events", TYPE_WORDS, W(event_words), 0, WEBHOOK_N_EVENTS},
@@ -379,11 +380,19 @@ static char *file_url(const struct loader *l, const char *s)
 /* "Name: value": a header field name (RFC 9110 token), a colon, and a
  * value of visible characters and blanks. Headers Herald sets itself are
  * refused: they would be sent twice or fight the conditional requests. */
-static const char *check_header(const char *s)
+/* A header line of a feed (webhook: of a webhook's requests). */
+static const char *check_header(const char *s, bool webhook)
 {
-    static const char *const reserved[] = {"host",           "if-none-match", "if-modified-since",
-                                           "authorization",  "user-agent",    "content-length",
-                                           "accept-encoding"};
+    static const char *const feed_reserved[] = {
+        "host",       "if-none-match",  "if-modified-since", "authorization",
+        "user-agent", "content-length", "accept-encoding"};
+    /* Webhooks have no username/password: Authorization is theirs to set. */
+    static const char *const hook_reserved[] = {
+        "host",       "content-length",    "content-type",     "transfer-encoding",
+        "webhook-id", "webhook-timestamp", "webhook-signature"};
+    const char *const *reserved = webhook ? hook_reserved : feed_reserved;
+    size_t n_reserved = webhook ? sizeof(hook_reserved) / sizeof(hook_reserved[0])
+                                : sizeof(feed_reserved) / sizeof(feed_reserved[0]);
     const char *colon = strchr(s, ':');
     size_t n;
 
@@ -398,9 +407,11 @@ static const char *check_header(const char *s)
         if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
             return "header: control character in the value";
     }
-    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+    for (size_t i = 0; i < n_reserved; i++) {
         if (strlen(reserved[i]) == n && strncasecmp(s, reserved[i], n) == 0)
-            return "header: Herald sets this header itself (use user_agent, username/password)";
+            return webhook ? "header: Herald sets this header itself"
+                           : "header: Herald sets this header itself (use user_agent, "
+                             "username/password)";
     }
     return NULL;
 }
@@ -609,7 +620,7 @@ static void apply_header(struct loader *l, const struct key_rule *r, const char 
                          char ***field)
 {
     size_t *n = l->webhook ? &l->webhook->n_headers : &l->feed->n_headers;
-    const char *problem = check_header(value);
+    const char *problem = check_header(value, l->webhook != NULL);
     char **list;
 
     if (problem) {
@@ -1174,6 +1185,7 @@ static int set_defaults(struct config *c, const char *dir)
     c->default_output = strdup("all");
     c->cache_max_age = 60;
     c->failing_after = 3;
+    c->shutdown_timeout = 10 * 1000;
     if (!c->default_output)
         return -ENOMEM;
     if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)

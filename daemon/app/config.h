@@ -22,7 +22,7 @@ struct entry;
 
 #define CONFIG_DEFAULT_PATH "/etc/herald/heraldd.conf"
 
-/* A list of words ("a, b c"): every line of the key appends to it. */
+/* A list of words ("a, b c") on one line (a key appears once per section). */
 struct config_words {
     char **v; /* NULL-terminated; NULL when empty */
     size_t n;
@@ -166,7 +166,8 @@ struct config {
     /* Webhooks (webhook.h). */
     struct webhook_conf *webhooks;
     size_t n_webhooks;
-    int64_t failing_after; /* consecutive failed polls that make feed.failing */
+    int64_t failing_after;    /* consecutive failed polls that make feed.failing */
+    int64_t shutdown_timeout; /* ms that polls and deliveries in flight get at SIGTERM */
 };
 
 /* Reads and validates path. Returns 0 and a new config in *ret, -EINVAL

@@ -54,6 +54,9 @@ struct daemon {
     size_t n_retired;
     char reload_error[256]; /* the last failed reload's first error, "" after a good one */
     uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t drain_timer;  /* at SIGTERM: waits for polls and deliveries in flight */
+    uint64_t drain_deadline; /* uv_now() at which they are canceled */
+    bool draining;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
     bool stopping;
 };
@@ -134,16 +137,51 @@ static void shutdown_all(struct daemon *d)
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->drain_timer, NULL);
     if (d->monitor.on)
         uv_close((uv_handle_t *)&d->monitor.timer, NULL);
+}
+
+/* Graceful shutdown: polls and deliveries in flight run to their end (their
+ * results stored) for up to shutdown_timeout, then the rest is canceled. */
+static void on_drain_check(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    unsigned polls = d->poller ? poller_busy(d->poller) : 0;
+    unsigned hooks = d->webhooks ? webhooks_inflight(d->webhooks) : 0;
+
+    if (polls == 0 && hooks == 0) {
+        shutdown_all(d);
+    } else if (uv_now(&d->loop) >= d->drain_deadline) {
+        log_warn("MAIN",
+                 "shutdown_timeout reached: canceling %u poll(s) and %u delivery(ies) in "
+                 "flight (they are retried after the restart)",
+                 polls, hooks);
+        shutdown_all(d);
+    }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
+    const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
 
-    log_info("MAIN", "%s received, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    shutdown_all(d);
+    if (d->stopping)
+        return;
+    if (d->draining) {
+        log_info("MAIN", "%s received again: stopping now", name);
+        shutdown_all(d);
+        return;
+    }
+    log_info("MAIN", "%s received, shutting down (waiting up to %lld ms for work in flight)", name,
+             (long long)d->cfg->shutdown_timeout);
+    d->draining = true;
+    if (d->poller)
+        poller_drain(d->poller);
+    if (d->webhooks)
+        webhooks_stop(d->webhooks);
+    d->drain_deadline = uv_now(&d->loop) + (uint64_t)d->cfg->shutdown_timeout;
+    uv_timer_start(&d->drain_timer, on_drain_check, 0, 20);
 }
 
 static int load_config(struct daemon *d, const char *path)
@@ -321,7 +359,7 @@ static void on_sighup(uv_signal_t *h, int signum)
     struct daemon *d = h->data;
 
     (void)signum;
-    if (!d->stopping)
+    if (!d->stopping && !d->draining)
         reload(d);
 }
 
@@ -352,6 +390,8 @@ static int start(struct daemon *d)
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sighup);
+    uv_timer_init(&d->loop, &d->drain_timer);
+    d->drain_timer.data = d;
     d->sigint.data = d->sigterm.data = d->sighup.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);

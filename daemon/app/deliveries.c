@@ -17,11 +17,11 @@ static struct store *open_db(const struct config *cfg)
     struct store *s;
     char err[512];
 
-    if (store_open(cfg->database, &s, err, sizeof(err)) < 0) {
+    /* The daemon's transactions are short: wait for them. */
+    if (store_open_shared(cfg->database, 5000, &s, err, sizeof(err)) < 0) {
         fprintf(stderr, "heraldd: cannot open the database %s\n", err);
         return NULL;
     }
-    store_set_busy_timeout(s, 5000); /* the daemon's transactions are short */
     return s;
 }
 

@@ -51,6 +51,7 @@ struct poller {
     uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
     unsigned open_handles; /* timer + drain until their close callbacks */
+    bool draining;         /* poller_drain(): no new polls */
     bool closing;
     void (*closed)(void *);
     void *closed_ud;
@@ -652,6 +653,8 @@ static void on_timer(uv_timer_t *t)
     struct poller *p = t->data;
     int64_t now = clock_now();
 
+    if (p->draining)
+        return;
     /* Due feeds beyond max_active wait for a poll to finish (conclude()
      * re-arms): a fast network cannot pile up more bodies and parsed
      * documents than the store keeps up with. */
@@ -670,6 +673,10 @@ static void arm(struct poller *p)
 
     if (p->closing)
         return;
+    if (p->draining) {
+        uv_timer_stop(&p->timer);
+        return;
+    }
     if (p->active >= p->max_active) {
         uv_timer_stop(&p->timer); /* the next conclude() re-arms */
         return;
@@ -833,6 +840,15 @@ int poller_reload(struct poller *p, const struct config *cfg)
             }
             log_info("FETCH", "feed \"%s\": added", fc->name);
         }
+        if (s->conf != fc && !s->discard) {
+            /* A shorter interval counts from the last poll (not in backoff). */
+            int64_t before = interval_of(s), after = fc->interval ? fc->interval : cfg->interval;
+            int64_t now = clock_now();
+            if (after < before && s->state->error_count == 0 && s->state->last_poll != TIME_NONE &&
+                s->state->next_poll > s->state->last_poll + after)
+                s->state->next_poll =
+                    s->state->last_poll + after > now ? s->state->last_poll + after : now;
+        }
         s->conf = fc;
         slots[n++] = s;
     }
@@ -931,6 +947,17 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
     uv_idle_stop(&p->drain);
     uv_close((uv_handle_t *)&p->timer, on_closed);
     uv_close((uv_handle_t *)&p->drain, on_closed);
+}
+
+void poller_drain(struct poller *p)
+{
+    p->draining = true;
+    uv_timer_stop(&p->timer);
+}
+
+unsigned poller_busy(const struct poller *p)
+{
+    return p->active + p->jobs;
 }
 
 void poller_counts(const struct poller *p, struct poller_counts *ret)

@@ -61,6 +61,11 @@ int poller_reload(struct poller *p, const struct config *cfg);
 /* Arms the timer: feeds that are due (or new) are polled at once. */
 void poller_start(struct poller *p);
 
+/* Shutting down gracefully: no new poll starts; the ones in flight are
+ * fetched, parsed and stored as usual. poller_busy() counts them. */
+void poller_drain(struct poller *p);
+unsigned poller_busy(const struct poller *p);
+
 /* No new polls; responses still arriving are dropped (they were canceled
  * by closing the fetcher). Closes the timer and frees p in its close
  * callback, then calls done(userdata). */

@@ -250,6 +250,18 @@ struct webhooks {
 static void kick(struct webhooks *w);
 static void maybe_close(struct webhooks *w);
 
+/* Copies whole UTF-8 characters of src that fit in cap bytes (with a NUL). */
+static void copy_utf8(char *dst, size_t cap, const char *src)
+{
+    size_t len = 0, n;
+
+    while (src[len] && (n = utf8_decode((const unsigned char *)src + len, 4, NULL)) > 0 &&
+           len + n < cap)
+        len += n;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 /* Which event (one enum webhook_event bit) ev is for the webhook; 0: none. */
 static unsigned classify(struct webhooks *w, const struct webhook_conf *wc,
                          const struct feed_conf *fc, const struct store_event *ev)
@@ -317,10 +329,11 @@ int webhooks_route(struct store *s, const struct store_event *ev, void *ud)
             break;
         }
         if (ev->entry)
-            snprintf(title, sizeof(title), "%s",
-                     ev->entry->title ? ev->entry->title : "(untitled)");
-        else
-            snprintf(title, sizeof(title), "feed %s", ev->feed_name);
+            copy_utf8(title, sizeof(title), ev->entry->title ? ev->entry->title : "(untitled)");
+        else {
+            memcpy(title, "feed ", 5);
+            copy_utf8(title + 5, sizeof(title) - 5, ev->feed_name);
+        }
         r = webhook_msg_id(msg_id);
         if (r == 0) {
             struct store_delivery_new d = {
@@ -351,7 +364,7 @@ int webhooks_route(struct store *s, const struct store_event *ev, void *ud)
 struct fields {
     const char *type, *title, *link, *canonical_link, *summary, *id, *published, *updated;
     const char *feed, *feed_title, *feed_url, *error, *moved_to;
-    char message[512]; /* one line for people */
+    char *message; /* one line for people (malloc'ed) */
 };
 
 static const char *get(json_t *obj, const char *key)
@@ -363,7 +376,8 @@ static int read_fields(json_t *ev, struct fields *f)
 {
     json_t *data = json_object_get(ev, "data");
     json_t *story = json_object_get(data, "story"), *feed = json_object_get(data, "feed");
-    const char *name;
+    const char *name, *title;
+    struct buf m;
 
     memset(f, 0, sizeof(*f));
     f->type = get(ev, "type");
@@ -382,29 +396,29 @@ static int read_fields(json_t *ev, struct fields *f)
     f->error = get(data, "error");
     f->moved_to = get(data, "moved_to");
     name = f->feed_title ? f->feed_title : f->feed ? f->feed : "?";
+    title = f->title ? f->title : "(untitled)";
+    buf_init(&m, MAX_BODY);
     if (strcmp(f->type, "webhook.test") == 0)
-        snprintf(f->message, sizeof(f->message), "%s",
-                 get(data, "message") ? get(data, "message") : "Herald test");
+        buf_puts(&m, get(data, "message") ? get(data, "message") : "Herald test");
     else if (strcmp(f->type, "story.updated") == 0)
-        snprintf(f->message, sizeof(f->message), "Updated: %s", f->title ? f->title : "(untitled)");
+        buf_printf(&m, "Updated: %s", title);
     else if (strcmp(f->type, "story.source_added") == 0)
-        snprintf(f->message, sizeof(f->message), "%s (also in %s)",
-                 f->title ? f->title : "(untitled)", name);
+        buf_printf(&m, "%s (also in %s)", title, name);
     else if (strncmp(f->type, "story.", 6) == 0)
-        snprintf(f->message, sizeof(f->message), "%s", f->title ? f->title : "(untitled)");
+        buf_puts(&m, title);
     else if (strcmp(f->type, "feed.moved") == 0)
-        snprintf(f->message, sizeof(f->message), "Feed %s moved to %s", name,
-                 f->moved_to ? f->moved_to : "?");
+        buf_printf(&m, "Feed %s moved to %s", name, f->moved_to ? f->moved_to : "?");
     else if (strcmp(f->type, "feed.gone") == 0)
-        snprintf(f->message, sizeof(f->message), "Feed %s is gone: %s", name,
-                 f->error ? f->error : "HTTP 410");
+        buf_printf(&m, "Feed %s is gone: %s", name, f->error ? f->error : "HTTP 410");
     else if (strcmp(f->type, "feed.failing") == 0)
-        snprintf(f->message, sizeof(f->message), "Feed %s is failing: %s", name,
-                 f->error ? f->error : "?");
+        buf_printf(&m, "Feed %s is failing: %s", name, f->error ? f->error : "?");
     else if (strcmp(f->type, "feed.recovered") == 0)
-        snprintf(f->message, sizeof(f->message), "Feed %s recovered", name);
+        buf_printf(&m, "Feed %s recovered", name);
     else
-        snprintf(f->message, sizeof(f->message), "%s", f->type);
+        buf_puts(&m, f->type);
+    if (m.err)
+        return m.err == -E2BIG ? -EINVAL : m.err;
+    f->message = buf_steal(&m);
     return 0;
 }
 
@@ -672,6 +686,8 @@ int webhook_render(const struct webhook_conf *wc, const char *const *payloads, s
 out:
     for (size_t i = 0; evs && i < n; i++)
         json_decref(evs[i]);
+    for (size_t i = 0; fs && i < n; i++)
+        free(fs[i].message);
     free(evs);
     free(fs);
     buf_release(&text);

@@ -1083,6 +1083,27 @@ static size_t text_entity(const char *s, uint32_t *ret_cp)
     return 0;
 }
 
+/* True for the tag at s (after '<') of an element that separates words:
+ * block elements, line breaks, images and table cells. */
+static bool breaks_words(const char *s)
+{
+    static const char *const names[] = {
+        "address", "article", "aside", "blockquote", "br",      "caption", "dd",    "details",
+        "div",     "dl",      "dt",    "figcaption", "figure",  "footer",  "h1",    "h2",
+        "h3",      "h4",      "h5",    "h6",         "header",  "hr",      "img",   "li",
+        "ol",      "p",       "pre",   "section",    "summary", "table",   "tbody", "td",
+        "tfoot",   "th",      "thead", "tr",         "ul",      "video",   "audio"};
+    size_t n;
+
+    if (*s == '/')
+        s++;
+    n = strcspn(s, " \t\n\r/>");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == n && strncasecmp(s, names[i], n) == 0)
+            return true;
+    return false;
+}
+
 static void put_cp(struct buf *b, uint32_t cp)
 {
     char u[4];
@@ -1124,7 +1145,8 @@ int sanitize_plain_text(const char *html, size_t max_chars, char **ret)
 
         if (*p == '<') {
             const char *end = strchr(p, '>');
-            space = true; /* tags break words: "a<br>b", "</p><p>" */
+            if (breaks_words(p + 1))
+                space = true; /* "a<br>b", "</p><p>"; not "un<b>bold</b>ed" */
             p = end ? end + 1 : p + strlen(p);
             continue;
         }

@@ -579,6 +579,11 @@ const struct store_dedup *store_get_dedup(const struct store *s)
 
 int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 {
+    return store_open_shared(path, 0, ret, err, errlen);
+}
+
+int store_open_shared(const char *path, int busy_ms, struct store **ret, char *err, size_t errlen)
+{
     struct store *s = calloc(1, sizeof(*s));
     int rc, r;
 
@@ -593,6 +598,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
         goto err;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    if (busy_ms > 0)
+        sqlite3_busy_timeout(s->db, busy_ms);
     default_dedup(&s->dedup);
     r = configure(s);
     if (r == 0)
@@ -2298,11 +2305,6 @@ int store_webhook_enable(struct store *s, const char *name, int *ret_changed)
     if (r == 0 && ret_changed)
         *ret_changed = sqlite3_changes(s->db);
     return r;
-}
-
-void store_set_busy_timeout(struct store *s, int ms)
-{
-    sqlite3_busy_timeout(s->db, ms);
 }
 
 int store_story_sources(struct store *s, int64_t story, size_t max,

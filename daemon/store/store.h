@@ -136,6 +136,10 @@ struct store_ingest_stats {
 /* Opens (creating if needed) and migrates the database at path. Returns 0
  * and a new store in *ret, or a negative errno with a message in err. */
 int store_open(const char *path, struct store **ret, char *err, size_t errlen);
+/* The same, for command-line tools that write beside a running daemon:
+ * they wait up to busy_ms for its lock (from opening on) instead of
+ * failing with -EBUSY. Never in the daemon (it would sleep on the loop). */
+int store_open_shared(const char *path, int busy_ms, struct store **ret, char *err, size_t errlen);
 /* Opens an existing database read-only, for status tools: nothing is
  * created or migrated (-EPROTO when its schema is not the current one). */
 int store_open_readonly(const char *path, struct store **ret, char *err, size_t errlen);
@@ -242,11 +246,6 @@ void store_feed_info_free(struct store_feed_info *info);
 
 /* Counts for status lines. */
 int store_count_entries(struct store *s, int64_t *ret);
-
-/* For command-line tools that share the database with a running daemon:
- * wait up to ms for its lock instead of failing with -EBUSY. Never in the
- * daemon (it would sleep on the loop). */
-void store_set_busy_timeout(struct store *s, int ms);
 
 /* ---- events and the webhook outbox ----
  *
