@@ -15,6 +15,7 @@
 #include "app/publish.h"
 #include "app/webhook.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "net/fetch.h"
 #include "net/httpd.h"
@@ -58,6 +59,7 @@ struct daemon {
     uint64_t drain_deadline; /* uv_now() at which they are canceled */
     bool draining;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
+    uv_timer_t maintenance;   /* retention and WAL checkpoints */
     bool stopping;
 };
 
@@ -78,6 +80,51 @@ static void on_changed(void *userdata)
      * export), a moment after the store commits that changed them. */
     if (!uv_is_active((uv_handle_t *)&d->refresh_timer))
         uv_timer_start(&d->refresh_timer, on_refresh_timer, d->cfg->export_dir ? 1000 : 250, 0);
+}
+
+/* Retention and a WAL checkpoint, every maintenance_interval: one batch
+ * of at most PRUNE_BATCH entries per loop turn, so that a large backlog is
+ * pruned in short transactions. */
+#define PRUNE_BATCH 1000
+
+static void on_maintenance(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    const struct config *c = d->cfg;
+    struct store_retention rt = {
+        .keep_seconds = c->keep_days * 86400,
+        .keep_per_feed = c->keep_per_feed,
+        .max_rows = PRUNE_BATCH,
+        .now = clock_now(),
+    };
+    int64_t *ids = NULL;
+    size_t n = 0, deleted = 0;
+    int r = 0;
+
+    if (d->stopping || d->draining)
+        return;
+    if (rt.keep_seconds || rt.keep_per_feed) {
+        r = publish_entry_ids(d->publisher, &ids, &n);
+        rt.protect = ids;
+        rt.n_protect = n;
+        if (r == 0)
+            r = store_prune(d->store, &rt, &deleted);
+        free(ids);
+        if (r < 0)
+            log_error("STORE", "retention: cannot prune: %s",
+                      r == -ENOMEM ? "out of memory" : store_errmsg(d->store));
+        else if (deleted)
+            log_info("STORE", "retention: %zu old entries pruned", deleted);
+    }
+    if (deleted == PRUNE_BATCH) {
+        uv_timer_start(t, on_maintenance, 100, 0); /* more to do: soon */
+        return;
+    }
+    if (deleted)
+        on_changed(d); /* archive pages may have lost entries */
+    if (store_checkpoint(d->store) < 0)
+        log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
+    uv_timer_start(t, on_maintenance, (uint64_t)c->maintenance_interval * 1000, 0);
 }
 
 static void on_monitor_tick(uv_timer_t *t)
@@ -134,6 +181,7 @@ static void shutdown_all(struct daemon *d)
     if (d->httpd)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
+    uv_close((uv_handle_t *)&d->maintenance, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -387,6 +435,12 @@ static int start(struct daemon *d)
     uv_timer_init(&d->loop, &d->refresh_timer);
     d->refresh_timer.data = d;
     uv_timer_start(&d->refresh_timer, on_refresh_timer, 0, 0); /* what is stored already */
+    uv_timer_init(&d->loop, &d->maintenance);
+    d->maintenance.data = d;
+    uv_timer_start(
+        &d->maintenance, on_maintenance,
+        (uint64_t)(d->cfg->maintenance_interval < 60 ? d->cfg->maintenance_interval : 60) * 1000,
+        0);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sighup);
