@@ -325,7 +325,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " WHERE e.story = ?1 OR e.id = ?1 ORDER BY e.id LIMIT ?2",
     [ST_ENTRY_SEEN] = "UPDATE entries SET last_seen = ?2 WHERE id = ?1",
 #define PRUNE_KEEP                                                                                 \
-    " AND doc IS NOT NULL AND seen < doc"                                                  \
+    " AND doc IS NOT NULL AND seen < doc"                                                          \
     " AND id NOT IN (SELECT entry_id FROM deliveries WHERE state = 'pending'"                      \
     " AND entry_id IS NOT NULL) AND id NOT IN (SELECT value FROM json_each(?3)) LIMIT ?4)"
     [ST_PRUNE] = "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT e.id AS id,"
