@@ -8,6 +8,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -349,6 +350,9 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     bool readonly;
     char errmsg[256];
+    char *path; /* as opened, for store_check_file() */
+    dev_t dev;  /* the file opened */
+    ino_t ino;
     struct store_dedup dedup;
     struct story_index *index; /* NULL until the first ingest at level story */
     int64_t index_from;        /* the index holds entries from this time on */
@@ -631,6 +635,11 @@ int store_open_shared(const char *path, int busy_ms, struct store **ret, char *e
     sqlite3_extended_result_codes(s->db, 1);
     if (busy_ms > 0)
         sqlite3_busy_timeout(s->db, busy_ms);
+    if (!(s->path = strdup(path))) {
+        r = -ENOMEM;
+        snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+        goto err;
+    }
     default_dedup(&s->dedup);
     r = configure(s);
     if (r == 0)
@@ -641,6 +650,13 @@ int store_open_shared(const char *path, int busy_ms, struct store **ret, char *e
         r = prepare_all(s);
     if (r < 0)
         goto err;
+    {
+        struct stat sb;
+        if (stat(path, &sb) == 0) {
+            s->dev = sb.st_dev;
+            s->ino = sb.st_ino;
+        }
+    }
     *ret = s;
     return 0;
 err:
@@ -714,6 +730,7 @@ void store_close(struct store *s)
     sqlite3_close_v2(s->db);
     story_index_free(s->index);
     brief_clear(s);
+    free(s->path);
     free(s);
 }
 
@@ -2457,4 +2474,20 @@ int store_backup(const char *path, const char *dest, char *err, size_t errlen)
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
         return -EIO;
     return check_copy(dest, err, errlen);
+}
+
+int store_check_file(struct store *s)
+{
+    struct stat sb;
+
+    if (!s->path || !s->ino)
+        return 0;
+    if (stat(s->path, &sb) < 0 || sb.st_dev != s->dev || sb.st_ino != s->ino) {
+        snprintf(s->errmsg, sizeof(s->errmsg),
+                 "%s was deleted or replaced while open: writes go to a file no one will read "
+                 "(restart heraldd)",
+                 s->path);
+        return -ENOENT;
+    }
+    return 0;
 }
