@@ -205,6 +205,7 @@ enum stmt_id {
     ST_PRUNE,
     ST_PRUNE_RANKED,
     ST_CHECKPOINT,
+    ST_HOOK_COUNTS,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -340,6 +341,9 @@ static const char *const stmt_sql[ST_COUNT] = {
                         " FROM entries e JOIN feeds f ON f.id = e.feed_id)"
                         " WHERE (first < ?1 OR rank > ?2)" PRUNE_KEEP,
     [ST_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
+    [ST_HOOK_COUNTS] = "SELECT coalesce(sum(state = 'pending' AND attempts = 0), 0),"
+                       " coalesce(sum(state = 'pending' AND attempts > 0), 0),"
+                       " coalesce(sum(state = 'dead'), 0) FROM deliveries WHERE webhook = ?1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -2490,4 +2494,23 @@ int store_check_file(struct store *s)
         return -ENOENT;
     }
     return 0;
+}
+
+int store_webhook_counts(struct store *s, const char *name, int64_t *ret_pending,
+                         int64_t *ret_failed, int64_t *ret_dead)
+{
+    sqlite3_stmt *st = s->stmt[ST_HOOK_COUNTS];
+    int rc, r = 0;
+
+    bind_text(st, 1, name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_pending = sqlite3_column_int64(st, 0);
+        *ret_failed = sqlite3_column_int64(st, 1);
+        *ret_dead = sqlite3_column_int64(st, 2);
+    } else {
+        r = fail(s, rc, "counting a webhook's deliveries");
+    }
+    done(st);
+    return r;
 }

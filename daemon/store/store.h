@@ -367,6 +367,10 @@ int store_deliveries_list(struct store *s, bool all, struct store_delivery **ret
  * attempts are kept. *ret_count: how many. */
 int store_deliveries_requeue(struct store *s, int64_t id, int64_t now, int *ret_count);
 int store_deliveries_count(struct store *s, int64_t *ret_pending, int64_t *ret_dead);
+/* One webhook's deliveries: pending (never tried), failed (pending after a
+ * failed attempt) and dead. */
+int store_webhook_counts(struct store *s, const char *name, int64_t *ret_pending,
+                         int64_t *ret_failed, int64_t *ret_dead);
 /* Forgets deliveries delivered before `before`. */
 int store_deliveries_prune(struct store *s, int64_t before);
 
