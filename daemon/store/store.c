@@ -353,6 +353,7 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     bool readonly;
+    bool shared; /* store_open_shared() with a busy timeout: a tool beside the daemon */
     char errmsg[256];
     char *path; /* as opened, for store_check_file() */
     dev_t dev;  /* the file opened */
@@ -516,6 +517,18 @@ static int prepare_all(struct store *s)
     return 0;
 }
 
+static int application_id(struct store *s)
+{
+    sqlite3_stmt *st;
+    int id = -1;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
 static int configure(struct store *s)
 {
     static const char pragmas[] = "PRAGMA journal_mode = WAL;"
@@ -530,6 +543,10 @@ static int configure(struct store *s)
     r = exec(s, pragmas, "configuring the database");
     if (r < 0)
         return r;
+    /* Written once: a write on every open would take the lock from the
+     * daemon when a command-line tool opens the database beside it. */
+    if (application_id(s) == APPLICATION_ID)
+        return 0;
     snprintf(app_id, sizeof(app_id), "PRAGMA application_id = %d", APPLICATION_ID);
     return exec(s, app_id, "configuring the database");
 }
@@ -637,8 +654,10 @@ int store_open_shared(const char *path, int busy_ms, struct store **ret, char *e
         goto err;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    if (busy_ms > 0)
+    if (busy_ms > 0) {
         sqlite3_busy_timeout(s->db, busy_ms);
+        s->shared = true;
+    }
     if (!(s->path = strdup(path))) {
         r = -ENOMEM;
         snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
@@ -727,8 +746,9 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
-    if (s->db && !s->readonly) {
-        /* Leave no -wal file behind on a clean shutdown. */
+    if (s->db && !s->readonly && !s->shared) {
+        /* Leave no -wal file behind on a clean shutdown (the daemon's; a
+         * tool beside it would wait for the daemon's readers). */
         sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     }
     sqlite3_close_v2(s->db);
