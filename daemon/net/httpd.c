@@ -125,6 +125,12 @@ struct request {
     size_t head_bytes; /* request line and headers given to the parser */
     int status;        /* answer decided by the callbacks (405, 413, 431), or 0 */
     int err;           /* -ENOMEM from a callback: the connection is dropped */
+    /* Strictness the lenient parser lacks: the request line, kept until its
+     * LF and checked then; a header line starting with a blank (obs-fold). */
+    struct buf line;
+    bool line_done;
+    bool after_lf;  /* the last byte scanned was a LF */
+    bool head_done; /* the blank line after the headers was scanned */
     bool keep_alive;
     bool head;
 };
@@ -163,7 +169,8 @@ struct httpd {
     size_t nroutes;
     struct conn *conns;
     unsigned nconns;
-    unsigned live; /* listener, reject handle in use, connections not yet freed */
+    unsigned nclosing; /* of nconns, closed and waiting for their handles */
+    unsigned live;     /* listener, reject handle in use, connections not yet freed */
     bool listening;
     bool closing;
     bool reject_busy;
@@ -308,10 +315,15 @@ static void req_reset(struct request *q)
     q->err = 0;
     q->keep_alive = false;
     q->head = false;
+    buf_reset(&q->line);
+    q->line_done = false;
+    q->after_lf = false;
+    q->head_done = false;
 }
 
 static void req_init(struct request *q, size_t max)
 {
+    buf_init(&q->line, max);
     buf_init(&q->url, max);
     for (int i = 0; i < HDR_COUNT; i++)
         buf_init(&q->hdr[i], max);
@@ -320,6 +332,7 @@ static void req_init(struct request *q, size_t max)
 
 static void req_release(struct request *q)
 {
+    buf_release(&q->line);
     buf_release(&q->url);
     for (int i = 0; i < HDR_COUNT; i++)
         buf_release(&q->hdr[i]);
@@ -373,6 +386,8 @@ static void conn_free(struct conn *c)
     req_release(&c->req);
     buf_release(&c->out);
     blob_unref(c->body);
+    if (c->state == CONN_CLOSING)
+        h->nclosing--;
     free(c);
     if (--h->nconns < h->lim.max_connections)
         h->limit_logged = false;
@@ -447,6 +462,7 @@ static void conn_close(struct conn *c)
 {
     if (c->state == CONN_CLOSING)
         return;
+    c->h->nclosing++;
     conn_enter_state(c, CONN_CLOSING);
     uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
@@ -503,11 +519,34 @@ static void reject_one(struct httpd *h)
     uv_close((uv_handle_t *)&h->reject, on_reject_closed);
 }
 
+/* At the cap, the oldest connection that is idle between requests or still
+ * waiting for its request makes room: a flood of idle or byte-a-second
+ * connections then cannot lock newcomers out. Connections being answered
+ * are never dropped. Returns false when there is none. */
+static bool evict_one(struct httpd *h)
+{
+    struct conn *victim = NULL;
+
+    for (struct conn *c = h->conns; c; c = c->next) /* newest first: the last wins */
+        if (c->state == CONN_IDLE || c->state == CONN_READING)
+            victim = c;
+    if (!victim)
+        return false;
+    log_debug("HTTP", "%u connections: dropping the oldest waiting one", h->nconns);
+    conn_close(victim);
+    return true;
+}
+
 static void accept_one(struct httpd *h)
 {
     struct conn *c = NULL;
 
-    if (h->nconns < h->lim.max_connections)
+    if (h->nconns - h->nclosing >= h->lim.max_connections && evict_one(h) && !h->limit_logged) {
+        log_warn("HTTP", "%u connections: dropping the oldest waiting ones for new ones",
+                 h->nconns);
+        h->limit_logged = true;
+    }
+    if (h->nconns - h->nclosing < h->lim.max_connections)
         c = conn_new(h);
     else if (!h->limit_logged) {
         log_warn("HTTP", "%u connections: refusing new ones", h->nconns);
@@ -908,9 +947,23 @@ static int on_url(http_parser *p, const char *at, size_t len)
     return r < 0 ? req_fail(c, r) : 0;
 }
 
+/* RFC 9110 token characters. */
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     struct request *q = &((struct conn *)p->data)->req;
+
+    for (size_t i = 0; i < len; i++) {
+        if (!is_tchar((unsigned char)at[i])) {
+            q->status = 400; /* "Bad Header:", "Host :" */
+            return -1;
+        }
+    }
 
     if (q->in_value) {
         q->in_value = false;
@@ -970,6 +1023,16 @@ static int on_headers_complete(http_parser *p)
         /* A body we do not read leaves the stream out of sync: stop here. */
         return body || p->upgrade ? -1 : 0;
     }
+    if (p->http_major != 1) {
+        c->req.status = p->http_major == 0 ? 400 : 505; /* HTTP/0.9, HTTP/2+ in text */
+        return -1;
+    }
+    /* No request of ours has a body; one framed by Transfer-Encoding is a
+     * smuggling attempt as often as not: refused outright. */
+    if ((p->flags & F_CHUNKED) || p->uses_transfer_encoding) {
+        c->req.status = 400;
+        return -1;
+    }
     if (body) {
         c->req.status = 413;
         return -1;
@@ -1002,11 +1065,13 @@ static bool conn_after_parse(struct conn *c, size_t used, size_t given)
         conn_close(c);
         return true;
     }
-    if (e == HPE_PAUSED) {
+    /* A 405 without a body is answered in turn; anything else set by the
+     * callbacks or scan_head() ends the connection. */
+    if (e == HPE_PAUSED && (!c->req.status || c->req.status == 405)) {
         conn_dispatch(c);
         return true;
     }
-    if (e == HPE_OK && used == given)
+    if (e == HPE_OK && used == given && !c->req.status)
         return false;
     if (!c->req.status) {
         log_debug("HTTP", "bad request: %s", http_errno_name(e));
@@ -1014,6 +1079,58 @@ static bool conn_after_parse(struct conn *c, size_t used, size_t given)
     }
     conn_send_error(c, c->req.status, true);
     return true;
+}
+
+/* method SP target SP "HTTP/" DIGIT "." DIGIT, then CR LF or LF. */
+static bool request_line_valid(const struct buf *line)
+{
+    const char *s = buf_cstr(line), *sp1, *sp2;
+    size_t n = line->len;
+
+    if (n && s[n - 1] == '\n')
+        n--;
+    if (n && s[n - 1] == '\r')
+        n--;
+    sp1 = memchr(s, ' ', n);
+    if (!sp1 || sp1 == s)
+        return false;
+    for (const char *p = s; p < sp1; p++)
+        if (!is_tchar((unsigned char)*p))
+            return false;
+    sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - s));
+    if (!sp2 || sp2 == sp1 + 1 || (size_t)(s + n - (sp2 + 1)) != 8)
+        return false;
+    return memcmp(sp2 + 1, "HTTP/", 5) == 0 && sp2[6] >= '0' && sp2[6] <= '9' && sp2[7] == '.' &&
+           sp2[8] >= '0' && sp2[8] <= '9';
+}
+
+/* Scans the bytes p[0..n) the parser just took, for what it lets through:
+ * a request line that is not METHOD SP TARGET SP HTTP/D.D, and a header
+ * line folded onto the previous one. Sets q->status 400 when found. */
+static void scan_head(struct request *q, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n && !q->head_done && !q->status; i++) {
+        char ch = p[i];
+
+        if (!q->line_done) {
+            if (buf_putc(&q->line, ch) < 0) {
+                q->status = 431;
+                return;
+            }
+            if (ch == '\n') {
+                q->line_done = true;
+                q->after_lf = true;
+                if (!request_line_valid(&q->line))
+                    q->status = 400;
+            }
+            continue;
+        }
+        if (q->after_lf && (ch == ' ' || ch == '\t'))
+            q->status = 400; /* obs-fold (RFC 9112 5.2: reject or replace) */
+        else if (q->after_lf && (ch == '\r' || ch == '\n'))
+            q->head_done = ch == '\n' || (i + 1 < n && p[i + 1] == '\n');
+        q->after_lf = ch == '\n';
+    }
 }
 
 /* Feeds the buffered input to the parser until it needs more bytes, pauses
@@ -1033,6 +1150,8 @@ static void conn_process(struct conn *c)
         if (n > max - c->req.head_bytes)
             n = max - c->req.head_bytes;
         used = http_parser_execute(&c->parser, &settings, c->in + c->in_off, n);
+        if (!c->req.status)
+            scan_head(&c->req, c->in + c->in_off, used);
         c->in_off += used;
         c->req.head_bytes += used;
         if (conn_after_parse(c, used, n))
