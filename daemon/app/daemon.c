@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/poller.h"
 #include "app/publish.h"
+#include "app/service.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "net/fetch.h"
@@ -50,6 +51,7 @@ struct daemon {
     struct poller *poller;
     uv_signal_t sigint, sigterm;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
+    struct service service;   /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
     bool stopping;
 };
 
@@ -108,11 +110,27 @@ static void monitor_start(struct daemon *d)
     log_info("MAIN", "loop monitor on (%d ms timer)", LOOP_MONITOR_PERIOD_MS);
 }
 
+/* The figures of systemd's STATUS= line (see app/service.h). */
+static void on_service_status(struct service_status *ret, void *userdata)
+{
+    struct daemon *d = userdata;
+    struct poller_counts pc;
+    int64_t entries;
+
+    poller_counts(d->poller, &pc);
+    ret->feeds = pc.feeds;
+    ret->failing = pc.failing;
+    if (store_count_entries(d->store, &entries) == 0)
+        ret->entries = entries;
+    /* Webhooks: ret->deliveries_pending from the outbox goes here. */
+}
+
 static void shutdown_all(struct daemon *d)
 {
     if (d->stopping)
         return;
     d->stopping = true;
+    service_stopping(&d->service);
     /* The poller first: the fetcher's cancellations then find it closing. */
     if (d->poller)
         poller_close(d->poller, NULL, NULL);
@@ -227,6 +245,9 @@ static int start(struct daemon *d)
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     monitor_start(d);
     poller_start(d->poller);
+    /* The database is open and the listener accepts connections. */
+    service_init(&d->service, &d->loop, on_service_status, d);
+    service_ready(&d->service);
     return 0;
 }
 
