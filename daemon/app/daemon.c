@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "app/config.h"
@@ -18,6 +19,7 @@
 #include "base/log.h"
 #include "net/fetch.h"
 #include "net/httpd.h"
+#include "net/notify.h"
 #include "store/store.h"
 
 /* Loop-stall monitor, opt-in with HERALD_LOOP_MONITOR=1 (benchmarks, diagnosis).
@@ -181,6 +183,34 @@ static int open_store(struct daemon *d)
     return r;
 }
 
+/* Socket activation (contrib/heraldd.socket): the first socket passed by
+ * systemd replaces `listen`. Returns 1 when one was adopted, 0 when there
+ * is none, or a negative libuv error. */
+static int adopt_listener(struct daemon *d)
+{
+    int n = notify_listen_fds(), r;
+
+    if (n < 0) {
+        log_warn("HTTP", "ignoring malformed LISTEN_FDS/LISTEN_PID");
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    for (int fd = NOTIFY_LISTEN_FDS_START + 1; fd < NOTIFY_LISTEN_FDS_START + n; fd++) {
+        log_warn("HTTP", "ignoring socket fd %d passed by systemd: only the first is used", fd);
+        close(fd);
+    }
+    r = httpd_adopt_fd(d->httpd, NOTIFY_LISTEN_FDS_START);
+    if (r < 0) {
+        log_error("HTTP", "cannot listen on the socket passed by systemd (fd %d): %s",
+                  NOTIFY_LISTEN_FDS_START, uv_strerror(r));
+        return r;
+    }
+    log_info("HTTP", "listening on the socket passed by systemd (fd %d, port %d); `listen` unused",
+             NOTIFY_LISTEN_FDS_START, httpd_port(d->httpd));
+    return 1;
+}
+
 static int start_http(struct daemon *d)
 {
     const struct httpd_route *routes;
@@ -192,13 +222,19 @@ static int start_http(struct daemon *d)
         return r;
     routes = publish_routes(d->publisher, &n);
     r = httpd_set_routes(d->httpd, routes, n);
-    if (r == 0)
-        r = httpd_listen(d->httpd, d->cfg->listen_host, d->cfg->listen_port);
     if (r < 0) {
-        log_error("HTTP", "cannot listen on %s:%d: %s", d->cfg->listen_host, d->cfg->listen_port,
-                  uv_strerror(r));
+        log_error("HTTP", "cannot set up the routes: %s", uv_strerror(r));
         return r;
     }
+    r = adopt_listener(d); /* logs its errors */
+    if (r == 0) {
+        r = httpd_listen(d->httpd, d->cfg->listen_host, d->cfg->listen_port);
+        if (r < 0)
+            log_error("HTTP", "cannot listen on %s:%d: %s", d->cfg->listen_host,
+                      d->cfg->listen_port, uv_strerror(r));
+    }
+    if (r < 0)
+        return r;
     log_info("HTTP", "serving %s/feed.atom", d->cfg->public_url);
     return 0;
 }
