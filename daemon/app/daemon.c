@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "app/admin.h"
 #include "app/config.h"
 #include "app/poller.h"
 #include "app/publish.h"
@@ -22,24 +25,30 @@
 #include "net/notify.h"
 #include "store/store.h"
 
-/* Loop-stall monitor, opt-in with HERALD_LOOP_MONITOR=1 (benchmarks, diagnosis).
- * A 10 ms timer measures how late it runs: lateness beyond its due time is
- * time the loop spent busy elsewhere (all the callbacks of one iteration,
- * or a blocking call), so the largest lateness is the longest stall, to
- * within the loop's 1 ms timer resolution. It is logged every 10 s at debug and once
- * at info at shutdown ("loop: longest stall N ms"). Off by default: no
- * timer exists, so no wakeups. The timer is unreferenced: it never keeps
- * the loop alive. */
-#define LOOP_MONITOR_PERIOD_MS 10
-#define LOOP_MONITOR_REPORT_NS (10 * 1000000000ULL)
+/* Loop-stall monitor. A timer measures how late it runs: lateness beyond
+ * its due time is time the loop spent busy elsewhere (all the callbacks of
+ * one iteration, or a blocking call), so the largest lateness is the
+ * longest stall, to within the timer's period. Always on at 100 ms for
+ * /metrics (herald_loop_stall_max_seconds) and /healthz (the longest stall
+ * of the last minute, kept as six 10 s slots). HERALD_LOOP_MONITOR=1
+ * (benchmarks, diagnosis) makes it 10 ms, logs the longest stall every
+ * 10 s at debug and once at info at shutdown ("loop: longest stall N ms").
+ * The timer is unreferenced: it never keeps the loop alive. */
+#define LOOP_MONITOR_PERIOD_MS  100
+#define LOOP_MONITOR_VERBOSE_MS 10
+#define LOOP_MONITOR_SLOT_NS    (10 * 1000000000ULL)
+#define LOOP_MONITOR_SLOTS      6
 
 struct loop_monitor {
     uv_timer_t timer;
-    bool on;
-    uint64_t due_ns;    /* uv_hrtime() at which the timer should run next */
-    uint64_t worst_ns;  /* longest stall since start */
-    uint64_t window_ns; /* longest stall since the last debug report */
-    uint64_t report_ns; /* uv_hrtime() of the next debug report */
+    bool on, verbose;
+    uint64_t period_ns;
+    uint64_t due_ns;                       /* uv_hrtime() at which the timer should run next */
+    uint64_t worst_ns;                     /* longest stall since start */
+    uint64_t window_ns;                    /* longest stall since the last debug report */
+    uint64_t report_ns;                    /* uv_hrtime() of the next debug report */
+    uint64_t slot_max[LOOP_MONITOR_SLOTS]; /* longest stall of each 10 s slot */
+    uint64_t slot_no[LOOP_MONITOR_SLOTS];  /* which slot (uv_hrtime() / 10 s) it holds */
 };
 
 struct daemon {
@@ -54,6 +63,8 @@ struct daemon {
     uv_signal_t sigint, sigterm;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
     struct service service;   /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
+    struct admin *admin;      /* /metrics and /healthz */
+    double start_time;        /* epoch seconds */
     bool stopping;
 };
 
@@ -76,40 +87,69 @@ static void on_changed(void *userdata)
         uv_timer_start(&d->refresh_timer, on_refresh_timer, d->cfg->export_dir ? 1000 : 250, 0);
 }
 
+static void monitor_note(struct loop_monitor *m, uint64_t now, uint64_t late)
+{
+    uint64_t no = now / LOOP_MONITOR_SLOT_NS;
+    size_t i = no % LOOP_MONITOR_SLOTS;
+
+    if (m->slot_no[i] != no) {
+        m->slot_no[i] = no;
+        m->slot_max[i] = 0;
+    }
+    if (late > m->slot_max[i])
+        m->slot_max[i] = late;
+    if (late > m->worst_ns)
+        m->worst_ns = late;
+    if (late > m->window_ns)
+        m->window_ns = late;
+}
+
+/* The longest stall of the last minute, in seconds. */
+static double monitor_recent(const struct loop_monitor *m)
+{
+    uint64_t no = uv_hrtime() / LOOP_MONITOR_SLOT_NS, worst = 0;
+
+    for (size_t i = 0; i < LOOP_MONITOR_SLOTS; i++) {
+        if (no - m->slot_no[i] < LOOP_MONITOR_SLOTS && m->slot_max[i] > worst)
+            worst = m->slot_max[i];
+    }
+    return (double)worst / 1e9;
+}
+
 static void on_monitor_tick(uv_timer_t *t)
 {
     struct loop_monitor *m = t->data;
     uint64_t now = uv_hrtime();
     uint64_t late = now > m->due_ns ? now - m->due_ns : 0;
 
-    if (late > m->worst_ns)
-        m->worst_ns = late;
-    if (late > m->window_ns)
-        m->window_ns = late;
-    if (now >= m->report_ns) {
+    monitor_note(m, now, late);
+    if (m->verbose && now >= m->report_ns) {
         log_debug("MAIN", "loop: longest stall %.1f ms in the last 10 s, %.1f ms since start",
                   (double)m->window_ns / 1e6, (double)m->worst_ns / 1e6);
         m->window_ns = 0;
-        m->report_ns = now + LOOP_MONITOR_REPORT_NS;
+        m->report_ns = now + LOOP_MONITOR_SLOT_NS;
     }
-    m->due_ns = now + LOOP_MONITOR_PERIOD_MS * 1000000ULL;
+    m->due_ns = now + m->period_ns;
 }
 
 static void monitor_start(struct daemon *d)
 {
     struct loop_monitor *m = &d->monitor;
     const char *env = getenv("HERALD_LOOP_MONITOR");
+    uint64_t ms;
 
-    if (!env || strcmp(env, "1") != 0)
-        return;
+    m->verbose = env && strcmp(env, "1") == 0;
+    ms = m->verbose ? LOOP_MONITOR_VERBOSE_MS : LOOP_MONITOR_PERIOD_MS;
     uv_timer_init(&d->loop, &m->timer);
     uv_unref((uv_handle_t *)&m->timer);
     m->timer.data = m;
     m->on = true;
-    m->due_ns = uv_hrtime() + LOOP_MONITOR_PERIOD_MS * 1000000ULL;
-    m->report_ns = uv_hrtime() + LOOP_MONITOR_REPORT_NS;
-    uv_timer_start(&m->timer, on_monitor_tick, LOOP_MONITOR_PERIOD_MS, LOOP_MONITOR_PERIOD_MS);
-    log_info("MAIN", "loop monitor on (%d ms timer)", LOOP_MONITOR_PERIOD_MS);
+    m->period_ns = ms * 1000000ULL;
+    m->due_ns = uv_hrtime() + m->period_ns;
+    m->report_ns = uv_hrtime() + LOOP_MONITOR_SLOT_NS;
+    uv_timer_start(&m->timer, on_monitor_tick, ms, ms);
+    if (m->verbose)
+        log_info("MAIN", "loop monitor on (%d ms timer)", LOOP_MONITOR_VERBOSE_MS);
 }
 
 /* The figures of systemd's STATUS= line (see app/service.h). */
@@ -125,6 +165,33 @@ static void on_service_status(struct service_status *ret, void *userdata)
     if (store_count_entries(d->store, &entries) == 0)
         ret->entries = entries;
     /* Webhooks: ret->deliveries_pending from the outbox goes here. */
+}
+
+static int64_t file_size(const char *path, const char *suffix)
+{
+    char full[4096];
+    struct stat st;
+
+    snprintf(full, sizeof(full), "%s%s", path, suffix);
+    return stat(full, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* The figures of /metrics and /healthz (see app/admin.h). */
+static void on_admin_snapshot(struct metrics_snapshot *ret, double *ret_stall_recent,
+                              void *userdata)
+{
+    struct daemon *d = userdata;
+    int64_t entries;
+
+    *ret = (struct metrics_snapshot){.entries = -1, .start_time = d->start_time};
+    if (d->poller)
+        poller_counts(d->poller, &ret->polls);
+    if (d->store && store_count_entries(d->store, &entries) == 0)
+        ret->entries = entries;
+    ret->database_bytes = file_size(d->cfg->database, "") + file_size(d->cfg->database, "-wal");
+    ret->loop_stall_max = (double)d->monitor.worst_ns / 1e9;
+    *ret_stall_recent = monitor_recent(&d->monitor);
+    /* Webhooks: deliveries by result and the outbox depth go here. */
 }
 
 static void shutdown_all(struct daemon *d)
@@ -211,17 +278,37 @@ static int adopt_listener(struct daemon *d)
     return 1;
 }
 
+/* The outputs' routes, then /metrics and /healthz. */
+static int set_routes(struct daemon *d)
+{
+    const struct httpd_route *pub, *adm;
+    struct httpd_route *all;
+    size_t n_pub, n_adm;
+    int r;
+
+    d->admin = admin_new(d->cfg->admin_token, on_admin_snapshot, d);
+    if (!d->admin)
+        return -ENOMEM;
+    pub = publish_routes(d->publisher, &n_pub);
+    adm = admin_routes(d->admin, &n_adm);
+    all = calloc(n_pub + n_adm, sizeof(*all));
+    if (!all)
+        return -ENOMEM;
+    memcpy(all, pub, n_pub * sizeof(*all));
+    memcpy(all + n_pub, adm, n_adm * sizeof(*all));
+    r = httpd_set_routes(d->httpd, all, n_pub + n_adm); /* copies the table */
+    free(all);
+    return r;
+}
+
 static int start_http(struct daemon *d)
 {
-    const struct httpd_route *routes;
-    size_t n;
     int r;
 
     r = httpd_new(&d->loop, NULL, &d->httpd);
     if (r < 0)
         return r;
-    routes = publish_routes(d->publisher, &n);
-    r = httpd_set_routes(d->httpd, routes, n);
+    r = set_routes(d);
     if (r < 0) {
         log_error("HTTP", "cannot set up the routes: %s", uv_strerror(r));
         return r;
@@ -290,9 +377,12 @@ static int start(struct daemon *d)
 int daemon_run(const char *config_path)
 {
     struct daemon d = {0};
+    struct timespec now;
     int r, status = 1;
 
     signal(SIGPIPE, SIG_IGN);
+    clock_gettime(CLOCK_REALTIME, &now);
+    d.start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     if (load_config(&d, config_path) < 0)
         return 1;
     r = uv_loop_init(&d.loop);
@@ -318,10 +408,11 @@ int daemon_run(const char *config_path)
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     publisher_free(d.publisher);
+    admin_free(d.admin);
     store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         log_warn("MAIN", "event loop closed with handles still open");
-    if (d.monitor.on)
+    if (d.monitor.verbose)
         log_info("MAIN", "loop: longest stall %.1f ms", (double)d.monitor.worst_ns / 1e6);
     if (status == 0)
         log_info("MAIN", "stopped");
