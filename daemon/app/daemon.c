@@ -381,6 +381,9 @@ int daemon_run(const char *config_path)
     int r, status = 1;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Past RLIMIT_FSIZE a write fails with EFBIG (a store error, reported
+     * by /healthz) instead of killing the daemon. */
+    signal(SIGXFSZ, SIG_IGN);
     clock_gettime(CLOCK_REALTIME, &now);
     d.start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     if (load_config(&d, config_path) < 0)

@@ -123,6 +123,46 @@ class AdminTest(HeraldTestCase):
         self.assertGreaterEqual(self.metrics(d)["herald_loop_stall_max_seconds"], 5.5)
         self.assertStopsCleanly(d)
 
+    def test_healthz_reports_a_failing_database(self):
+        # Files may not grow past 300 KB (ulimit -f counts 512-byte blocks):
+        # storing a 500 KB feed fails with EFBIG, as on a full disk.
+        big = [{"guid": "big-%d" % i, "link": "http://big.example.org/%d" % i,
+                "title": "Big %d" % i, "description": "lorem ipsum " * 100, "date": recent(25)}
+               for i in range(400)]
+        self.server.set("/big.xml", rss(big, title="Big feed"))
+        d = self.new_daemon()
+        d.binary = "/bin/sh"
+        d.write_config(d.config([("big", self.server.url("/big.xml"), {"interval": "1s"})]))
+        d.start(wait=False, args=["-c", 'ulimit -f 600; exec "$0" "$@"', self.heraldd(),
+                                  "-c", d.conf_path])
+        r = wait_until(lambda: self._status(d, 503), 15, 0.1, lambda: "/healthz = 503; log:\n"
+                       + d.log())
+        self.assertEqual(r.body, b"unhealthy: the last database write failed\n")
+        m = self.metrics(d)
+        self.assertGreaterEqual(m['herald_fetch_total{result="storage_error"}'], 1)
+        self.assertEqual(m["herald_database_write_failed"], 1)
+        self.assertTrue(d.running(), "heraldd survives writes past RLIMIT_FSIZE")
+        # A feed small enough to store: healthy again.
+        self.server.set("/big.xml", rss(big[:3], title="Big feed"))
+        wait_until(lambda: self._status(d, 200), 15, 0.1, "/healthz = 200 again")
+        self.assertEqual(self.metrics(d)["herald_database_write_failed"], 0)
+        self.assertStopsCleanly(d)
+
+    @staticmethod
+    def heraldd():
+        from harness import require_heraldd
+        return require_heraldd()
+
+    @staticmethod
+    def _status(d, status):
+        if not d.running():
+            raise AssertionError("heraldd exited with %s; log:\n%s" % (d.proc.returncode, d.log()))
+        try:
+            r = d.fetch("/healthz", timeout=1)
+        except OSError:
+            return None
+        return r if r.status == status else None
+
     def test_loopback_only_without_a_token(self):
         addr = local_address()
         if addr is None:
