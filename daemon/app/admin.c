@@ -138,6 +138,11 @@ void admin_free(struct admin *a)
     free(a);
 }
 
+void admin_set_token(struct admin *a, const char *token)
+{
+    a->token = token;
+}
+
 const struct httpd_route *admin_routes(struct admin *a, size_t *ret_n)
 {
     *ret_n = sizeof(a->routes) / sizeof(a->routes[0]);

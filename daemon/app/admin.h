@@ -37,6 +37,9 @@ struct admin;
 struct admin *admin_new(const char *token, admin_snapshot_cb snapshot_cb, void *userdata);
 void admin_free(struct admin *a);
 
+/* After a reload: the new configuration's token (borrowed; may be NULL). */
+void admin_set_token(struct admin *a, const char *token);
+
 /* The two routes; valid as long as a. */
 const struct httpd_route *admin_routes(struct admin *a, size_t *ret_n);
 

@@ -7,12 +7,14 @@
  */
 #include "app/config.h"
 #include "app/opml.h"
+#include "app/webhook.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "base/url.h"
 #include "feed/dedup.h"
+#include "feed/model.h"
 #include "store/store.h"
 
 #include <ctype.h>
@@ -35,6 +37,7 @@ enum section_kind {
     SECTION_HERALD,
     SECTION_FEED,
     SECTION_OUTPUT,
+    SECTION_WEBHOOK,
     SECTION_BAD,
 };
 
@@ -57,6 +60,7 @@ enum value_type {
     TYPE_DEDUP,     /* none, link, story */
     TYPE_WORDS,     /* struct config_words (max: how many words) */
     TYPE_REGEX,     /* a PCRE2 pattern, compiled when the file is read */
+    TYPE_FORMAT,    /* a webhook format */
 };
 
 struct key_rule {
@@ -71,6 +75,7 @@ struct key_rule {
 #define G(field) offsetof(struct config, field)
 #define F(field) offsetof(struct feed_conf, field)
 #define O(field) offsetof(struct output_conf, field)
+#define W(field) offsetof(struct webhook_conf, field)
 
 static const struct key_rule rules[] = {
     {SECTION_HERALD, "database", TYPE_PATH, G(database), 0, 0},
@@ -123,6 +128,20 @@ static const struct key_rule rules[] = {
     {SECTION_OUTPUT, "max_entries", TYPE_INT, O(max_entries), 1, 10000},
     {SECTION_OUTPUT, "max_age", TYPE_DURATION, O(max_age), 60, 3650 * 86400},
     {SECTION_OUTPUT, "dedup", TYPE_DEDUP, O(dedup), 0, 0},
+    {SECTION_HERALD, "failing_after", TYPE_INT, G(failing_after), 1, 1000},
+    {SECTION_HERALD, "shutdown_timeout", TYPE_DURATION_MS, G(shutdown_timeout), 0, 300},
+    {SECTION_WEBHOOK, "url", TYPE_HTTP_URL, W(url), 0, 0},
+    {SECTION_WEBHOOK, "outputs", TYPE_WORDS, W(outputs), 0, 64},
+    {SECTION_WEBHOOK, "events", TYPE_WORDS, W(event_words), 0, WEBHOOK_N_EVENTS},
+    {SECTION_WEBHOOK, "format", TYPE_FORMAT, W(format), 0, 0},
+    {SECTION_WEBHOOK, "template", TYPE_PATH, W(template_path), 0, 0},
+    {SECTION_WEBHOOK, "secret", TYPE_SECRET, W(secret), 1, 1024},
+    {SECTION_WEBHOOK, "header", TYPE_HEADER, W(headers), 0, 32},
+    {SECTION_WEBHOOK, "timeout", TYPE_DURATION_MS, W(timeout), 1, 300},
+    {SECTION_WEBHOOK, "max_attempts", TYPE_INT, W(max_attempts), 1, 100},
+    {SECTION_WEBHOOK, "retry", TYPE_WORDS, W(retry_words), 0, WEBHOOK_MAX_RETRY},
+    {SECTION_WEBHOOK, "batch", TYPE_INT, W(batch), 1, 100},
+    {SECTION_WEBHOOK, "concurrency", TYPE_INT, W(concurrency), 1, 16},
 };
 
 #define MAX_SEEN_KEYS (sizeof(rules) / sizeof(rules[0]))
@@ -139,8 +158,9 @@ struct loader {
     const char *next; /* next unread byte */
     int line;
     enum section_kind section;
-    struct feed_conf *feed;     /* current [feed] section */
-    struct output_conf *output; /* current [output] section */
+    struct feed_conf *feed;       /* current [feed] section */
+    struct output_conf *output;   /* current [output] section */
+    struct webhook_conf *webhook; /* current [webhook] section */
     const struct key_rule *seen[MAX_SEEN_KEYS];
     size_t n_seen;
 };
@@ -361,11 +381,19 @@ static char *file_url(const struct loader *l, const char *s)
 /* "Name: value": a header field name (RFC 9110 token), a colon, and a
  * value of visible characters and blanks. Headers Herald sets itself are
  * refused: they would be sent twice or fight the conditional requests. */
-static const char *check_header(const char *s)
+/* A header line of a feed (webhook: of a webhook's requests). */
+static const char *check_header(const char *s, bool webhook)
 {
-    static const char *const reserved[] = {"host",           "if-none-match", "if-modified-since",
-                                           "authorization",  "user-agent",    "content-length",
-                                           "accept-encoding"};
+    static const char *const feed_reserved[] = {
+        "host",       "if-none-match",  "if-modified-since", "authorization",
+        "user-agent", "content-length", "accept-encoding"};
+    /* Webhooks have no username/password: Authorization is theirs to set. */
+    static const char *const hook_reserved[] = {
+        "host",       "content-length",    "content-type",     "transfer-encoding",
+        "webhook-id", "webhook-timestamp", "webhook-signature"};
+    const char *const *reserved = webhook ? hook_reserved : feed_reserved;
+    size_t n_reserved = webhook ? sizeof(hook_reserved) / sizeof(hook_reserved[0])
+                                : sizeof(feed_reserved) / sizeof(feed_reserved[0]);
     const char *colon = strchr(s, ':');
     size_t n;
 
@@ -380,9 +408,11 @@ static const char *check_header(const char *s)
         if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
             return "header: control character in the value";
     }
-    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+    for (size_t i = 0; i < n_reserved; i++) {
         if (strlen(reserved[i]) == n && strncasecmp(s, reserved[i], n) == 0)
-            return "header: Herald sets this header itself (use user_agent, username/password)";
+            return webhook ? "header: Herald sets this header itself"
+                           : "header: Herald sets this header itself (use user_agent, "
+                             "username/password)";
     }
     return NULL;
 }
@@ -444,6 +474,8 @@ static void *field_base(struct loader *l, const struct key_rule *r)
 {
     if (r->section == SECTION_FEED)
         return l->feed;
+    if (r->section == SECTION_WEBHOOK)
+        return l->webhook;
     return r->section == SECTION_OUTPUT ? (void *)l->output : (void *)l->cfg;
 }
 
@@ -588,31 +620,49 @@ static void free_words(struct config_words *w)
 static void apply_header(struct loader *l, const struct key_rule *r, const char *value,
                          char ***field)
 {
-    struct feed_conf *fc = l->feed;
-    const char *problem = check_header(value);
+    size_t *n = l->webhook ? &l->webhook->n_headers : &l->feed->n_headers;
+    const char *problem = check_header(value, l->webhook != NULL);
     char **list;
 
     if (problem) {
         errorf(l, l->line, "%s", problem);
         return;
     }
-    if (fc->n_headers >= (size_t)r->max) {
-        errorf(l, l->line, "at most %lld header lines per feed", (long long)r->max);
+    if (*n >= (size_t)r->max) {
+        errorf(l, l->line, "at most %lld header lines per section", (long long)r->max);
         return;
     }
-    list = realloc(*field, (fc->n_headers + 2) * sizeof(*list));
+    list = realloc(*field, (*n + 2) * sizeof(*list));
     if (!list) {
         l->oom = true;
         return;
     }
     *field = list;
-    list[fc->n_headers] = strdup(value);
-    if (!list[fc->n_headers]) {
+    list[*n] = strdup(value);
+    if (!list[*n]) {
         l->oom = true;
-        list[fc->n_headers] = NULL;
+        list[*n] = NULL;
         return;
     }
-    list[++fc->n_headers] = NULL;
+    list[++*n] = NULL;
+}
+
+static const char *const format_names[] = {
+    [WEBHOOK_JSON] = "json", [WEBHOOK_SLACK] = "slack",       [WEBHOOK_DISCORD] = "discord",
+    [WEBHOOK_NTFY] = "ntfy", [WEBHOOK_TEMPLATE] = "template",
+};
+
+static const char *const event_names[WEBHOOK_N_EVENTS] = {
+    "story.new", "story.updated", "story.source_added", "feed.moved",
+    "feed.gone", "feed.failing",  "feed.recovered",
+};
+
+const char *config_webhook_event_name(unsigned bit)
+{
+    for (unsigned i = 0; i < WEBHOOK_N_EVENTS; i++)
+        if (bit == 1u << i)
+            return event_names[i];
+    return NULL;
 }
 
 static void apply(struct loader *l, const struct key_rule *r, const char *value)
@@ -755,6 +805,17 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
     case TYPE_SECRET:
         apply_secret(l, r, value, sfield);
         break;
+    case TYPE_FORMAT: {
+        size_t i = 0;
+        while (i < sizeof(format_names) / sizeof(format_names[0]) && strcmp(format_names[i], value))
+            i++;
+        if (i == sizeof(format_names) / sizeof(format_names[0]))
+            errorf(l, l->line, "format must be json, slack, discord, ntfy or template, not '%s'",
+                   value);
+        else
+            *(int *)(void *)(base + r->offset) = (int)i;
+        break;
+    }
     case TYPE_PROXY_URL:
         if (!valid_proxy_url(value))
             errorf(l, l->line,
@@ -790,9 +851,10 @@ static int on_key(void *user, const char *section, const char *key, const char *
     r = find_rule(l->section, key);
     if (!r) {
         errorf(l, l->line, "unknown key '%s' in [%s]", key,
-               l->section == SECTION_FEED     ? "feed"
-               : l->section == SECTION_OUTPUT ? "output"
-                                              : "herald");
+               l->section == SECTION_FEED      ? "feed"
+               : l->section == SECTION_OUTPUT  ? "output"
+               : l->section == SECTION_WEBHOOK ? "webhook"
+                                               : "herald");
         return 1;
     }
     for (size_t i = 0; i < l->n_seen && r->type != TYPE_HEADER; i++) {
@@ -890,6 +952,43 @@ static void add_output(struct loader *l, const char *name, size_t n)
     c->n_outputs++;
 }
 
+static void add_webhook(struct loader *l, const char *name, size_t n)
+{
+    struct config *c = l->cfg;
+    struct webhook_conf *hooks;
+
+    for (size_t i = 0; i < c->n_webhooks; i++) {
+        if (strlen(c->webhooks[i].name) == n && memcmp(c->webhooks[i].name, name, n) == 0) {
+            errorf(l, l->line, "webhook \"%.*s\" is already defined on line %d", (int)n, name,
+                   c->webhooks[i].line);
+            l->section = SECTION_BAD;
+            return;
+        }
+    }
+    hooks = realloc(c->webhooks, (c->n_webhooks + 1) * sizeof(*hooks));
+    if (!hooks) {
+        l->oom = true;
+        l->section = SECTION_BAD;
+        return;
+    }
+    c->webhooks = hooks;
+    l->webhook = &hooks[c->n_webhooks];
+    *l->webhook = (struct webhook_conf){
+        .name = strndup(name, n),
+        .events = WEBHOOK_STORY_NEW,
+        .timeout = 15 * 1000,
+        .max_attempts = 8,
+        .retry = {5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 24 * 3600},
+        .n_retry = 7,
+        .batch = 1,
+        .concurrency = 1,
+        .line = l->line,
+    };
+    if (!l->webhook->name)
+        l->oom = true;
+    c->n_webhooks++;
+}
+
 /* `[KIND "NAME"]` at name (len bytes between the brackets): the NAME, or
  * NULL. */
 static const char *quoted_name(const char *name, size_t len, size_t kind_len, size_t *ret_n)
@@ -915,6 +1014,7 @@ static void begin_section(struct loader *l, const char *s)
     l->n_seen = 0;
     l->feed = NULL;
     l->output = NULL;
+    l->webhook = NULL;
     l->section = SECTION_BAD;
     if (!end) {
         return; /* inih reports the syntax error */
@@ -957,6 +1057,22 @@ static void begin_section(struct loader *l, const char *s)
         } else {
             l->section = SECTION_OUTPUT;
             add_output(l, q, n);
+        }
+        return;
+    }
+    if (len > 8 && memcmp(name, "webhook ", 8) == 0) {
+        size_t n;
+        const char *q = quoted_name(name, len, 8, &n);
+
+        if (!q) {
+            errorf(l, l->line, "bad section [%.*s] (use [webhook \"NAME\"])", (int)len, name);
+        } else if (!valid_output_name(q, n)) {
+            errorf(l, l->line,
+                   "bad webhook name \"%.*s\" (1 to 64 letters, digits, '.', '_' or '-')", (int)n,
+                   q);
+        } else {
+            l->section = SECTION_WEBHOOK;
+            add_webhook(l, q, n);
         }
         return;
     }
@@ -1069,6 +1185,8 @@ static int set_defaults(struct config *c, const char *dir)
     c->fold_slash = true;
     c->default_output = strdup("all");
     c->cache_max_age = 60;
+    c->failing_after = 3;
+    c->shutdown_timeout = 10 * 1000;
     if (!c->default_output)
         return -ENOMEM;
     if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)
@@ -1210,6 +1328,111 @@ static int add_opml_feeds(struct loader *l)
     return r;
 }
 
+/* Reads a webhook's template (at most 64 KiB). */
+static int read_template(struct loader *l, struct webhook_conf *w)
+{
+    struct buf errs;
+    int r;
+
+    buf_init(&errs, 4096);
+    r = read_file(w->template_path, &w->template_text, &errs);
+    if (r == -ENOMEM) {
+        buf_release(&errs);
+        return r;
+    }
+    if (r < 0)
+        errorf(l, w->line, "webhook \"%s\": template: %s", w->name,
+               errs.data ? errs.data : "cannot read it");
+    else if (strlen(w->template_text) > 64 << 10)
+        errorf(l, w->line, "webhook \"%s\": template %s is over 64 KiB", w->name, w->template_path);
+    buf_release(&errs);
+    return 0;
+}
+
+static int finish_webhooks(struct loader *l)
+{
+    struct config *c = l->cfg;
+
+    for (size_t i = 0; i < c->n_webhooks; i++) {
+        struct webhook_conf *w = &c->webhooks[i];
+        size_t n = w->outputs.n ? w->outputs.n : 1;
+
+        if (!w->url)
+            errorf(l, w->line, "webhook \"%s\" has no url", w->name);
+        w->outs = calloc(n, sizeof(*w->outs));
+        if (!w->outs)
+            return -ENOMEM;
+        for (size_t k = 0; k < w->outputs.n; k++) {
+            const struct output_conf *o = config_find_output(c, w->outputs.v[k]);
+            if (!o)
+                errorf(l, w->outputs.line, "webhook \"%s\": no output is named \"%s\"", w->name,
+                       w->outputs.v[k]);
+            else
+                w->outs[w->n_outs++] = o;
+        }
+        if (!w->outputs.n && (w->outs[0] = config_find_output(c, c->default_output)))
+            w->n_outs = 1;
+        if (w->event_words.n)
+            w->events = 0;
+        for (size_t k = 0; k < w->event_words.n; k++) {
+            unsigned e = 0;
+            while (e < WEBHOOK_N_EVENTS && strcmp(event_names[e], w->event_words.v[k]))
+                e++;
+            if (e == WEBHOOK_N_EVENTS)
+                errorf(l, w->event_words.line,
+                       "webhook \"%s\": unknown event \"%s\" (story.new, story.updated, "
+                       "story.source_added, feed.moved, feed.gone, feed.failing, feed.recovered)",
+                       w->name, w->event_words.v[k]);
+            else
+                w->events |= 1u << e;
+        }
+        if (w->retry_words.n)
+            w->n_retry = 0;
+        for (size_t k = 0; k < w->retry_words.n; k++) {
+            int64_t v;
+            if (config_parse_duration(w->retry_words.v[k], &v) < 0 || v < 1 || v > 7 * 86400)
+                errorf(l, w->retry_words.line,
+                       "webhook \"%s\": retry: bad delay '%s' (1s to 7d, e.g. 5s 5m 30m 2h)",
+                       w->name, w->retry_words.v[k]);
+            else
+                w->retry[w->n_retry++] = v;
+        }
+        if (w->format == WEBHOOK_TEMPLATE && !w->template_path)
+            errorf(l, w->line, "webhook \"%s\": format template needs a template file", w->name);
+        if (w->format != WEBHOOK_TEMPLATE && w->template_path)
+            errorf(l, w->line, "webhook \"%s\": template is only used with format = template",
+                   w->name);
+        if (w->format == WEBHOOK_TEMPLATE && w->batch > 1)
+            errorf(l, w->line,
+                   "webhook \"%s\": format template sends one story per request (batch = 1)",
+                   w->name);
+        if (w->format == WEBHOOK_TEMPLATE && w->template_path && read_template(l, w) < 0)
+            return -ENOMEM;
+        if (w->template_text) {
+            const char *problem = webhook_template_check(w->template_text);
+            if (problem)
+                errorf(l, w->line, "webhook \"%s\": template %s: %s", w->name, w->template_path,
+                       problem);
+        }
+        if (w->format == WEBHOOK_NTFY && w->url) {
+            char *url, *topic;
+            int r = webhook_target(w, &url, &topic);
+            if (r == -ENOMEM)
+                return r;
+            if (r < 0)
+                errorf(l, w->line,
+                       "webhook \"%s\": format ntfy needs the topic in the url "
+                       "(https://ntfy.example/TOPIC)",
+                       w->name);
+            else {
+                free(url);
+                free(topic);
+            }
+        }
+    }
+    return 0;
+}
+
 static int finish(struct loader *l)
 {
     struct config *c = l->cfg;
@@ -1239,7 +1462,7 @@ static int finish(struct loader *l)
             errorf(l, fc->line, "feed \"%s\": header, username and proxy need an http(s) url",
                    fc->name);
     }
-    if (finish_outputs(l) < 0)
+    if (finish_outputs(l) < 0 || finish_webhooks(l) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < c->dedup_prefer.n; i++)
         if (!config_find_feed(c, c->dedup_prefer.v[i]))
@@ -1342,6 +1565,22 @@ void config_free(struct config *c)
         pcre2_code_free(o->exclude_re);
     }
     free(c->outputs);
+    for (size_t i = 0; i < c->n_webhooks; i++) {
+        struct webhook_conf *w = &c->webhooks[i];
+        free(w->name);
+        free(w->url);
+        free_words(&w->outputs);
+        free(w->outs);
+        free_words(&w->event_words);
+        free(w->template_path);
+        free(w->template_text);
+        free_secret(w->secret);
+        for (size_t k = 0; k < w->n_headers; k++)
+            free(w->headers[k]);
+        free(w->headers);
+        free_words(&w->retry_words);
+    }
+    free(c->webhooks);
     free(c->default_output);
     free(c->export_dir);
     free(c->opml);
@@ -1378,6 +1617,53 @@ bool config_output_has_feed(const struct output_conf *o, const struct feed_conf 
             if (strcmp(o->tags.v[i], fc->tags.v[k]) == 0)
                 return true;
     return false;
+}
+
+static bool re_matches(void *re, const char *s, void *md)
+{
+    return s && pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL) >= 0;
+}
+
+/* True when re matches the entry's title, content, author or a category. */
+static bool entry_matches(void *re, const struct entry *e, void *md)
+{
+    if (re_matches(re, e->title, md) || re_matches(re, e->content ? e->content : e->summary, md) ||
+        re_matches(re, e->author, md))
+        return true;
+    for (size_t i = 0; i < e->n_categories; i++)
+        if (re_matches(re, e->categories[i].term, md))
+            return true;
+    return false;
+}
+
+bool config_output_matches(const struct output_conf *o, const struct entry *e, void *md)
+{
+    if (o->include_re && !entry_matches(o->include_re, e, md))
+        return false;
+    return !(o->exclude_re && entry_matches(o->exclude_re, e, md));
+}
+
+void *config_match_data(void)
+{
+    return pcre2_match_data_create(16, NULL);
+}
+
+void config_match_data_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+int config_output_dedup(const struct config *c, const struct output_conf *o)
+{
+    return o->dedup >= 0 ? o->dedup : c->dedup;
+}
+
+const struct webhook_conf *config_find_webhook(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_webhooks; i++)
+        if (strcmp(c->webhooks[i].name, name) == 0)
+            return &c->webhooks[i];
+    return NULL;
 }
 
 int config_dedup_level(const struct config *c)

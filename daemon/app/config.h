@@ -18,9 +18,11 @@
 
 #include "base/buf.h"
 
+struct entry;
+
 #define CONFIG_DEFAULT_PATH "/etc/herald/heraldd.conf"
 
-/* A list of words ("a, b c"): every line of the key appends to it. */
+/* A list of words ("a, b c") on one line (a key appears once per section). */
 struct config_words {
     char **v; /* NULL-terminated; NULL when empty */
     size_t n;
@@ -67,6 +69,57 @@ struct output_conf {
     int line;
 };
 
+/* Webhook formats (app/webhook.h renders them). */
+enum webhook_format {
+    WEBHOOK_JSON,
+    WEBHOOK_SLACK,
+    WEBHOOK_DISCORD,
+    WEBHOOK_NTFY,
+    WEBHOOK_TEMPLATE,
+};
+
+/* Webhook events, as bits of webhook_conf.events. */
+enum webhook_event {
+    WEBHOOK_STORY_NEW = 1 << 0,
+    WEBHOOK_STORY_UPDATED = 1 << 1,
+    WEBHOOK_STORY_SOURCE_ADDED = 1 << 2,
+    WEBHOOK_FEED_MOVED = 1 << 3,
+    WEBHOOK_FEED_GONE = 1 << 4,
+    WEBHOOK_FEED_FAILING = 1 << 5,
+    WEBHOOK_FEED_RECOVERED = 1 << 6,
+};
+#define WEBHOOK_N_EVENTS 7
+/* "story.new"... for bit 1 << i; NULL past the end. */
+const char *config_webhook_event_name(unsigned bit);
+
+#define WEBHOOK_MAX_RETRY 16
+
+/* A [webhook "NAME"] section: where new stories (and feed events) of some
+ * outputs are POSTed. */
+struct webhook_conf {
+    char *name;                      /* as an output name */
+    char *url;                       /* http(s) */
+    struct config_words outputs;     /* empty: the default output */
+    const struct output_conf **outs; /* resolved `outputs`, n_outs of them */
+    size_t n_outs;
+    struct config_words event_words;
+    unsigned events; /* enum webhook_event bits; default WEBHOOK_STORY_NEW */
+    int format;      /* enum webhook_format */
+    char *template_path;
+    char *template_text; /* read at load time */
+    char *secret;        /* file:PATH or env:NAME, read at load time; never logged */
+    char **headers;      /* "Name: value", NULL-terminated; NULL if none */
+    size_t n_headers;
+    int64_t timeout;      /* ms */
+    int64_t max_attempts; /* the last attempt's failure makes a delivery dead */
+    struct config_words retry_words;
+    int64_t retry[WEBHOOK_MAX_RETRY]; /* seconds before attempt 2, 3...; the last repeats */
+    size_t n_retry;
+    int64_t batch;       /* events per request */
+    int64_t concurrency; /* requests at once */
+    int line;
+};
+
 struct config {
     char *path;     /* as given */
     char *database; /* resolved against the config's folder */
@@ -110,6 +163,12 @@ struct config {
     size_t n_feeds;
     struct output_conf *outputs; /* the configured ones, then "all" unless configured */
     size_t n_outputs;
+
+    /* Webhooks (webhook.h). */
+    struct webhook_conf *webhooks;
+    size_t n_webhooks;
+    int64_t failing_after;    /* consecutive failed polls that make feed.failing */
+    int64_t shutdown_timeout; /* ms that polls and deliveries in flight get at SIGTERM */
 };
 
 /* Reads and validates path. Returns 0 and a new config in *ret, -EINVAL
@@ -126,6 +185,16 @@ const struct feed_conf *config_find_feed(const struct config *c, const char *nam
 const struct output_conf *config_find_output(const struct config *c, const char *name);
 /* True when the output carries the feed's entries (feeds / tags). */
 bool config_output_has_feed(const struct output_conf *o, const struct feed_conf *fc);
+/* True when the entry passes the output's include / exclude patterns;
+ * md is a pcre2_match_data * (config_match_data()) used while matching. */
+bool config_output_matches(const struct output_conf *o, const struct entry *e, void *md);
+/* A pcre2_match_data for config_output_matches(); free with
+ * config_match_data_free(). NULL when out of memory. */
+void *config_match_data(void);
+void config_match_data_free(void *md);
+/* The output's dedup level (its own, else [herald] dedup). */
+int config_output_dedup(const struct config *c, const struct output_conf *o);
+const struct webhook_conf *config_find_webhook(const struct config *c, const char *name);
 /* The dedup level ingest must compute: the highest of the outputs'. */
 int config_dedup_level(const struct config *c);
 

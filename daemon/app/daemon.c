@@ -18,6 +18,7 @@
 #include "app/poller.h"
 #include "app/publish.h"
 #include "app/service.h"
+#include "app/webhook.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "net/fetch.h"
@@ -60,7 +61,14 @@ struct daemon {
     struct publisher *publisher;
     struct httpd *httpd;
     struct poller *poller;
-    uv_signal_t sigint, sigterm;
+    struct webhooks *webhooks;
+    struct config **retired; /* configurations replaced by reloads: freed at exit */
+    size_t n_retired;
+    char reload_error[256]; /* the last failed reload's first error, "" after a good one */
+    uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t drain_timer;  /* at SIGTERM: waits for polls and deliveries in flight */
+    uint64_t drain_deadline; /* uv_now() at which they are canceled */
+    bool draining;
     uv_timer_t refresh_timer; /* renders (and exports) outputs after changes */
     struct service service;   /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
     struct admin *admin;      /* /metrics and /healthz */
@@ -164,7 +172,9 @@ static void on_service_status(struct service_status *ret, void *userdata)
     ret->failing = pc.failing;
     if (store_count_entries(d->store, &entries) == 0)
         ret->entries = entries;
-    /* Webhooks: ret->deliveries_pending from the outbox goes here. */
+    ret->reload_error = d->reload_error;
+    if (d->cfg->n_webhooks)
+        (void)store_deliveries_count(d->store, &ret->deliveries_pending, &ret->deliveries_dead);
 }
 
 static int64_t file_size(const char *path, const char *suffix)
@@ -183,7 +193,8 @@ static void on_admin_snapshot(struct metrics_snapshot *ret, double *ret_stall_re
     struct daemon *d = userdata;
     int64_t entries;
 
-    *ret = (struct metrics_snapshot){.entries = -1, .start_time = d->start_time};
+    *ret = (struct metrics_snapshot){
+        .entries = -1, .outbox_pending = -1, .outbox_dead = -1, .start_time = d->start_time};
     if (d->poller)
         poller_counts(d->poller, &ret->polls);
     if (d->store && store_count_entries(d->store, &entries) == 0)
@@ -191,7 +202,9 @@ static void on_admin_snapshot(struct metrics_snapshot *ret, double *ret_stall_re
     ret->database_bytes = file_size(d->cfg->database, "") + file_size(d->cfg->database, "-wal");
     ret->loop_stall_max = (double)d->monitor.worst_ns / 1e9;
     *ret_stall_recent = monitor_recent(&d->monitor);
-    /* Webhooks: deliveries by result and the outbox depth go here. */
+    if (d->store && d->cfg->n_webhooks &&
+        store_deliveries_count(d->store, &ret->outbox_pending, &ret->outbox_dead) < 0)
+        ret->outbox_pending = ret->outbox_dead = -1;
 }
 
 static void shutdown_all(struct daemon *d)
@@ -200,26 +213,69 @@ static void shutdown_all(struct daemon *d)
         return;
     d->stopping = true;
     service_stopping(&d->service);
-    /* The poller first: the fetcher's cancellations then find it closing. */
+    service_close(&d->service);
+    /* The poller and the webhooks first: the fetcher's cancellations then
+     * find them closing (canceled deliveries stay pending in the outbox). */
     if (d->poller)
         poller_close(d->poller, NULL, NULL);
+    if (d->webhooks)
+        webhooks_stop(d->webhooks);
     if (d->fetcher)
         fetcher_close(d->fetcher, NULL, NULL);
+    if (d->webhooks)
+        webhooks_close(d->webhooks);
     if (d->httpd)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->drain_timer, NULL);
     if (d->monitor.on)
         uv_close((uv_handle_t *)&d->monitor.timer, NULL);
+}
+
+/* Graceful shutdown: polls and deliveries in flight run to their end (their
+ * results stored) for up to shutdown_timeout, then the rest is canceled. */
+static void on_drain_check(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    unsigned polls = d->poller ? poller_busy(d->poller) : 0;
+    unsigned hooks = d->webhooks ? webhooks_inflight(d->webhooks) : 0;
+
+    if (polls == 0 && hooks == 0) {
+        shutdown_all(d);
+    } else if (uv_now(&d->loop) >= d->drain_deadline) {
+        log_warn("MAIN",
+                 "shutdown_timeout reached: canceling %u poll(s) and %u delivery(ies) in "
+                 "flight (they are retried after the restart)",
+                 polls, hooks);
+        shutdown_all(d);
+    }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
+    const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
 
-    log_info("MAIN", "%s received, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    shutdown_all(d);
+    if (d->stopping)
+        return;
+    if (d->draining) {
+        log_info("MAIN", "%s received again: stopping now", name);
+        shutdown_all(d);
+        return;
+    }
+    log_info("MAIN", "%s received, shutting down (waiting up to %lld ms for work in flight)", name,
+             (long long)d->cfg->shutdown_timeout);
+    d->draining = true;
+    service_stopping(&d->service);
+    if (d->poller)
+        poller_drain(d->poller);
+    if (d->webhooks)
+        webhooks_stop(d->webhooks);
+    d->drain_deadline = uv_now(&d->loop) + (uint64_t)d->cfg->shutdown_timeout;
+    uv_timer_start(&d->drain_timer, on_drain_check, 0, 20);
 }
 
 static int load_config(struct daemon *d, const char *path)
@@ -278,18 +334,15 @@ static int adopt_listener(struct daemon *d)
     return 1;
 }
 
-/* The outputs' routes, then /metrics and /healthz. */
-static int set_routes(struct daemon *d)
+/* The outputs' routes of publisher, then /metrics and /healthz. */
+static int set_routes(struct daemon *d, struct publisher *publisher)
 {
     const struct httpd_route *pub, *adm;
     struct httpd_route *all;
     size_t n_pub, n_adm;
     int r;
 
-    d->admin = admin_new(d->cfg->admin_token, on_admin_snapshot, d);
-    if (!d->admin)
-        return -ENOMEM;
-    pub = publish_routes(d->publisher, &n_pub);
+    pub = publish_routes(publisher, &n_pub);
     adm = admin_routes(d->admin, &n_adm);
     all = calloc(n_pub + n_adm, sizeof(*all));
     if (!all)
@@ -308,7 +361,8 @@ static int start_http(struct daemon *d)
     r = httpd_new(&d->loop, NULL, &d->httpd);
     if (r < 0)
         return r;
-    r = set_routes(d);
+    d->admin = admin_new(d->cfg->admin_token, on_admin_snapshot, d);
+    r = d->admin ? set_routes(d, d->publisher) : -ENOMEM;
     if (r < 0) {
         log_error("HTTP", "cannot set up the routes: %s", uv_strerror(r));
         return r;
@@ -326,21 +380,134 @@ static int start_http(struct daemon *d)
     return 0;
 }
 
+static struct fetch_options fetch_options_of(const struct config *c)
+{
+    return (struct fetch_options){
+        .max_inflight = (unsigned)c->max_concurrent,
+        .timeout_ms = (long)c->timeout,
+        .connect_timeout_ms = (long)c->connect_timeout,
+        .max_body = (size_t)c->max_feed_size,
+        .max_redirects = (long)c->max_redirects,
+        .per_site = (unsigned)c->per_site,
+        /* The fetcher reads 0 as its default; negative is none. */
+        .site_gap_ms = c->site_gap > 0 ? (long)c->site_gap : -1,
+        .user_agent = c->user_agent,
+    };
+}
+
 static int start_fetcher(struct daemon *d)
 {
-    struct fetch_options o = {
-        .max_inflight = (unsigned)d->cfg->max_concurrent,
-        .timeout_ms = (long)d->cfg->timeout,
-        .connect_timeout_ms = (long)d->cfg->connect_timeout,
-        .max_body = (size_t)d->cfg->max_feed_size,
-        .max_redirects = (long)d->cfg->max_redirects,
-        .per_site = (unsigned)d->cfg->per_site,
-        /* The fetcher reads 0 as its default; negative is none. */
-        .site_gap_ms = d->cfg->site_gap > 0 ? (long)d->cfg->site_gap : -1,
-        .user_agent = d->cfg->user_agent,
-    };
+    struct fetch_options o = fetch_options_of(d->cfg);
 
     return fetcher_new(&d->loop, &o, &d->fetcher);
+}
+
+/* ---- reload (SIGHUP) ------------------------------------------------------ */
+
+static void on_old_webhooks_gone(void *ud)
+{
+    struct daemon *d = ud;
+
+    /* The replacement starts only now, so that no delivery goes out twice. */
+    if (!d->stopping && webhooks_start(d->webhooks) < 0)
+        log_error("WEBHOOK", "cannot start: %s", store_errmsg(d->store));
+}
+
+/* Logs a failed reload's errors, one line each, and keeps the first. */
+static void reload_failed(struct daemon *d, const char *errors)
+{
+    const char *p = errors;
+
+    d->reload_error[0] = '\0';
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        if (n) {
+            log_error("MAIN", "reload: %.*s", (int)n, p);
+            if (!d->reload_error[0])
+                snprintf(d->reload_error, sizeof(d->reload_error), "%.*s", (int)n, p);
+        }
+        p += n + (p[n] == '\n');
+    }
+    log_error("MAIN", "reload failed: the running configuration is kept");
+}
+
+/* Reads the configuration again and applies it without a restart: feeds,
+ * outputs, webhooks and settings; only database and listen wait for a
+ * restart. An invalid file changes nothing. State (feed schedules,
+ * validators, backoff, the outbox) lives in the store and is kept; polls
+ * and deliveries in flight finish. */
+static void reload(struct daemon *d)
+{
+    struct config *cfg = NULL, **retired;
+    struct publisher *pub = NULL;
+    struct webhooks *hooks = NULL, *old_hooks;
+    struct fetch_options fo;
+    struct buf errors;
+    int r;
+
+    log_info("MAIN", "SIGHUP received: reloading %s", d->cfg->path);
+    buf_init(&errors, 1 << 20);
+    r = config_load(d->cfg->path, &cfg, &errors);
+    if (r < 0) {
+        reload_failed(d, errors.data ? errors.data : "out of memory");
+        buf_release(&errors);
+        return;
+    }
+    buf_release(&errors);
+    if (strcmp(cfg->database, d->cfg->database) != 0 ||
+        strcmp(cfg->listen_host, d->cfg->listen_host) != 0 ||
+        cfg->listen_port != d->cfg->listen_port)
+        log_warn("MAIN", "reload: database and listen changes take effect at the next restart");
+    retired = realloc(d->retired, (d->n_retired + 1) * sizeof(*retired));
+    if (retired)
+        d->retired = retired;
+    r = retired ? publisher_new(d->store, cfg, &pub) : -ENOMEM;
+    if (r == 0)
+        r = webhooks_new(&d->loop, d->store, d->fetcher, cfg, &hooks);
+    if (r == 0)
+        r = set_routes(d, pub);
+    if (r < 0) {
+        reload_failed(d, "out of memory");
+        if (hooks)
+            webhooks_close(hooks);
+        publisher_free(pub);
+        config_free(cfg);
+        return;
+    }
+    /* From here on the new configuration is in force. */
+    if (!getenv("HERALD_LOG_LEVEL"))
+        (void)log_set_level_name(cfg->log_level);
+    fo = fetch_options_of(cfg);
+    if (fetcher_set_options(d->fetcher, &fo) < 0)
+        log_error("FETCH", "reload: out of memory: transfer options unchanged");
+    config_apply_dedup(cfg, d->store);
+    admin_set_token(d->admin, cfg->admin_token);
+    publisher_free(d->publisher);
+    d->publisher = pub;
+    store_set_event_hook(d->store, cfg->n_webhooks ? webhooks_route : NULL, hooks);
+    old_hooks = d->webhooks;
+    d->webhooks = hooks;
+    if (poller_reload(d->poller, cfg) < 0)
+        log_error("MAIN", "reload: some feeds could not be applied (see above)");
+    d->retired[d->n_retired++] = d->cfg;
+    d->cfg = cfg;
+    webhooks_retire(old_hooks, on_old_webhooks_gone, d);
+    d->reload_error[0] = '\0';
+    on_changed(d); /* outputs render again under their new settings */
+    log_info("MAIN", "configuration reloaded: %zu feeds, %zu outputs, %zu webhooks", cfg->n_feeds,
+             cfg->n_outputs, cfg->n_webhooks);
+}
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+
+    (void)signum;
+    if (!d->stopping && !d->draining) {
+        service_reloading(&d->service); /* RELOADING=1 ... READY=1 with the new STATUS= */
+        reload(d);
+        service_reloaded(&d->service);
+    }
 }
 
 static int start(struct daemon *d)
@@ -351,11 +518,17 @@ static int start(struct daemon *d)
     if (r == 0)
         r = start_fetcher(d);
     if (r == 0)
+        r = webhooks_new(&d->loop, d->store, d->fetcher, d->cfg, &d->webhooks);
+    if (r == 0 && d->cfg->n_webhooks)
+        store_set_event_hook(d->store, webhooks_route, d->webhooks);
+    if (r == 0)
         r = publisher_new(d->store, d->cfg, &d->publisher);
     if (r == 0)
         r = start_http(d);
     if (r == 0)
         r = poller_new(&d->loop, d->fetcher, d->store, d->cfg, on_changed, d, &d->poller);
+    if (r == 0 && (r = webhooks_start(d->webhooks)) < 0)
+        log_error("WEBHOOK", "cannot start: %s", store_errmsg(d->store));
     if (r < 0)
         return r;
     uv_timer_init(&d->loop, &d->refresh_timer);
@@ -363,9 +536,13 @@ static int start(struct daemon *d)
     uv_timer_start(&d->refresh_timer, on_refresh_timer, 0, 0); /* what is stored already */
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
-    d->sigint.data = d->sigterm.data = d;
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_timer_init(&d->loop, &d->drain_timer);
+    d->drain_timer.data = d;
+    d->sigint.data = d->sigterm.data = d->sighup.data = d;
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
     monitor_start(d);
     poller_start(d->poller);
     /* The database is open and the listener accepts connections. */
@@ -404,8 +581,12 @@ int daemon_run(const char *config_path)
         d.stopping = true;
         if (d.poller)
             poller_close(d.poller, NULL, NULL);
+        if (d.webhooks)
+            webhooks_stop(d.webhooks);
         if (d.fetcher)
             fetcher_close(d.fetcher, NULL, NULL);
+        if (d.webhooks)
+            webhooks_close(d.webhooks);
         if (d.httpd)
             httpd_close(d.httpd, NULL, NULL);
         uv_run(&d.loop, UV_RUN_DEFAULT);
@@ -420,5 +601,8 @@ int daemon_run(const char *config_path)
     if (status == 0)
         log_info("MAIN", "stopped");
     config_free(d.cfg);
+    for (size_t i = 0; i < d.n_retired; i++)
+        config_free(d.retired[i]);
+    free(d.retired);
     return status;
 }

@@ -2,9 +2,11 @@
  * store, fetcher, poller, publisher, HTTP listener and signal handlers.
  *
  * Start-up errors (bad config, database, listen address) are fatal with a
- * clear message. SIGINT/SIGTERM stop polling, cancel transfers in flight
- * (a store transaction always runs to its end: it is synchronous on the
- * loop), close the listener and the database, and return 0.
+ * clear message. SIGINT/SIGTERM stop new polls and deliveries, let the ones
+ * in flight finish and be stored for up to shutdown_timeout (a second
+ * signal, or the deadline, cancels the rest: they are retried after the
+ * restart), close the listener and the database, and return 0. SIGHUP
+ * reloads the configuration (an invalid file changes nothing).
  */
 #ifndef HERALD_APP_DAEMON_H
 #define HERALD_APP_DAEMON_H

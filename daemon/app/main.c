@@ -10,6 +10,8 @@
  *   heraldd export-opml [-c FILE]
  *                             print the configured feeds as OPML 2.0
  *   heraldd import-opml FILE  print an OPML file's feeds as [feed] sections
+ *   heraldd deliveries [-c FILE] [--all] [--json] [--retry ID|all-dead] [--enable NAME]
+ *   heraldd webhook-test [-c FILE] NAME
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 
 #include "app/config.h"
 #include "app/daemon.h"
+#include "app/deliveries.h"
 #include "app/feeds.h"
 #include "app/opml.h"
 #include "app/why.h"
@@ -41,6 +44,12 @@ static const char usage[] =
     "       heraldd export-opml [-c FILE]\n"
     "                                   print the configured feeds as OPML 2.0\n"
     "       heraldd import-opml FILE    print an OPML file's feeds as [feed] sections\n"
+    "       heraldd deliveries [-c FILE] [--all] [--json]\n"
+    "                                   pending, failed and dead webhook deliveries\n"
+    "       heraldd deliveries [-c FILE] --retry ID|all-dead | --enable WEBHOOK\n"
+    "                                   requeue deliveries; enable a webhook disabled by a 410\n"
+    "       heraldd webhook-test [-c FILE] WEBHOOK\n"
+    "                                   send a signed test event to a webhook\n"
     "       heraldd --help | --version\n"
     "\n"
     "Options:\n"
@@ -49,7 +58,8 @@ static const char usage[] =
     "  -V, --version       show the version\n"
     "  --content-type TYPE (parse) the HTTP Content-Type to assume, for its charset\n"
     "  --base URL          (parse) the feed's URL, base of relative links\n"
-    "  --json              (feeds) print a JSON array instead of a table\n"
+    "  --json              (feeds, deliveries) print a JSON array instead of a table\n"
+    "  --all               (deliveries) delivered ones too\n"
     "\n"
     "Environment: HERALD_LOG_LEVEL=error|warn|info|debug overrides log_level.\n";
 
@@ -61,6 +71,8 @@ enum command {
     CMD_WHY,
     CMD_EXPORT_OPML,
     CMD_IMPORT_OPML,
+    CMD_DELIVERIES,
+    CMD_WEBHOOK_TEST,
 };
 
 struct args {
@@ -70,7 +82,8 @@ struct args {
     const char *content_type; /* for parse: as if from HTTP */
     const char *base;         /* for parse: the document URL */
     bool json;                /* for feeds */
-    const char *entry;        /* for why */
+    const char *entry;        /* for why; the webhook for webhook-test */
+    struct deliveries_opts deliveries;
 };
 
 /* "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i over the
@@ -114,6 +127,10 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->cmd = CMD_EXPORT_OPML;
         } else if (strcmp(argv[i], "import-opml") == 0) {
             a->cmd = CMD_IMPORT_OPML;
+        } else if (strcmp(argv[i], "deliveries") == 0) {
+            a->cmd = CMD_DELIVERIES;
+        } else if (strcmp(argv[i], "webhook-test") == 0) {
+            a->cmd = CMD_WEBHOOK_TEST;
         } else {
             fprintf(stderr, "heraldd: unknown command '%s'\n%s", argv[i], usage);
             return -EINVAL;
@@ -128,6 +145,13 @@ static int parse_args(int argc, char **argv, struct args *a)
             m = option_value(argc, argv, &i, "--content-type", &a->content_type);
             if (m == 0)
                 m = option_value(argc, argv, &i, "--base", &a->base);
+            if (m < 0)
+                return m;
+        }
+        if (a->cmd == CMD_DELIVERIES) {
+            m = option_value(argc, argv, &i, "--retry", &a->deliveries.retry);
+            if (m == 0)
+                m = option_value(argc, argv, &i, "--enable", &a->deliveries.enable);
             if (m < 0)
                 return m;
         }
@@ -149,7 +173,11 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->config = arg + 9;
         } else if (a->cmd == CMD_FEEDS && strcmp(arg, "--json") == 0) {
             a->json = true;
-        } else if (a->cmd == CMD_WHY && !a->entry) {
+        } else if (a->cmd == CMD_DELIVERIES && strcmp(arg, "--json") == 0) {
+            a->deliveries.json = true;
+        } else if (a->cmd == CMD_DELIVERIES && strcmp(arg, "--all") == 0) {
+            a->deliveries.all = true;
+        } else if ((a->cmd == CMD_WHY || a->cmd == CMD_WEBHOOK_TEST) && !a->entry) {
             a->entry = arg;
         } else if (a->cmd == CMD_PARSE && !a->file && (arg[0] != '-' || !strcmp(arg, "-"))) {
             a->file = arg;
@@ -162,6 +190,14 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (a->cmd == CMD_WHY && !a->entry) {
         fprintf(stderr, "heraldd: why needs an ENTRY (database id, guid or link)\n");
+        return -EINVAL;
+    }
+    if (a->cmd == CMD_WEBHOOK_TEST && !a->entry) {
+        fprintf(stderr, "heraldd: webhook-test needs a WEBHOOK name\n");
+        return -EINVAL;
+    }
+    if (a->cmd == CMD_DELIVERIES && a->deliveries.retry && a->deliveries.enable) {
+        fprintf(stderr, "heraldd: --retry and --enable go one at a time\n");
         return -EINVAL;
     }
     if (a->cmd == CMD_PARSE && !a->file) {
@@ -221,6 +257,19 @@ static int cmd_why(const struct args *a)
     if (!(cfg = load_or_report(a->config)))
         return 1;
     status = why_print(cfg, a->entry, stdout);
+    config_free(cfg);
+    return status;
+}
+
+static int cmd_deliveries(const struct args *a)
+{
+    struct config *cfg;
+    int status;
+
+    if (!(cfg = load_or_report(a->config)))
+        return 1;
+    status = a->cmd == CMD_DELIVERIES ? deliveries_cmd(cfg, &a->deliveries, stdout)
+                                      : webhook_test_cmd(cfg, a->entry, stdout);
     config_free(cfg);
     return status;
 }
@@ -327,7 +376,10 @@ int main(int argc, char **argv)
         return 1;
     }
     feed_parse_init();
-    status = a.cmd == CMD_PARSE ? cmd_parse(&a) : daemon_run(a.config);
+    if (a.cmd == CMD_DELIVERIES || a.cmd == CMD_WEBHOOK_TEST)
+        status = cmd_deliveries(&a);
+    else
+        status = a.cmd == CMD_PARSE ? cmd_parse(&a) : daemon_run(a.config);
     feed_parse_cleanup();
     curl_global_cleanup();
     return status;

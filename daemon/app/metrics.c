@@ -99,6 +99,9 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
     fetches(out, &s->polls);
     feeds(out, &s->polls);
     gauge_i64(out, "herald_entries", "Entries in the database.", s->entries);
+    gauge_i64(out, "herald_outbox_pending", "Webhook deliveries waiting to be sent.",
+              s->outbox_pending);
+    gauge_i64(out, "herald_outbox_dead", "Webhook deliveries given up on.", s->outbox_dead);
     gauge_i64(out, "herald_database_bytes", "Size of the database file and its WAL.",
               s->database_bytes);
     family(out, "herald_database_write_failed", "gauge",

@@ -26,8 +26,8 @@ struct metrics_snapshot {
     int64_t database_bytes; /* database file plus its WAL */
     double loop_stall_max;  /* seconds: longest loop stall since start */
     double start_time;      /* epoch seconds at which the process started */
-    /* Webhooks: deliveries by result and the outbox depth go here, each
-     * with its family in metrics_render(). */
+    int64_t outbox_pending; /* webhook deliveries waiting; -1 without webhooks */
+    int64_t outbox_dead;    /* given up on (see heraldd deliveries) */
 };
 
 struct metrics_process {

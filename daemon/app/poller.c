@@ -29,6 +29,8 @@ struct feed_slot {
     struct doc_hints hints;
     int64_t adaptive; /* learned interval, 0 until known */
     bool in_flight;
+    bool discard; /* the poll in flight is for an old url or a removed feed: drop its result */
+    bool retired; /* removed from the configuration by a reload */
 };
 
 struct poller {
@@ -39,14 +41,17 @@ struct poller {
     const struct config *cfg;
     poller_changed_cb changed;
     void *userdata;
-    struct feed_slot *slots;
+    struct feed_slot **slots; /* one per configured feed; stable addresses */
     size_t n_slots;
+    struct feed_slot **retired; /* removed by reloads; freed with the poller */
+    size_t n_retired;
     unsigned active;     /* feeds in flight: fetching, parsing or waiting to be stored */
     unsigned max_active; /* bounds the bodies and documents held at once */
     unsigned jobs;       /* parse jobs on the thread pool or ready */
     uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
     unsigned open_handles;      /* timer + drain until their close callbacks */
+    bool draining;              /* poller_drain(): no new polls */
     struct poller_counts stats; /* the counters since start, for /metrics */
     bool closing;
     void (*closed)(void *);
@@ -533,6 +538,12 @@ static void conclude_job(struct parse_job *j)
     struct feed_slot *s = j->slot;
     struct outcome o = {0};
 
+    if (s->discard) {
+        s->discard = false;
+        set_in_flight(s, false);
+        arm(s->p);
+        return;
+    }
     parse_outcome(s, j, &o);
     conclude(s, &j->res, &o);
 }
@@ -625,8 +636,12 @@ static void on_fetched(const struct fetch_result *res, void *userdata)
     struct outcome o = {0};
     struct parse_job *j;
 
-    if (res->error == FETCH_ERR_CANCELED || p->closing) {
+    if (res->error == FETCH_ERR_CANCELED || p->closing || s->discard) {
         set_in_flight(s, false);
+        if (s->discard) {
+            s->discard = false;
+            arm(p);
+        }
         return;
     }
     if (res->error != FETCH_OK || res->status < 200 || res->status >= 300) {
@@ -678,11 +693,13 @@ static void on_timer(uv_timer_t *t)
     struct poller *p = t->data;
     int64_t now = clock_now();
 
+    if (p->draining)
+        return;
     /* Due feeds beyond max_active wait for a poll to finish (conclude()
      * re-arms): a fast network cannot pile up more bodies and parsed
      * documents than the store keeps up with. */
     for (size_t i = 0; i < p->n_slots && p->active < p->max_active; i++) {
-        struct feed_slot *s = &p->slots[i];
+        struct feed_slot *s = p->slots[i];
         if (!s->in_flight && pollable(s) && s->state->next_poll <= now)
             poll_feed(s);
     }
@@ -696,12 +713,16 @@ static void arm(struct poller *p)
 
     if (p->closing)
         return;
+    if (p->draining) {
+        uv_timer_stop(&p->timer);
+        return;
+    }
     if (p->active >= p->max_active) {
         uv_timer_stop(&p->timer); /* the next conclude() re-arms */
         return;
     }
     for (size_t i = 0; i < p->n_slots; i++) {
-        const struct feed_slot *s = &p->slots[i];
+        const struct feed_slot *s = p->slots[i];
         if (!s->in_flight && pollable(s) && s->state->next_poll < next)
             next = s->state->next_poll;
     }
@@ -712,13 +733,66 @@ static void arm(struct poller *p)
     uv_timer_start(&p->timer, on_timer, next <= now ? 0 : (uint64_t)(next - now) * 1000, 0);
 }
 
+/* A slot for the feed fc, registered in the store (its state loaded). */
+static struct feed_slot *slot_new(struct poller *p, const struct feed_conf *fc)
+{
+    struct feed_slot *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        return NULL;
+    s->p = p;
+    s->conf = fc;
+    s->hints = (struct doc_hints){.ttl = -1, .sy_period = -1};
+    if (store_feed_register(p->store, fc->name, fc->url, &s->state) < 0) {
+        log_error("STORE", "feed \"%s\": cannot register: %s", fc->name, store_errmsg(p->store));
+        free(s);
+        return NULL;
+    }
+    if (!fc->enabled)
+        log_info("FETCH", "feed \"%s\": disabled, not polled", fc->name);
+    else if (s->state->gone)
+        log_info("FETCH", "feed \"%s\": gone (HTTP 410 at %s), not polled until its url changes",
+                 fc->name, s->state->url);
+    else if (strcmp(s->state->url, fc->url) != 0)
+        log_info("FETCH", "feed \"%s\": polling %s, where %s moved", fc->name, s->state->url,
+                 fc->url);
+    return s;
+}
+
+static void slot_free(struct feed_slot *s)
+{
+    if (s) {
+        store_feed_state_free(s->state);
+        free(s);
+    }
+}
+
+/* Marks every feed not in cfg (or disabled) inactive in the store. */
+static int retain(struct poller *p, const struct config *cfg)
+{
+    const char **names = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*names));
+    size_t n = 0;
+    int r;
+
+    if (!names)
+        return -ENOMEM;
+    /* A disabled feed is registered (its state is kept) but retired like a
+     * removed one: its entries leave the merged feed. */
+    for (size_t i = 0; i < cfg->n_feeds; i++)
+        if (cfg->feeds[i].enabled)
+            names[n++] = cfg->feeds[i].name;
+    r = store_feeds_retain(p->store, names, n);
+    if (r < 0)
+        log_error("STORE", "cannot retire removed feeds: %s", store_errmsg(p->store));
+    free(names);
+    return r;
+}
+
 int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                const struct config *cfg, poller_changed_cb changed, void *userdata,
                struct poller **ret)
 {
     struct poller *p = calloc(1, sizeof(*p));
-    const char **names = NULL;
-    size_t n_enabled = 0;
     int r = 0;
 
     if (!p)
@@ -730,45 +804,20 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                          .changed = changed,
                          .userdata = userdata};
     p->slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->slots));
-    names = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*names));
-    if (!p->slots || !names) {
+    if (!p->slots) {
         r = -ENOMEM;
         goto err;
     }
     for (size_t i = 0; i < cfg->n_feeds; i++) {
-        struct feed_slot *s = &p->slots[i];
-
-        s->p = p;
-        s->conf = &cfg->feeds[i];
-        s->hints = (struct doc_hints){.ttl = -1, .sy_period = -1};
-        /* A disabled feed is registered (its state is kept) but retired
-         * below, like a removed one: its entries leave the merged feed. */
-        if (s->conf->enabled)
-            names[n_enabled++] = cfg->feeds[i].name;
-        r = store_feed_register(store, s->conf->name, s->conf->url, &s->state);
-        if (r < 0) {
-            log_error("STORE", "feed \"%s\": cannot register: %s", s->conf->name,
-                      store_errmsg(store));
+        if (!(p->slots[i] = slot_new(p, &cfg->feeds[i]))) {
+            r = -EIO;
             goto err;
         }
         p->n_slots++;
-        if (!s->conf->enabled)
-            log_info("FETCH", "feed \"%s\": disabled, not polled", s->conf->name);
-        else if (s->state->gone)
-            log_info("FETCH",
-                     "feed \"%s\": gone (HTTP 410 at %s), not polled until its url "
-                     "changes",
-                     s->conf->name, s->state->url);
-        else if (strcmp(s->state->url, s->conf->url) != 0)
-            log_info("FETCH", "feed \"%s\": polling %s, where %s moved", s->conf->name,
-                     s->state->url, s->conf->url);
     }
-    r = store_feeds_retain(store, names, n_enabled);
-    if (r < 0) {
-        log_error("STORE", "cannot retire removed feeds: %s", store_errmsg(store));
+    r = retain(p, cfg);
+    if (r < 0)
         goto err;
-    }
-    free(names);
     p->max_active = (unsigned)cfg->max_concurrent * 2;
     uv_timer_init(loop, &p->timer);
     uv_idle_init(loop, &p->drain);
@@ -777,11 +826,91 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     *ret = p;
     return 0;
 err:
-    free(names);
     for (size_t i = 0; i < p->n_slots; i++)
-        store_feed_state_free(p->slots[i].state);
+        slot_free(p->slots[i]);
     free(p->slots);
     free(p);
+    return r;
+}
+
+int poller_reload(struct poller *p, const struct config *cfg)
+{
+    struct feed_slot **slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*slots));
+    struct feed_slot **retired;
+    size_t n = 0, gone = 0;
+    int r = 0;
+
+    if (!slots)
+        return -ENOMEM;
+    retired = realloc(p->retired, (p->n_retired + p->n_slots + 1) * sizeof(*retired));
+    if (!retired) {
+        free(slots);
+        return -ENOMEM;
+    }
+    p->retired = retired;
+    for (size_t i = 0; i < cfg->n_feeds; i++) {
+        const struct feed_conf *fc = &cfg->feeds[i];
+        struct feed_slot *s = NULL;
+
+        for (size_t k = 0; k < p->n_slots && !s; k++)
+            if (p->slots[k] && strcmp(p->slots[k]->conf->name, fc->name) == 0) {
+                s = p->slots[k];
+                p->slots[k] = NULL;
+            }
+        if (s && strcmp(s->conf->url, fc->url) != 0) {
+            /* A new url: the feed starts afresh there (store_feed_register). */
+            struct store_feed_state *st;
+            if (store_feed_register(p->store, fc->name, fc->url, &st) < 0) {
+                log_error("STORE", "feed \"%s\": cannot register: %s", fc->name,
+                          store_errmsg(p->store));
+                r = -EIO;
+            } else {
+                store_feed_state_free(s->state);
+                s->state = st;
+                s->adaptive = 0;
+                s->hints = (struct doc_hints){.ttl = -1, .sy_period = -1};
+                s->discard = s->in_flight;
+                log_info("FETCH", "feed \"%s\": url changed to %s", fc->name, fc->url);
+            }
+        } else if (!s) {
+            s = slot_new(p, fc);
+            if (!s) {
+                r = -EIO;
+                continue;
+            }
+            log_info("FETCH", "feed \"%s\": added", fc->name);
+        }
+        if (s->conf != fc && !s->discard) {
+            /* A shorter interval counts from the last poll (not in backoff). */
+            int64_t before = interval_of(s), after = fc->interval ? fc->interval : cfg->interval;
+            int64_t now = clock_now();
+            if (after < before && s->state->error_count == 0 && s->state->last_poll != TIME_NONE &&
+                s->state->next_poll > s->state->last_poll + after)
+                s->state->next_poll =
+                    s->state->last_poll + after > now ? s->state->last_poll + after : now;
+        }
+        s->conf = fc;
+        slots[n++] = s;
+    }
+    /* Removed feeds: a poll in flight finishes and is dropped. */
+    for (size_t k = 0; k < p->n_slots; k++) {
+        struct feed_slot *s = p->slots[k];
+        if (!s)
+            continue;
+        log_info("FETCH", "feed \"%s\": removed", s->conf->name);
+        gone++;
+        s->retired = true;
+        s->discard = s->in_flight;
+        p->retired[p->n_retired++] = s;
+    }
+    free(p->slots);
+    p->slots = slots;
+    p->n_slots = n;
+    p->cfg = cfg;
+    p->max_active = (unsigned)cfg->max_concurrent * 2;
+    if (retain(p, cfg) < 0)
+        r = -EIO;
+    arm(p);
     return r;
 }
 
@@ -795,16 +924,16 @@ void poller_start(struct poller *p)
     unsigned due = 0, k = 0;
 
     for (size_t i = 0; i < p->n_slots; i++)
-        due += pollable(&p->slots[i]) && p->slots[i].state->next_poll <= now;
+        due += pollable(p->slots[i]) && p->slots[i]->state->next_poll <= now;
     window = due / 200 < 5 ? due / 200 : 5;
     for (size_t i = 0; i < p->n_slots; i++) {
-        if (pollable(&p->slots[i]) && p->slots[i].state->next_poll <= now &&
-            interval_of(&p->slots[i]) < window)
-            window = interval_of(&p->slots[i]);
+        if (pollable(p->slots[i]) && p->slots[i]->state->next_poll <= now &&
+            interval_of(p->slots[i]) < window)
+            window = interval_of(p->slots[i]);
     }
     for (size_t i = 0; i < p->n_slots; i++) {
-        struct store_feed_state *st = p->slots[i].state;
-        if (pollable(&p->slots[i]) && st->next_poll <= now)
+        struct store_feed_state *st = p->slots[i]->state;
+        if (pollable(p->slots[i]) && st->next_poll <= now)
             st->next_poll = now + schedule_spread(k++, due, window);
     }
     log_info("FETCH", "polling %zu feeds (%u due, spread over %llds)", p->n_slots, due,
@@ -818,8 +947,11 @@ static void free_poller(struct poller *p)
     void *ud = p->closed_ud;
 
     for (size_t i = 0; i < p->n_slots; i++)
-        store_feed_state_free(p->slots[i].state);
+        slot_free(p->slots[i]);
     free(p->slots);
+    for (size_t i = 0; i < p->n_retired; i++)
+        slot_free(p->retired[i]);
+    free(p->retired);
     free(p);
     if (done)
         done(ud);
@@ -857,13 +989,24 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
     uv_close((uv_handle_t *)&p->drain, on_closed);
 }
 
+void poller_drain(struct poller *p)
+{
+    p->draining = true;
+    uv_timer_stop(&p->timer);
+}
+
+unsigned poller_busy(const struct poller *p)
+{
+    return p->active + p->jobs;
+}
+
 void poller_counts(const struct poller *p, struct poller_counts *ret)
 {
     *ret = p->stats;
     ret->feeds = (unsigned)p->n_slots;
     ret->failing = ret->disabled = ret->gone = 0;
     for (size_t i = 0; i < p->n_slots; i++) {
-        const struct feed_slot *s = &p->slots[i];
+        const struct feed_slot *s = p->slots[i];
 
         if (!s->conf->enabled)
             ret->disabled++;

@@ -50,8 +50,23 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                const struct config *cfg, poller_changed_cb changed, void *userdata,
                struct poller **ret);
 
+/* Takes a new configuration (SIGHUP): feeds are matched by name. A new
+ * feed is registered and polled at once; a removed one stops (a poll in
+ * flight finishes and its result is dropped) and leaves the merged feed;
+ * a changed url starts the feed afresh; other settings apply from the next
+ * poll. Feed state (validators, schedule, backoff) is kept. cfg must
+ * outlive the poller, as must the configuration it replaces (in-flight
+ * polls may still read it). Returns 0, or -ENOMEM / -EIO (logged) after
+ * applying what it could. */
+int poller_reload(struct poller *p, const struct config *cfg);
+
 /* Arms the timer: feeds that are due (or new) are polled at once. */
 void poller_start(struct poller *p);
+
+/* Shutting down gracefully: no new poll starts; the ones in flight are
+ * fetched, parsed and stored as usual. poller_busy() counts them. */
+void poller_drain(struct poller *p);
+unsigned poller_busy(const struct poller *p);
 
 /* No new polls; responses still arriving are dropped (they were canceled
  * by closing the fetcher). Closes the timer and frees p in its close

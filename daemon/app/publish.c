@@ -13,9 +13,6 @@
 #include <uv.h>
 #include <zlib.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "app/opml.h"
 #include "base/blob.h"
 #include "base/clock.h"
@@ -77,7 +74,7 @@ struct out {
     int64_t page_no[N_FORMATS];       /* which one; -1: none */
     char **feeds;                     /* names of the feeds it carries, sorted; NULL: every feed */
     size_t n_feeds;
-    pcre2_match_data *md; /* for include/exclude, while rendering */
+    void *md; /* pcre2 match data for include/exclude (config_match_data()) */
 };
 
 struct publisher {
@@ -89,6 +86,8 @@ struct publisher {
     size_t n_routes;
     char cache_control[32];
     struct variant opml; /* /opml: the configuration's feeds, rendered once */
+    unsigned exports;    /* export jobs on the thread pool (they write into outs) */
+    bool freed;          /* publisher_free() ran: the last export job frees it */
 };
 
 /* ---- which entries an output carries ------------------------------------ */
@@ -112,34 +111,13 @@ static int out_init_feeds(struct out *o, const struct config *cfg)
     return 0;
 }
 
-static bool re_matches(struct out *o, void *re, const char *s)
-{
-    return s && pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, o->md, NULL) >= 0;
-}
-
-/* True when re matches the entry's title, content, author or a category. */
-static bool entry_matches(struct out *o, void *re, const struct entry *e)
-{
-    if (re_matches(o, re, e->title) || re_matches(o, re, e->content ? e->content : e->summary) ||
-        re_matches(o, re, e->author))
-        return true;
-    for (size_t i = 0; i < e->n_categories; i++)
-        if (re_matches(o, re, e->categories[i].term))
-            return true;
-    return false;
-}
-
 static bool out_accepts(const struct entry *e, const char *feed, void *ud)
 {
     struct out *o = ud;
 
     if (o->feeds && (!feed || !bsearch(&feed, o->feeds, o->n_feeds, sizeof(char *), cmp_str)))
         return false;
-    if (o->conf->include_re && !entry_matches(o, o->conf->include_re, e))
-        return false;
-    if (o->conf->exclude_re && entry_matches(o, o->conf->exclude_re, e))
-        return false;
-    return true;
+    return config_output_matches(o->conf, e, o->md);
 }
 
 static const char *title_of(const char *name, void *ud)
@@ -284,7 +262,7 @@ static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMAT
     size_t len = 0;
     int r;
 
-    if ((c->include_re || c->exclude_re) && !o->md && !(o->md = pcre2_match_data_create(16, NULL)))
+    if ((c->include_re || c->exclude_re) && !o->md && !(o->md = config_match_data()))
         return -ENOMEM;
     if (page < 0 && o->merged && !o->merged_stale) {
         merged = o->merged; /* read already for another format */
@@ -554,10 +532,8 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
     return 0;
 }
 
-void publisher_free(struct publisher *p)
+static void free_now(struct publisher *p)
 {
-    if (!p)
-        return;
     for (size_t i = 0; i < p->n_outs; i++) {
         struct out *o = &p->outs[i];
 
@@ -571,12 +547,22 @@ void publisher_free(struct publisher *p)
         feed_free(o->merged);
         free(o->feeds);
         free(o->archive_path);
-        pcre2_match_data_free(o->md);
+        config_match_data_free(o->md);
     }
     free(p->outs);
     free(p->routes);
     blob_unref(p->opml.body);
     free(p);
+}
+
+void publisher_free(struct publisher *p)
+{
+    if (!p)
+        return;
+    if (p->exports)
+        p->freed = true; /* the last export job frees it */
+    else
+        free_now(p);
 }
 
 /* ---- static export ----------------------------------------------------------- */
@@ -591,6 +577,7 @@ struct export_file {
 
 struct export_job {
     uv_work_t work;
+    struct publisher *p;
     char *dir;
     struct export_file files[2 * N_FORMATS];
     size_t n;
@@ -664,6 +651,8 @@ static void on_export_done(uv_work_t *w, int status)
         blob_unref(j->files[i].body);
     }
     free(j->dir);
+    if (j->p && --j->p->exports == 0 && j->p->freed)
+        free_now(j->p);
     free(j);
 }
 
@@ -725,6 +714,8 @@ int publish_refresh(struct publisher *p, uv_loop_t *loop)
                                 rd->plain.etag);
         }
         j->work.data = j;
+        j->p = p;
+        p->exports++;
         if (r < 0 || !j->n || uv_queue_work(loop, &j->work, on_export_work, on_export_done) < 0)
             on_export_done(&j->work, -1);
         if (r < 0)

@@ -21,6 +21,9 @@
 struct publisher;
 
 int publisher_new(struct store *store, const struct config *cfg, struct publisher **ret);
+/* Frees p, or marks it to be freed by its last export job still writing
+ * (a reload replaces the publisher while one may run). Its routes must be
+ * gone from the HTTP server first. */
 void publisher_free(struct publisher *p);
 
 void publish_invalidate(struct publisher *p);

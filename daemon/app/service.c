@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "net/notify.h"
@@ -23,7 +24,15 @@ void service_format_status(const struct service_status *st, char *out, size_t ca
     if (n >= 0 && (size_t)n < cap && st->entries >= 0)
         n += snprintf(out + n, cap - (size_t)n, "%s%" PRId64 " entries", n > 0 ? "; " : "",
                       st->entries);
-    /* Webhooks: "; N deliveries pending" goes here. */
+    if (n >= 0 && (size_t)n < cap && st->deliveries_pending >= 0 && st->deliveries_dead >= 0)
+        n +=
+            snprintf(out + n, cap - (size_t)n, "%s%" PRId64 " deliveries pending, %" PRId64 " dead",
+                     n > 0 ? "; " : "", st->deliveries_pending, st->deliveries_dead);
+    if (n >= 0 && (size_t)n < cap && st->reload_error && st->reload_error[0]) {
+        n += snprintf(out + n, cap - (size_t)n, "%sreload failed: ", n > 0 ? "; " : "");
+        if (n >= 0 && (size_t)n < cap)
+            log_escape(out + n, cap - (size_t)n, st->reload_error, strlen(st->reload_error));
+    }
 }
 
 /* Sends state, logging the first failure of a run of failures. */
@@ -42,7 +51,8 @@ static void send_state(struct service *s, const char *state)
 /* "READY=1\n" (when first) plus "STATUS=<summary>". */
 static void send_status(struct service *s, const char *prefix)
 {
-    struct service_status st = {.feeds = -1, .failing = -1, .entries = -1};
+    struct service_status st = {
+        .feeds = -1, .failing = -1, .entries = -1, .deliveries_pending = -1, .deliveries_dead = -1};
     char line[512], msg[600];
 
     s->status_cb(&st, s->userdata);
@@ -106,13 +116,43 @@ void service_ready(struct service *s)
     log_info("MAIN", "systemd: ready, notified %s", getenv("NOTIFY_SOCKET"));
 }
 
+void service_reloading(struct service *s)
+{
+    struct timespec ts;
+    char msg[96];
+
+    if (!s->ready || s->stopping)
+        return;
+    /* MONOTONIC_USEC is for systemd >= 253 (Type=notify-reload); older
+     * versions ignore it. */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+    send_state(s, msg);
+}
+
+void service_reloaded(struct service *s)
+{
+    if (!s->ready || s->stopping)
+        return;
+    send_status(s, "READY=1\n");
+}
+
 void service_stopping(struct service *s)
+{
+    if (!s->loop || s->stopping || s->closed)
+        return;
+    s->stopping = true;
+    if (s->notify)
+        send_state(s, "STOPPING=1\nSTATUS=stopping");
+    uv_timer_stop(&s->status_timer);
+}
+
+void service_close(struct service *s)
 {
     if (!s->loop || s->closed)
         return;
     s->closed = true;
-    if (s->notify)
-        send_state(s, "STOPPING=1\nSTATUS=stopping");
     uv_close((uv_handle_t *)&s->status_timer, NULL);
     uv_close((uv_handle_t *)&s->watchdog_timer, NULL);
 }

@@ -1,7 +1,11 @@
 /* hash: see hash.h. */
 #include "base/hash.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,4 +71,51 @@ void hash_sha256_hex(const void *p, size_t n, char out[HASH_HEX_LEN + 1])
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[HASH_HEX_LEN] = '\0';
+}
+
+int hash_hmac_sha256(const void *key, size_t key_len, const void *const *parts, const size_t *lens,
+                     size_t n_parts, unsigned char out[HASH_HMAC_LEN])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    size_t len = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key, key_len, params) == 1;
+
+    for (size_t i = 0; ok && i < n_parts; i++)
+        ok = EVP_MAC_update(ctx, parts[i], lens[i]) == 1;
+    ok = ok && EVP_MAC_final(ctx, out, &len, HASH_HMAC_LEN) == 1 && len == HASH_HMAC_LEN;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return ok ? 0 : -EINVAL;
+}
+
+void base64_encode(const void *p, size_t n, char *out)
+{
+    EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+}
+
+long base64_decode(const char *s, size_t n, unsigned char *out)
+{
+    int len;
+    size_t pad = 0;
+
+    if (n % 4)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '+' || c == '/' || (c == '=' && i >= n - 2);
+        if (!ok || (pad && c != '='))
+            return -EINVAL;
+        pad += c == '=';
+    }
+    /* EVP_DecodeBlock counts padding as zero bytes: take them off. */
+    len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+    if (len < 0)
+        return -EINVAL;
+    return (long)len - (long)pad;
 }

@@ -1,4 +1,5 @@
-/* hash: SHA-256 digests (OpenSSL EVP), as lower-case hex.
+/* hash: SHA-256 digests (OpenSSL EVP), as lower-case hex; HMAC-SHA256 and
+ * base64 for webhook signatures.
  * Depends on libc and OpenSSL's libcrypto only.
  */
 #ifndef HERALD_BASE_HASH_H
@@ -20,5 +21,19 @@ void hash_update_str(struct hash_ctx *h, const char *s);
 void hash_final_hex(struct hash_ctx *h, char out[HASH_HEX_LEN + 1]);
 
 void hash_sha256_hex(const void *p, size_t n, char out[HASH_HEX_LEN + 1]);
+
+#define HASH_HMAC_LEN 32
+
+/* HMAC-SHA256 of the parts (n_parts of them, concatenated) with key.
+ * Returns 0, or -EINVAL when OpenSSL fails. */
+int hash_hmac_sha256(const void *key, size_t key_len, const void *const *parts, const size_t *lens,
+                     size_t n_parts, unsigned char out[HASH_HMAC_LEN]);
+
+/* Standard base64 with padding. base64_encode writes 4 * ((n + 2) / 3)
+ * characters and a NUL to out. base64_decode returns the decoded length,
+ * or -EINVAL for text that is not base64 (out has room for 3 * (n / 4)). */
+#define BASE64_LEN(n) (4 * (((n) + 2) / 3))
+void base64_encode(const void *p, size_t n, char *out);
+long base64_decode(const char *s, size_t n, unsigned char *out);
 
 #endif

@@ -1051,3 +1051,146 @@ out:
     buf_release(&s.out);
     return r;
 }
+
+/* ---- plain text, for notifications -------------------------------------------- */
+
+/* The character an entity at s (after '&') stands for, and its length up
+ * to and including ';'; 0 when it is none of those sanitize_html() writes. */
+static size_t text_entity(const char *s, uint32_t *ret_cp)
+{
+    static const struct {
+        const char *name;
+        uint32_t cp;
+    } names[] = {{"amp;", '&'},  {"lt;", '<'},    {"gt;", '>'},
+                 {"quot;", '"'}, {"apos;", '\''}, {"nbsp;", ' '}};
+
+    if (*s == '#') {
+        char *end;
+        unsigned long v =
+            s[1] == 'x' || s[1] == 'X' ? strtoul(s + 2, &end, 16) : strtoul(s + 1, &end, 10);
+        if (*end != ';' || end == s + 1 || v == 0 || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000))
+            return 0;
+        *ret_cp = (uint32_t)v == 0xA0 ? ' ' : (uint32_t)v;
+        return (size_t)(end - s) + 1;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i].name);
+        if (strncmp(s, names[i].name, n) == 0) {
+            *ret_cp = names[i].cp;
+            return n;
+        }
+    }
+    return 0;
+}
+
+/* True for the tag at s (after '<') of an element that separates words:
+ * block elements, line breaks, images and table cells. */
+static bool breaks_words(const char *s)
+{
+    static const char *const names[] = {
+        "address", "article", "aside", "blockquote", "br",      "caption", "dd",    "details",
+        "div",     "dl",      "dt",    "figcaption", "figure",  "footer",  "h1",    "h2",
+        "h3",      "h4",      "h5",    "h6",         "header",  "hr",      "img",   "li",
+        "ol",      "p",       "pre",   "section",    "summary", "table",   "tbody", "td",
+        "tfoot",   "th",      "thead", "tr",         "ul",      "video",   "audio"};
+    size_t n;
+
+    if (*s == '/')
+        s++;
+    n = strcspn(s, " \t\n\r/>");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == n && strncasecmp(s, names[i], n) == 0)
+            return true;
+    return false;
+}
+
+static void put_cp(struct buf *b, uint32_t cp)
+{
+    char u[4];
+    size_t n;
+
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    buf_append(b, u, n);
+}
+
+int sanitize_plain_text(const char *html, size_t max_chars, char **ret)
+{
+    struct buf b;
+    size_t chars = 0, last_space = 0;
+    bool space = false, cut = false;
+    const char *p = html ? html : "";
+
+    buf_init(&b, 4 * max_chars + 16);
+    while (*p && !cut) {
+        uint32_t cp;
+        size_t n;
+
+        if (*p == '<') {
+            const char *end = strchr(p, '>');
+            if (breaks_words(p + 1))
+                space = true; /* "a<br>b", "</p><p>"; not "un<b>bold</b>ed" */
+            p = end ? end + 1 : p + strlen(p);
+            continue;
+        }
+        if (*p == '&' && (n = text_entity(p + 1, &cp)) > 0) {
+            p += n + 1;
+        } else {
+            n = utf8_decode((const unsigned char *)p, 4, &cp);
+            if (!n)
+                cp = 0xFFFD;
+            p += n ? n : 1;
+        }
+        if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && b.len) {
+            if (chars + 1 >= max_chars) {
+                cut = true;
+                break;
+            }
+            last_space = b.len;
+            buf_putc(&b, ' ');
+            chars++;
+        }
+        space = false;
+        if (chars >= max_chars) {
+            cut = true;
+            break;
+        }
+        put_cp(&b, cp);
+        chars++;
+    }
+    if (cut || (*p && chars >= max_chars)) {
+        /* Back to the last word break when it is near (within 20 %). */
+        if (last_space && last_space * 5 >= b.len * 4)
+            b.len = last_space;
+        buf_puts(&b, "\u2026");
+    }
+    if (!b.data)
+        buf_puts(&b, "");
+    if (b.err) {
+        buf_release(&b);
+        return -ENOMEM;
+    }
+    *ret = buf_steal(&b);
+    return 0;
+}

@@ -46,4 +46,12 @@ int sanitize_html(const char *html, size_t len, const char *base, char **ret);
 
 #define SANITIZE_MAX (16u << 20)
 
+/* Plain text of sanitize_html()'s output, for notifications: tags dropped
+ * (block elements and <br> break words), the entities that output uses
+ * decoded (&amp; &lt; &gt; &quot; &#39; &nbsp; and numeric references),
+ * white space collapsed to single spaces, and cut after max_chars
+ * characters at a word boundary where one is near, with "…" added.
+ * Returns 0 and a malloc'ed string ("" for NULL html) or -ENOMEM. */
+int sanitize_plain_text(const char *html, size_t max_chars, char **ret);
+
 #endif

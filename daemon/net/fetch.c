@@ -146,6 +146,10 @@ struct transfer {
     char *req_etag, *req_last_modified, *user_agent, *userpwd, *proxy;
     char **req_headers; /* NULL-terminated, or NULL */
     bool allow_file;
+    char *post; /* POST body, or NULL: a GET */
+    size_t post_len;
+    bool no_redirects, own_pace;
+    long timeout_ms;
     char *origin; /* "scheme://host:port" of the configured URL: where credentials go */
 
     /* The current hop. */
@@ -620,6 +624,7 @@ static void transfer_free(struct transfer *t)
         free(t->userpwd);
     }
     free(t->proxy);
+    free(t->post);
     if (t->req_headers) {
         for (char **h = t->req_headers; *h; h++)
             free(*h);
@@ -942,7 +947,7 @@ static void enter_waiting(struct transfer *t)
         memcpy(key, "file:", 6);
     else if (site_key(t->host, key) < 0)
         memcpy(key, "-", 2);
-    s = site_get(t->f, key, t->file);
+    s = site_get(t->f, key, t->file || t->own_pace);
     if (!s) {
         finish(t, FETCH_ERR_OTHER, "out of memory");
         return;
@@ -1137,9 +1142,11 @@ static bool header_is(const char *line, const char *name)
 
 static int build_headers(struct transfer *t)
 {
-    int r = add_header(&t->headers, "Accept",
-                       "application/atom+xml, application/rss+xml, application/feed+json, "
-                       "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5");
+    int r = t->post ? add_header(&t->headers, "Expect:", NULL) /* no 100-continue wait */
+                    : add_header(&t->headers, "Accept",
+                                 "application/atom+xml, application/rss+xml, "
+                                 "application/feed+json, application/xml;q=0.9, "
+                                 "text/xml;q=0.8, */*;q=0.5");
 
     /* A validator we would not have stored is not sent either. */
     if (r == 0 && t->req_etag && strlen(t->req_etag) <= HEADER_VALUE_MAX)
@@ -1191,6 +1198,10 @@ static int setup(struct transfer *t, long timeout_ms)
     curl_easy_setopt(e, CURLOPT_PROXY, t->proxy ? t->proxy : "");
     if (t->resolve)
         curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    if (t->post) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->post_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->post);
+    }
     if (t->userpwd && t->same_origin) {
         curl_easy_setopt(e, CURLOPT_USERPWD, t->userpwd);
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -1203,7 +1214,7 @@ static int setup(struct transfer *t, long timeout_ms)
 static void run(struct transfer *t, int64_t now)
 {
     struct fetcher *f = t->f;
-    long left = f->opts.timeout_ms - (long)t->run_ms;
+    long left = (t->timeout_ms > 0 ? t->timeout_ms : f->opts.timeout_ms) - (long)t->run_ms;
 
     if (left <= 0) {
         finish(t, FETCH_ERR_TIMEOUT, "redirects took longer than the timeout");
@@ -1363,7 +1374,7 @@ static void hop_done(struct transfer *t, CURLcode rc)
 
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
     site_feedback(t->site, t, clock_mono_ms());
-    if (rc == CURLE_OK && !t->file && is_redirect(t->status) &&
+    if (rc == CURLE_OK && !t->file && !t->no_redirects && is_redirect(t->status) &&
         curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
         redirect(t, location);
         return;
@@ -1410,6 +1421,17 @@ static int copy_request(struct transfer *t, const struct fetch_request *req)
     size_t n = 0;
 
     t->allow_file = req->allow_file;
+    t->no_redirects = req->no_redirects;
+    t->own_pace = req->own_pace;
+    t->timeout_ms = req->timeout_ms;
+    if (req->body) {
+        t->post = malloc(req->body_len + 1);
+        if (!t->post)
+            return -ENOMEM;
+        memcpy(t->post, req->body, req->body_len);
+        t->post[req->body_len] = '\0';
+        t->post_len = req->body_len;
+    }
     if (copy_str(&t->url, req->url ? req->url : "") < 0 ||
         copy_str(&t->req_etag, one_line(req->etag) ? req->etag : NULL) < 0 ||
         copy_str(&t->req_last_modified, one_line(req->last_modified) ? req->last_modified : NULL) <
@@ -1519,6 +1541,25 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->opts.max_inflight * 2);
     curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
     *ret = f;
+    return 0;
+}
+
+int fetcher_set_options(struct fetcher *f, const struct fetch_options *opts)
+{
+    struct fetch_options o = *opts;
+    char *ua;
+
+    defaults(&o);
+    ua = strdup(o.user_agent ? o.user_agent : "heraldd/" HERALD_VERSION);
+    if (!ua)
+        return -ENOMEM;
+    free(f->user_agent);
+    f->user_agent = ua;
+    o.user_agent = NULL;
+    f->opts = o;
+    curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, (long)f->opts.max_inflight * 2);
+    if (!f->closing)
+        uv_timer_start(&f->wake, on_wake, 0, 0); /* a higher cap may admit more now */
     return 0;
 }
 

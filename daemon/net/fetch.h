@@ -75,6 +75,14 @@ struct fetch_request {
     const char *userpwd;        /* "user:password" for HTTP basic auth, or NULL; never logged */
     const char *proxy;          /* proxy URL, or NULL: direct (environment proxies are ignored);
                                    with a proxy the SSRF check is not made */
+    /* A POST of body (body_len bytes, copied) instead of a GET; its
+     * Content-Type goes in headers. */
+    const char *body;
+    size_t body_len;
+    bool no_redirects; /* a 3xx is the result, never followed */
+    bool own_pace;     /* not paced per site: the caller limits its own concurrency
+                          (webhook endpoints); max_inflight still applies */
+    long timeout_ms;   /* overrides the fetcher's whole-transfer timeout; 0: the default */
 };
 
 /* Failure classes, for logs and for the scheduler. */
@@ -115,6 +123,10 @@ typedef void (*fetch_done_cb)(const struct fetch_result *res, void *userdata);
 
 /* opts may be NULL; zero fields take defaults. Returns 0 or -ENOMEM/-EIO. */
 int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetcher **ret);
+
+/* New options (a reload) for the transfers that start from now on; those
+ * running keep their limits. Returns 0 or -ENOMEM. */
+int fetcher_set_options(struct fetcher *f, const struct fetch_options *opts);
 
 /* Starts (or queues) a GET. If it returns 0, done runs exactly once, never
  * before fetch_start() returns. Returns -ENOMEM, or -ESHUTDOWN once the

@@ -114,6 +114,37 @@ static const char *const migrations[] = {
 
     /* 4: categories, for output filters (terms joined by newlines) */
     "ALTER TABLE entries ADD COLUMN categories TEXT;",
+
+    /* 5: the webhook outbox. A delivery is written in the transaction of
+     * the entry or poll it announces; batch is the id of the first
+     * delivery of the request it went out in (fixed at its first attempt,
+     * so that retries resend the same batch under the same webhook-id). */
+    "CREATE TABLE deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  webhook TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  entry_id INTEGER,"
+    "  feed_id INTEGER,"
+    "  payload TEXT NOT NULL,"
+    "  title TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'," /* pending, delivered, dead */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL,"
+    "  batch INTEGER,"
+    "  last_attempt INTEGER,"
+    "  last_status INTEGER,"
+    "  last_error TEXT,"
+    "  delivered_at INTEGER"
+    ");"
+    "CREATE INDEX deliveries_due ON deliveries (webhook, state, next_attempt, id);"
+    "CREATE INDEX deliveries_by_batch ON deliveries (batch) WHERE batch IS NOT NULL;"
+    "CREATE TABLE webhook_state ("
+    "  name TEXT PRIMARY KEY,"
+    "  disabled_at INTEGER NOT NULL,"
+    "  reason TEXT"
+    ");",
 };
 
 enum stmt_id {
@@ -145,6 +176,21 @@ enum stmt_id {
     ST_WHY,
     ST_WHY_COUNT,
     ST_COUNT_ENTRIES,
+    ST_FEED_BRIEF,
+    ST_OUT_INSERT,
+    ST_OUT_DUE,
+    ST_OUT_BATCH,
+    ST_OUT_SET_BATCH,
+    ST_OUT_RESULT,
+    ST_OUT_NEXT,
+    ST_OUT_LIST,
+    ST_OUT_REQUEUE,
+    ST_OUT_COUNTS,
+    ST_OUT_PRUNE,
+    ST_HOOK_GET,
+    ST_HOOK_DISABLE,
+    ST_HOOK_ENABLE,
+    ST_STORY_SOURCES,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -232,6 +278,36 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_WHY_COUNT] = "SELECT count(*) FROM entries WHERE story = ?1 OR id = ?1",
     [ST_COUNT_ENTRIES] = "SELECT count(*) FROM entries e JOIN feeds f ON f.id = e.feed_id"
                          " WHERE f.active",
+    [ST_FEED_BRIEF] = "SELECT name, title, url, error_count FROM feeds WHERE id = ?1",
+    [ST_OUT_INSERT] = "INSERT INTO deliveries (webhook, msg_id, event, entry_id, feed_id, payload,"
+                      " title, created, next_attempt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+#define OUT_COLS                                                                                   \
+    "SELECT id, webhook, msg_id, event, payload, title, state, attempts, last_status,"             \
+    " last_error, created, next_attempt, last_attempt, delivered_at, coalesce(batch, 0)"           \
+    " FROM deliveries"
+    [ST_OUT_DUE] = OUT_COLS " WHERE webhook = ?1 AND state = 'pending' AND next_attempt <= ?2"
+                            " ORDER BY id LIMIT ?3",
+    [ST_OUT_BATCH] = OUT_COLS " WHERE batch = ?1 AND state = 'pending' ORDER BY id",
+    [ST_OUT_SET_BATCH] = "UPDATE deliveries SET batch = ?2 WHERE id = ?1",
+    [ST_OUT_RESULT] = "UPDATE deliveries SET attempts = attempts + 1, last_attempt = ?2,"
+                      " last_status = ?3, last_error = ?4, state = ?5, next_attempt = ?6,"
+                      " delivered_at = CASE WHEN ?5 = 'delivered' THEN ?2 END WHERE id = ?1",
+    [ST_OUT_NEXT] = "SELECT min(next_attempt) FROM deliveries WHERE webhook = ?1"
+                    " AND state = 'pending'",
+    [ST_OUT_LIST] = OUT_COLS " WHERE ?1 OR state <> 'delivered' ORDER BY id",
+    [ST_OUT_REQUEUE] = "UPDATE deliveries SET state = 'pending', next_attempt = ?2"
+                       " WHERE (?1 > 0 AND id = ?1 AND state <> 'delivered')"
+                       " OR (?1 = 0 AND state = 'dead')",
+    [ST_OUT_COUNTS] = "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'dead'), 0)"
+                      " FROM deliveries",
+    [ST_OUT_PRUNE] = "DELETE FROM deliveries WHERE state = 'delivered' AND delivered_at < ?1",
+    [ST_HOOK_GET] = "SELECT disabled_at, reason FROM webhook_state WHERE name = ?1",
+    [ST_HOOK_DISABLE] = "INSERT INTO webhook_state (name, disabled_at, reason) VALUES (?1, ?2, ?3)"
+                        " ON CONFLICT (name) DO UPDATE SET disabled_at = ?2, reason = ?3",
+    [ST_HOOK_ENABLE] = "DELETE FROM webhook_state WHERE name = ?1",
+    [ST_STORY_SOURCES] = "SELECT f.name, f.title, e.title, e.link FROM entries e"
+                         " JOIN feeds f ON f.id = e.feed_id"
+                         " WHERE e.story = ?1 OR e.id = ?1 ORDER BY e.id LIMIT ?2",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -246,6 +322,13 @@ struct store {
     struct story_index *index; /* NULL until the first ingest at level story */
     int64_t index_from;        /* the index holds entries from this time on */
     int64_t index_pruned;      /* when it was last pruned */
+    store_event_fn event_fn;   /* the outbox's router, or NULL */
+    void *event_ud;
+    struct feed_brief {
+        int64_t id;
+        char *name, *title, *url;
+        int error_count; /* before this poll */
+    } cur;               /* the feed of the poll being stored, while event_fn is set */
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -340,6 +423,8 @@ static int64_t column_time(sqlite3_stmt *st, int i)
 }
 
 /* ---- open, migrate, close -------------------------------------------------- */
+
+static void brief_clear(struct store *s);
 
 static int migrate(struct store *s)
 {
@@ -494,6 +579,11 @@ const struct store_dedup *store_get_dedup(const struct store *s)
 
 int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 {
+    return store_open_shared(path, 0, ret, err, errlen);
+}
+
+int store_open_shared(const char *path, int busy_ms, struct store **ret, char *err, size_t errlen)
+{
     struct store *s = calloc(1, sizeof(*s));
     int rc, r;
 
@@ -508,6 +598,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
         goto err;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    if (busy_ms > 0)
+        sqlite3_busy_timeout(s->db, busy_ms);
     default_dedup(&s->dedup);
     r = configure(s);
     if (r == 0)
@@ -590,6 +682,7 @@ void store_close(struct store *s)
     }
     sqlite3_close_v2(s->db);
     story_index_free(s->index);
+    brief_clear(s);
     free(s);
 }
 
@@ -668,6 +761,63 @@ static int add_event(struct store *s, int64_t feed_id, int64_t at, const char *k
     bind_text(st, 3, kind);
     bind_text(st, 4, detail);
     return run(s, ST_EVENT_INSERT, "recording a feed event");
+}
+
+/* ---- events, for the outbox --------------------------------------------- */
+
+static void brief_clear(struct store *s)
+{
+    free(s->cur.name);
+    free(s->cur.title);
+    free(s->cur.url);
+    memset(&s->cur, 0, sizeof(s->cur));
+}
+
+/* Reads the feed's name, title, URL and error count (before this poll)
+ * for the events of its poll; a no-op without an event hook. */
+static int brief_load(struct store *s, int64_t feed_id, const char *doc_title)
+{
+    sqlite3_stmt *st = s->stmt[ST_FEED_BRIEF];
+    bool oom = false;
+    int rc, r = 0;
+
+    brief_clear(s);
+    if (!s->event_fn)
+        return 0;
+    sqlite3_bind_int64(st, 1, feed_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        s->cur.id = feed_id;
+        s->cur.name = column_text(st, 0, &oom);
+        s->cur.title = doc_title ? strdup(doc_title) : column_text(st, 1, &oom);
+        s->cur.url = column_text(st, 2, &oom);
+        s->cur.error_count = sqlite3_column_int(st, 3);
+        if (oom || (doc_title && !s->cur.title))
+            r = -ENOMEM;
+    } else {
+        r = rc == SQLITE_DONE ? -ENOENT : fail(s, rc, "reading a feed");
+    }
+    done(st);
+    return r;
+}
+
+/* Hands an event of the current poll to the hook, inside its transaction:
+ * a failure rolls the poll back. */
+static int emit(struct store *s, struct store_event *ev)
+{
+    if (!s->event_fn || !s->cur.name)
+        return 0;
+    ev->feed_id = s->cur.id;
+    ev->feed_name = s->cur.name;
+    ev->feed_title = s->cur.title;
+    ev->feed_url = s->cur.url;
+    return s->event_fn(s, ev, s->event_ud);
+}
+
+void store_set_event_hook(struct store *s, store_event_fn fn, void *ud)
+{
+    s->event_fn = fn;
+    s->event_ud = ud;
 }
 
 static int begin(struct store *s)
@@ -1159,6 +1309,15 @@ static int insert_entry(struct store *s, int64_t feed_id, const struct entry *e,
         struct story_rec rec = {.entry = id, .story = story, .feed = feed_id, .t = t, .fp = e->fp};
         r = pending_add(pend, &rec);
     }
+    if (r == 0) {
+        struct store_event ev = {.kind = STORE_EVENT_ENTRY_NEW,
+                                 .at = now,
+                                 .entry = e,
+                                 .entry_id = id,
+                                 .story_id = story,
+                                 .joined = rule};
+        r = emit(s, &ev);
+    }
     return r;
 }
 
@@ -1244,6 +1403,11 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
             r = update_entry(s, f.id, e, key, hash, f.hash, id_rule, f.first_seen, now);
             if (r == 0)
                 stats->updated++;
+            if (r == 0 && strncmp(hash, f.hash, DEDUP_TEXT_HEX) != 0) {
+                struct store_event ev = {
+                    .kind = STORE_EVENT_ENTRY_REVISED, .at = now, .entry = e, .entry_id = f.id};
+                r = emit(s, &ev);
+            }
         }
         goto out;
     }
@@ -1362,9 +1526,34 @@ static int poll_extras(struct store *s, int64_t feed_id, const struct store_poll
         r = run(s, ST_FEED_MOVED, "moving a feed");
         if (r == 0)
             r = add_event(s, feed_id, poll->polled_at, "moved", poll->moved_to);
+        if (r == 0) {
+            struct store_event ev = {.kind = STORE_EVENT_FEED_MOVED,
+                                     .at = poll->polled_at,
+                                     .status = poll->status,
+                                     .moved_to = poll->moved_to};
+            r = emit(s, &ev);
+        }
     }
-    if (r == 0 && poll->gone && poll->error)
+    if (r == 0 && poll->gone && poll->error) {
         r = add_event(s, feed_id, poll->polled_at, "gone", poll->error);
+        if (r == 0) {
+            struct store_event ev = {.kind = STORE_EVENT_FEED_GONE,
+                                     .at = poll->polled_at,
+                                     .status = poll->status,
+                                     .error = poll->error};
+            r = emit(s, &ev);
+        }
+    }
+    if (r == 0) {
+        struct store_event ev = {.kind =
+                                     poll->error ? STORE_EVENT_POLL_FAILED : STORE_EVENT_POLL_OK,
+                                 .at = poll->polled_at,
+                                 .status = poll->status,
+                                 .error = poll->error,
+                                 .errors_before = s->cur.error_count,
+                                 .errors = poll->error ? s->cur.error_count + 1 : 0};
+        r = emit(s, &ev);
+    }
     return r;
 }
 
@@ -1390,6 +1579,8 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
     r = identity_load(s, feed_id, &idn);
     before = idn;
     if (r == 0)
+        r = brief_load(s, feed_id, doc->title);
+    if (r == 0)
         r = poll_extras(s, feed_id, poll, "updated");
     for (size_t i = 0; i < doc->n_entries && r == 0; i++)
         r = ingest_entry(s, feed_id, &doc->entries[i], dk.guid_ok[i], dk.link_ok[i], &idn,
@@ -1399,6 +1590,7 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
     if (r == 0)
         r = feed_ingested(s, feed_id, doc, poll);
     r = end(s, r);
+    brief_clear(s);
     /* Only committed entries become story candidates. */
     for (size_t i = 0; r == 0 && i < pend.n && s->index; i++) {
         if (story_index_add(s->index, &pend.recs[i]) < 0) {
@@ -1443,9 +1635,13 @@ int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll 
 
     if (r < 0)
         return r;
-    r = poll_extras(s, feed_id, poll, outcome_of(poll));
-    if (r < 0)
+    r = brief_load(s, feed_id, NULL);
+    if (r == 0)
+        r = poll_extras(s, feed_id, poll, outcome_of(poll));
+    if (r < 0) {
+        brief_clear(s);
         return end(s, r);
+    }
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_int(st, 2, poll->status);
     if (poll->error) {
@@ -1461,6 +1657,7 @@ int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll 
     r = run(s, id, "recording a poll");
     if (r == 0 && !poll->error && poll->unchanged)
         r = record_validators(s, feed_id, poll);
+    brief_clear(s);
     return end(s, r);
 }
 
@@ -1863,4 +2060,269 @@ int store_why(struct store *s, const char *query, struct store_why **ret)
     }
     *ret = w;
     return 0;
+}
+
+/* ---- the webhook outbox ------------------------------------------------------ */
+
+int store_delivery_add(struct store *s, const struct store_delivery_new *d)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_INSERT];
+
+    bind_text(st, 1, d->webhook);
+    bind_text(st, 2, d->msg_id);
+    bind_text(st, 3, d->event);
+    if (d->entry_id)
+        sqlite3_bind_int64(st, 4, d->entry_id);
+    if (d->feed_id)
+        sqlite3_bind_int64(st, 5, d->feed_id);
+    bind_text(st, 6, d->payload);
+    bind_text(st, 7, d->title);
+    sqlite3_bind_int64(st, 8, d->at);
+    return run(s, ST_OUT_INSERT, "queueing a webhook delivery");
+}
+
+void store_deliveries_free(struct store_delivery *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].webhook);
+        free(v[i].msg_id);
+        free(v[i].event);
+        free(v[i].payload);
+        free(v[i].title);
+        free(v[i].state);
+        free(v[i].last_error);
+    }
+    free(v);
+}
+
+/* Reads the rows of a statement in OUT_COLS order. */
+static int read_deliveries(struct store *s, sqlite3_stmt *st, struct store_delivery **ret,
+                           size_t *ret_n)
+{
+    struct store_delivery *v = NULL;
+    size_t n = 0, cap = 0;
+    bool oom = false;
+    int rc, r = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_delivery *d;
+
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct store_delivery *nv = realloc(v, ncap * sizeof(*nv));
+            if (!nv) {
+                oom = true;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        d = &v[n++];
+        *d = (struct store_delivery){
+            .id = sqlite3_column_int64(st, 0),
+            .webhook = column_text(st, 1, &oom),
+            .msg_id = column_text(st, 2, &oom),
+            .event = column_text(st, 3, &oom),
+            .payload = column_text(st, 4, &oom),
+            .title = column_text(st, 5, &oom),
+            .state = column_text(st, 6, &oom),
+            .attempts = sqlite3_column_int(st, 7),
+            .last_status = sqlite3_column_int(st, 8),
+            .last_error = column_text(st, 9, &oom),
+            .created = sqlite3_column_int64(st, 10),
+            .next_attempt = sqlite3_column_int64(st, 11),
+            .last_attempt = column_time(st, 12),
+            .delivered_at = column_time(st, 13),
+            .batch = sqlite3_column_int64(st, 14),
+        };
+        if (oom)
+            break;
+    }
+    if (oom)
+        r = -ENOMEM;
+    else if (rc != SQLITE_DONE)
+        r = fail(s, rc, "reading webhook deliveries");
+    done(st);
+    if (r < 0) {
+        store_deliveries_free(v, n);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int store_deliveries_due(struct store *s, const char *webhook, int64_t now, size_t max,
+                         struct store_delivery **ret, size_t *ret_n)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_DUE];
+
+    bind_text(st, 1, webhook);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    return read_deliveries(s, st, ret, ret_n);
+}
+
+int store_deliveries_batch(struct store *s, int64_t batch, struct store_delivery **ret,
+                           size_t *ret_n)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_BATCH];
+
+    sqlite3_bind_int64(st, 1, batch);
+    return read_deliveries(s, st, ret, ret_n);
+}
+
+int store_deliveries_set_batch(struct store *s, const int64_t *ids, size_t n)
+{
+    int r = begin(s);
+
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        sqlite3_bind_int64(s->stmt[ST_OUT_SET_BATCH], 1, ids[i]);
+        sqlite3_bind_int64(s->stmt[ST_OUT_SET_BATCH], 2, ids[0]);
+        r = run(s, ST_OUT_SET_BATCH, "batching webhook deliveries");
+    }
+    return end(s, r);
+}
+
+static const char *const delivery_states[] = {
+    [STORE_DELIVERY_RETRY] = "pending",
+    [STORE_DELIVERY_DELIVERED] = "delivered",
+    [STORE_DELIVERY_DEAD] = "dead",
+};
+
+int store_deliveries_attempted(struct store *s, const int64_t *ids, size_t n,
+                               const struct store_attempt *a)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_RESULT];
+    int r = begin(s);
+
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        sqlite3_bind_int64(st, 1, ids[i]);
+        sqlite3_bind_int64(st, 2, a->at);
+        if (a->status)
+            sqlite3_bind_int(st, 3, a->status);
+        bind_text(st, 4, a->error);
+        bind_text(st, 5, delivery_states[a->outcome]);
+        sqlite3_bind_int64(st, 6, a->next_attempt);
+        r = run(s, ST_OUT_RESULT, "recording a webhook attempt");
+    }
+    return end(s, r);
+}
+
+int store_deliveries_next(struct store *s, const char *webhook, int64_t *ret)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_NEXT];
+    int rc, r = 0;
+
+    bind_text(st, 1, webhook);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+    else
+        r = fail(s, rc, "reading the outbox");
+    done(st);
+    return r;
+}
+
+int store_deliveries_list(struct store *s, bool all, struct store_delivery **ret, size_t *ret_n)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_LIST];
+
+    sqlite3_bind_int(st, 1, all);
+    return read_deliveries(s, st, ret, ret_n);
+}
+
+int store_deliveries_requeue(struct store *s, int64_t id, int64_t now, int *ret_count)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_REQUEUE];
+    int r;
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    r = run(s, ST_OUT_REQUEUE, "requeueing webhook deliveries");
+    if (r == 0 && ret_count)
+        *ret_count = sqlite3_changes(s->db);
+    return r;
+}
+
+int store_deliveries_count(struct store *s, int64_t *ret_pending, int64_t *ret_dead)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUT_COUNTS];
+    int rc = sqlite3_step(st), r = 0;
+
+    if (rc == SQLITE_ROW) {
+        *ret_pending = sqlite3_column_int64(st, 0);
+        *ret_dead = sqlite3_column_int64(st, 1);
+    } else {
+        r = fail(s, rc, "counting webhook deliveries");
+    }
+    done(st);
+    return r;
+}
+
+int store_deliveries_prune(struct store *s, int64_t before)
+{
+    sqlite3_bind_int64(s->stmt[ST_OUT_PRUNE], 1, before);
+    return run(s, ST_OUT_PRUNE, "pruning delivered webhooks");
+}
+
+int store_webhook_disabled(struct store *s, const char *name, int64_t *ret_at, char **ret_reason)
+{
+    sqlite3_stmt *st = s->stmt[ST_HOOK_GET];
+    bool oom = false;
+    int rc, r = 0;
+
+    bind_text(st, 1, name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_at = sqlite3_column_int64(st, 0);
+        if (ret_reason)
+            *ret_reason = column_text(st, 1, &oom);
+        r = oom ? -ENOMEM : 1;
+    } else if (rc != SQLITE_DONE) {
+        r = fail(s, rc, "reading a webhook's state");
+    }
+    done(st);
+    return r;
+}
+
+int store_webhook_disable(struct store *s, const char *name, int64_t at, const char *reason)
+{
+    sqlite3_stmt *st = s->stmt[ST_HOOK_DISABLE];
+
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, at);
+    bind_text(st, 3, reason);
+    return run(s, ST_HOOK_DISABLE, "disabling a webhook");
+}
+
+int store_webhook_enable(struct store *s, const char *name, int *ret_changed)
+{
+    int r;
+
+    bind_text(s->stmt[ST_HOOK_ENABLE], 1, name);
+    r = run(s, ST_HOOK_ENABLE, "enabling a webhook");
+    if (r == 0 && ret_changed)
+        *ret_changed = sqlite3_changes(s->db);
+    return r;
+}
+
+int store_story_sources(struct store *s, int64_t story, size_t max,
+                        int (*each)(const char *feed, const char *feed_title, const char *title,
+                                    const char *link, void *ud),
+                        void *ud)
+{
+    sqlite3_stmt *st = s->stmt[ST_STORY_SOURCES];
+    int rc, r = 0;
+
+    sqlite3_bind_int64(st, 1, story);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = each((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+                 (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+                 ud);
+    if (r == 0 && rc != SQLITE_DONE)
+        r = fail(s, rc, "reading a story's sources");
+    done(st);
+    return r;
 }

@@ -136,6 +136,10 @@ struct store_ingest_stats {
 /* Opens (creating if needed) and migrates the database at path. Returns 0
  * and a new store in *ret, or a negative errno with a message in err. */
 int store_open(const char *path, struct store **ret, char *err, size_t errlen);
+/* The same, for command-line tools that write beside a running daemon:
+ * they wait up to busy_ms for its lock (from opening on) instead of
+ * failing with -EBUSY. Never in the daemon (it would sleep on the loop). */
+int store_open_shared(const char *path, int busy_ms, struct store **ret, char *err, size_t errlen);
 /* Opens an existing database read-only, for status tools: nothing is
  * created or migrated (-EPROTO when its schema is not the current one). */
 int store_open_readonly(const char *path, struct store **ret, char *err, size_t errlen);
@@ -242,5 +246,115 @@ void store_feed_info_free(struct store_feed_info *info);
 
 /* Counts for status lines. */
 int store_count_entries(struct store *s, int64_t *ret);
+
+/* ---- events and the webhook outbox ----
+ *
+ * While a poll is stored, every event it makes is handed to the event hook
+ * inside the poll's transaction; the hook may queue deliveries
+ * (store_delivery_add()) in that same transaction. A hook failure rolls
+ * the whole poll back: a delivery is never lost and never sent for an
+ * entry that was not stored. */
+enum store_event_kind {
+    STORE_EVENT_ENTRY_NEW,     /* a new entry (entry, entry_id, story_id, joined) */
+    STORE_EVENT_ENTRY_REVISED, /* an entry's text changed (entry, entry_id) */
+    STORE_EVENT_FEED_MOVED,    /* a 301/308 (moved_to) */
+    STORE_EVENT_FEED_GONE,     /* a 410 (error) */
+    STORE_EVENT_POLL_OK,       /* a successful poll (errors_before) */
+    STORE_EVENT_POLL_FAILED,   /* a failed poll (error, errors: the consecutive count now) */
+};
+
+struct store_event {
+    enum store_event_kind kind;
+    int64_t at;
+    int64_t feed_id;
+    const char *feed_name, *feed_title, *feed_url; /* feed_title may be NULL */
+    const struct entry *entry;                     /* entry events */
+    int64_t entry_id;
+    int64_t story_id;   /* ENTRY_NEW: its story (its own id when it starts one) */
+    const char *joined; /* ENTRY_NEW: NULL, "link" (same canonical link as another feed's
+                           entry) or "story" (a similar story of another feed) */
+    int status;
+    const char *error;
+    const char *moved_to;
+    int errors_before, errors;
+};
+
+typedef int (*store_event_fn)(struct store *s, const struct store_event *ev, void *ud);
+void store_set_event_hook(struct store *s, store_event_fn fn, void *ud);
+
+struct store_delivery_new {
+    const char *webhook;
+    const char *msg_id;        /* the webhook-id, the same for every attempt */
+    const char *event;         /* "story.new"... */
+    int64_t entry_id, feed_id; /* 0: none */
+    const char *payload;       /* the event as JSON */
+    const char *title;         /* a line for listings */
+    int64_t at;                /* queued at; due at once */
+};
+/* Queues a delivery: from the event hook (inside the poll's transaction)
+ * or alone (its own statement). */
+int store_delivery_add(struct store *s, const struct store_delivery_new *d);
+
+struct store_delivery {
+    int64_t id;
+    char *webhook, *msg_id, *event, *payload, *title;
+    char *state; /* "pending", "delivered", "dead" */
+    int attempts;
+    int last_status; /* 0: none */
+    char *last_error;
+    int64_t created, next_attempt;
+    int64_t last_attempt, delivered_at; /* TIME_NONE: never */
+    int64_t batch;                      /* the first delivery of its request; 0: not sent yet */
+};
+void store_deliveries_free(struct store_delivery *v, size_t n);
+
+/* The webhook's pending deliveries due at `now`, oldest first, at most max. */
+int store_deliveries_due(struct store *s, const char *webhook, int64_t now, size_t max,
+                         struct store_delivery **ret, size_t *ret_n);
+/* The pending deliveries of a batch (store_deliveries_set_batch()). */
+int store_deliveries_batch(struct store *s, int64_t batch, struct store_delivery **ret,
+                           size_t *ret_n);
+/* Makes ids (first: ids[0]) one batch, for good. */
+int store_deliveries_set_batch(struct store *s, const int64_t *ids, size_t n);
+
+enum store_delivery_outcome {
+    STORE_DELIVERY_RETRY,     /* stays pending, due at next_attempt */
+    STORE_DELIVERY_DELIVERED, /* a 2xx */
+    STORE_DELIVERY_DEAD,      /* given up: kept for inspection and --retry */
+};
+struct store_attempt {
+    int64_t at;
+    int status;        /* HTTP status, 0 if none */
+    const char *error; /* NULL on success */
+    enum store_delivery_outcome outcome;
+    int64_t next_attempt;
+};
+/* Records one attempt of the deliveries ids (one request), in one transaction. */
+int store_deliveries_attempted(struct store *s, const int64_t *ids, size_t n,
+                               const struct store_attempt *a);
+/* When the webhook's next pending delivery is due (0: none pending). */
+int store_deliveries_next(struct store *s, const char *webhook, int64_t *ret);
+/* Every pending and dead delivery (all: delivered ones too), oldest first. */
+int store_deliveries_list(struct store *s, bool all, struct store_delivery **ret, size_t *ret_n);
+/* Makes delivery id (0: every dead one) pending and due at now; its
+ * attempts are kept. *ret_count: how many. */
+int store_deliveries_requeue(struct store *s, int64_t id, int64_t now, int *ret_count);
+int store_deliveries_count(struct store *s, int64_t *ret_pending, int64_t *ret_dead);
+/* Forgets deliveries delivered before `before`. */
+int store_deliveries_prune(struct store *s, int64_t before);
+
+/* Calls each() for the entries of a story (its first entry's id), oldest
+ * first, at most max; a negative return stops and is returned. */
+int store_story_sources(struct store *s, int64_t story, size_t max,
+                        int (*each)(const char *feed, const char *feed_title, const char *title,
+                                    const char *link, void *ud),
+                        void *ud);
+
+/* A webhook endpoint disabled by a 410 stays disabled across restarts
+ * until enabled again. store_webhook_disabled() returns 1 (with when and
+ * why), 0 when enabled, or a negative errno. */
+int store_webhook_disabled(struct store *s, const char *name, int64_t *ret_at, char **ret_reason);
+int store_webhook_disable(struct store *s, const char *name, int64_t at, const char *reason);
+int store_webhook_enable(struct store *s, const char *name, int *ret_changed);
 
 #endif

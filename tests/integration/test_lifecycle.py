@@ -54,7 +54,8 @@ class LifecycleTest(HeraldTestCase):
     def test_sigterm_during_a_fetch_and_with_an_idle_client(self):
         self.server.set("/stuck.xml", rss(ITEMS, title="Stuck feed"), delay=20)
         d = self.start_daemon(self.feeds() + [("stuck", self.server.url("/stuck.xml"),
-                                               {"interval": "1s"})], timeout="30s")
+                                               {"interval": "1s"})], timeout="30s",
+                              shutdown_timeout="2s")
         d.wait_ids(IDS)
         self.server.wait_requests("/stuck.xml", 1, timeout=10)  # in flight for 20 s
         idle = socket.create_connection(("127.0.0.1", d.port), timeout=5)
@@ -65,7 +66,35 @@ class LifecycleTest(HeraldTestCase):
         self.assertStopsCleanly(d, signal.SIGTERM, within=10)
         elapsed = time.monotonic() - t0
         self.assertLess(elapsed, 5.0, "exit took %.1fs with a fetch in flight" % elapsed)
+        self.assertGreaterEqual(elapsed, 1.9, "the fetch in flight got its shutdown_timeout")
+        self.assertIn("shutdown_timeout reached", d.log())
         self.check_db(d)
+
+    def test_sigterm_lets_a_poll_in_flight_finish_and_be_stored(self):
+        slow = [{"guid": "slow-1", "link": "http://life.example.org/slow",
+                 "title": "Stored during shutdown", "date": recent(20, 8)}]
+        d = self.start_daemon(self.feeds(interval="1h"))
+        d.wait_ids(IDS)
+        self.assertStopsCleanly(d)
+        # The feed now answers slowly with a new entry; SIGTERM arrives while
+        # the transfer is in flight: it finishes and is stored before exit.
+        self.server.set("/life.xml", rss(slow + ITEMS, title="Lifecycle feed"), delay=2)
+        conn = sqlite3.connect(d.db_path)
+        conn.execute("UPDATE feeds SET next_poll = 0")
+        conn.commit()
+        conn.close()
+        n = len(self.server.requests_for("/life.xml"))
+        d.start(d.config(self.feeds(interval="1h")))
+        self.server.wait_requests("/life.xml", n + 1, timeout=10)
+        t0 = time.monotonic()
+        self.assertStopsCleanly(d, signal.SIGTERM, within=10)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0, "waited for the transfer")
+        conn = sqlite3.connect(d.db_path)
+        try:
+            got = conn.execute("SELECT count(*) FROM entries WHERE guid = 'slow-1'").fetchone()[0]
+        finally:
+            conn.close()
+        self.assertEqual(got, 1, "the poll in flight at SIGTERM was stored")
 
     def test_run_subcommand_and_long_option(self):
         d = self.new_daemon()

@@ -188,6 +188,43 @@ class SystemdNotifyTest(HeraldTestCase):
         self.assertEqual(n.assignments("WATCHDOG"), [])
         self.assertStopsCleanly(d)
 
+    def test_reload_is_announced(self):
+        n = self.notify_socket(abstract=True)
+        d = self.daemon(n)
+        feeds = [("sd", self.server.url("/sd.xml"), {"interval": "1h"})]
+        d.start(d.config(feeds), wait=False)
+        self.wait_ready(n, d)
+        d.wait_ids([i["guid"] for i in ITEMS])
+
+        def after(k):
+            """Texts of the datagrams after the first k."""
+            return [text for _, text, _ in n.snapshot()[k:]]
+
+        # A good reload: RELOADING=1 with MONOTONIC_USEC, then READY=1 and
+        # the status of the new configuration (two feeds).
+        k = len(n.snapshot())
+        d.write_config(d.config(feeds + [("sd2", self.server.url("/sd.xml"), {"interval": "1h"})]))
+        d.send_signal(signal.SIGHUP)
+        wait_until(lambda: any("READY=1" in t for t in after(k)), 10, 0.02,
+                   lambda: "READY=1 after SIGHUP; got %r" % after(k))
+        texts = after(k)
+        self.assertRegex(texts[0], r"^RELOADING=1\nMONOTONIC_USEC=\d+$")
+        ready = [t for t in texts if t.startswith("READY=1")][0]
+        self.assertRegex(ready, r"^READY=1\nSTATUS=2 feeds: ")
+        self.assertNotIn("reload failed", ready)
+        # A bad one: the running configuration stays, and STATUS= says why.
+        k = len(n.snapshot())
+        d.write_config(d.config(feeds) + "bogus_key = 1\n")
+        d.send_signal(signal.SIGHUP)
+        wait_until(lambda: any("READY=1" in t for t in after(k)), 10, 0.02,
+                   lambda: "READY=1 after a bad SIGHUP; got %r" % after(k))
+        texts = after(k)
+        self.assertTrue(texts[0].startswith("RELOADING=1\n"), texts)
+        ready = [t for t in texts if t.startswith("READY=1")][0]
+        self.assertRegex(ready, r"^READY=1\nSTATUS=2 feeds: .*; reload failed: .*heraldd\.conf:\d+")
+        self.assertEqual(len(ready.split("\n")), 2, "STATUS= is one line")
+        self.assertStopsCleanly(d)
+
     def test_no_ready_when_the_listener_cannot_bind(self):
         n = self.notify_socket(abstract=False)
         d = self.daemon(n)

@@ -322,6 +322,236 @@ static void test_feed_http_settings_errors(void **state)
     expect_error("[herald]\nper_site = 0\n", "t.conf:2: per_site must be between");
 }
 
+/* ---- webhooks ------------------------------------------------------------------ */
+
+static void test_webhook_full(void **state)
+{
+    struct buf errs;
+    struct config *c;
+    const struct webhook_conf *w;
+    char want[600];
+
+    (void)state;
+    write_conf("hook.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+    write_conf("hook.tpl", "{\"text\": \"{{title}} {{ link }}\"}\n");
+    c = load("[herald]\nfailing_after = 5\n"
+             "[feed \"a\"]\nurl = https://a.example/feed\ntags = news\n"
+             "[output \"news\"]\ntags = news\n"
+             "[output \"other\"]\nfeeds = a\n"
+             "[webhook \"team.chat-1\"]\n" /* line 10 */
+             "url = https://hooks.example/services/T/B/x\n"
+             "outputs = news, other\n"
+             "events = story.new story.updated, feed.failing,feed.recovered\n"
+             "format = template\n"
+             "template = hook.tpl\n"
+             "secret = file:hook.secret\n"
+             "header = X-Api-Key: abc\n"
+             "header = X-Team: news desk\n"
+             "timeout = 5s\n"
+             "max_attempts = 4\n"
+             "retry = 10s 1m, 2h\n"
+             "batch = 1\n"
+             "concurrency = 3\n"
+             "[webhook \"plain\"]\nurl = http://127.0.0.1:9000/in\n"
+             "[webhook \"push\"]\nurl = https://ntfy.example/herald\nformat = ntfy\n"
+             "events = story.source_added feed.moved feed.gone\nbatch = 10\n"
+             "retry = 1d\n",
+             &errs);
+    if (!c)
+        fail_msg("%s", buf_cstr(&errs));
+    assert_int_equal(c->failing_after, 5);
+    assert_int_equal(c->n_webhooks, 3);
+
+    w = config_find_webhook(c, "team.chat-1");
+    assert_ptr_equal(w, &c->webhooks[0]);
+    assert_string_equal(w->name, "team.chat-1");
+    assert_string_equal(w->url, "https://hooks.example/services/T/B/x");
+    assert_int_equal(w->line, 10);
+    assert_int_equal(w->outputs.n, 2);
+    assert_int_equal(w->n_outs, 2);
+    assert_ptr_equal(w->outs[0], config_find_output(c, "news"));
+    assert_ptr_equal(w->outs[1], config_find_output(c, "other"));
+    assert_int_equal(w->events, WEBHOOK_STORY_NEW | WEBHOOK_STORY_UPDATED | WEBHOOK_FEED_FAILING |
+                                    WEBHOOK_FEED_RECOVERED);
+    assert_int_equal(w->format, WEBHOOK_TEMPLATE);
+    snprintf(want, sizeof(want), "%s/hook.tpl", dir);
+    assert_string_equal(w->template_path, want);
+    assert_string_equal(w->template_text, "{\"text\": \"{{title}} {{ link }}\"}\n");
+    assert_string_equal(w->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    assert_int_equal(w->n_headers, 2);
+    assert_string_equal(w->headers[0], "X-Api-Key: abc");
+    assert_string_equal(w->headers[1], "X-Team: news desk");
+    assert_null(w->headers[2]);
+    assert_int_equal(w->timeout, 5000);
+    assert_int_equal(w->max_attempts, 4);
+    assert_int_equal(w->n_retry, 3);
+    assert_int_equal(w->retry[0], 10);
+    assert_int_equal(w->retry[1], 60);
+    assert_int_equal(w->retry[2], 7200);
+    assert_int_equal(w->batch, 1);
+    assert_int_equal(w->concurrency, 3);
+
+    /* Defaults. */
+    w = config_find_webhook(c, "plain");
+    assert_non_null(w);
+    assert_int_equal(w->events, WEBHOOK_STORY_NEW);
+    assert_int_equal(w->format, WEBHOOK_JSON);
+    assert_int_equal(w->outputs.n, 0);
+    assert_int_equal(w->n_outs, 1);
+    assert_ptr_equal(w->outs[0], config_find_output(c, "all"));
+    assert_null(w->secret);
+    assert_null(w->headers);
+    assert_int_equal(w->n_headers, 0);
+    assert_null(w->template_path);
+    assert_null(w->template_text);
+    assert_int_equal(w->timeout, 15000);
+    assert_int_equal(w->max_attempts, 8);
+    assert_int_equal(w->n_retry, 7);
+    assert_int_equal(w->retry[0], 5);
+    assert_int_equal(w->retry[6], 86400);
+    assert_int_equal(w->batch, 1);
+    assert_int_equal(w->concurrency, 1);
+
+    w = config_find_webhook(c, "push");
+    assert_non_null(w);
+    assert_int_equal(w->format, WEBHOOK_NTFY);
+    assert_int_equal(w->events,
+                     WEBHOOK_STORY_SOURCE_ADDED | WEBHOOK_FEED_MOVED | WEBHOOK_FEED_GONE);
+    assert_int_equal(w->batch, 10);
+    assert_int_equal(w->n_retry, 1);
+    assert_int_equal(w->retry[0], 86400);
+    assert_null(config_find_webhook(c, "nope"));
+    config_free(c);
+    buf_release(&errs);
+}
+
+static void test_webhook_defaults(void **state)
+{
+    struct buf errs;
+    struct config *c;
+
+    (void)state;
+    /* Every event name; the default output is the configured default. */
+    c = load("[herald]\ndefault_output = news\n"
+             "[feed \"a\"]\nurl = https://a.example/feed\n"
+             "[output \"news\"]\nfeeds = a\n"
+             "[webhook \"h\"]\nurl = https://h.example/\n"
+             "events = story.new, story.updated, story.source_added, feed.moved, feed.gone,"
+             " feed.failing, feed.recovered\n"
+             "secret = env:HERALD_TEST_HOOK_SECRET\n",
+             &errs);
+    assert_null(c); /* the variable is not set yet */
+    assert_non_null(strstr(buf_cstr(&errs), "t.conf:10: secret: environment variable"));
+    buf_release(&errs);
+    setenv("HERALD_TEST_HOOK_SECRET", "raw secret", 1);
+    c = load("[herald]\ndefault_output = news\n"
+             "[feed \"a\"]\nurl = https://a.example/feed\n"
+             "[output \"news\"]\nfeeds = a\n"
+             "[webhook \"h\"]\nurl = https://h.example/\n"
+             "events = story.new, story.updated, story.source_added, feed.moved, feed.gone,"
+             " feed.failing, feed.recovered\n"
+             "secret = env:HERALD_TEST_HOOK_SECRET\n",
+             &errs);
+    if (!c)
+        fail_msg("%s", buf_cstr(&errs));
+    assert_int_equal(c->failing_after, 3);
+    assert_int_equal(c->webhooks[0].events, (1u << WEBHOOK_N_EVENTS) - 1);
+    assert_int_equal(c->webhooks[0].n_outs, 1);
+    assert_ptr_equal(c->webhooks[0].outs[0], config_find_output(c, "news"));
+    assert_string_equal(c->webhooks[0].secret, "raw secret");
+    config_free(c);
+    buf_release(&errs);
+    unsetenv("HERALD_TEST_HOOK_SECRET");
+
+    /* No webhook at all. */
+    c = load("[herald]\n", &errs);
+    assert_non_null(c);
+    assert_int_equal(c->n_webhooks, 0);
+    assert_int_equal(c->failing_after, 3);
+    config_free(c);
+    buf_release(&errs);
+
+    for (unsigned i = 0; i < WEBHOOK_N_EVENTS; i++)
+        assert_non_null(config_webhook_event_name(1u << i));
+    assert_string_equal(config_webhook_event_name(WEBHOOK_STORY_NEW), "story.new");
+    assert_string_equal(config_webhook_event_name(WEBHOOK_FEED_RECOVERED), "feed.recovered");
+    assert_null(config_webhook_event_name(1u << WEBHOOK_N_EVENTS));
+    assert_null(config_webhook_event_name(0));
+    assert_null(config_webhook_event_name(WEBHOOK_STORY_NEW | WEBHOOK_FEED_GONE));
+}
+
+#define HOOK "[webhook \"h\"]\nurl = https://h.example/in\n"
+
+static void test_webhook_errors(void **state)
+{
+    struct buf errs;
+
+    (void)state;
+    write_conf("bad.tpl", "{\"t\": \"{{title}}\", \"x\": \"{{nope}}\"}");
+    write_conf("open.tpl", "{\"t\": \"{{title\"}");
+    write_conf("good.tpl", "{\"t\": \"{{title}}\"}");
+
+    /* A literal secret is refused, and never echoed. */
+    assert_null(load(HOOK "secret = hunter2-secret\n", &errs));
+    assert_non_null(strstr(buf_cstr(&errs), "t.conf:3: secret must be file:PATH or env:NAME"));
+    assert_null(strstr(buf_cstr(&errs), "hunter2-secret"));
+    buf_release(&errs);
+    expect_error(HOOK "secret = file:no-such-secret\n", "t.conf:3: secret: cannot read");
+
+    expect_error(HOOK "format = xml\n",
+                 "t.conf:3: format must be json, slack, discord, ntfy or template, not 'xml'");
+    expect_error(HOOK "format = JSON\n", "t.conf:3: format must be");
+    expect_error(HOOK "events = story.new, story.deleted\n",
+                 "t.conf:3: webhook \"h\": unknown event \"story.deleted\"");
+    expect_error(HOOK "events = story.new\nevents = feed.gone\n",
+                 "t.conf:4: duplicate key 'events'");
+    expect_error(HOOK "events = story.new story.new story.new story.new story.new story.new "
+                      "story.new story.new\n",
+                 "t.conf:3: events: at most 7 words");
+    expect_error("[feed \"a\"]\nurl = https://a.example/\n" HOOK "outputs = all, nope\n",
+                 "t.conf:5: webhook \"h\": no output is named \"nope\"");
+    expect_error(HOOK "retry = 5s soon\n", "t.conf:3: webhook \"h\": retry: bad delay 'soon'");
+    expect_error(HOOK "retry = 0s\n", "t.conf:3: webhook \"h\": retry: bad delay '0s'");
+    expect_error(HOOK "retry = 8d\n", "t.conf:3: webhook \"h\": retry: bad delay '8d'");
+    expect_error(HOOK "format = template\n",
+                 "t.conf:1: webhook \"h\": format template needs a template file");
+    expect_error(HOOK "template = good.tpl\n",
+                 "t.conf:1: webhook \"h\": template is only used with format = template");
+    expect_error(HOOK "format = template\ntemplate = good.tpl\nbatch = 5\n",
+                 "t.conf:1: webhook \"h\": format template sends one story per request (batch = "
+                 "1)");
+    expect_error(HOOK "format = template\ntemplate = bad.tpl\n", "unknown placeholder {{nope}}");
+    expect_error(HOOK "format = template\ntemplate = bad.tpl\n",
+                 "t.conf:1: webhook \"h\": template ");
+    expect_error(HOOK "format = template\ntemplate = open.tpl\n",
+                 "t.conf:1: webhook \"h\": template ");
+    expect_error(HOOK "format = template\ntemplate = open.tpl\n", "not closed");
+    expect_error(HOOK "format = template\ntemplate = missing.tpl\n",
+                 "t.conf:1: webhook \"h\": template: ");
+    expect_error("[webhook \"n\"]\nurl = https://ntfy.example/\nformat = ntfy\n",
+                 "t.conf:1: webhook \"n\": format ntfy needs the topic in the url");
+    expect_error("[webhook \"n\"]\nurl = https://ntfy.example\nformat = ntfy\n",
+                 "t.conf:1: webhook \"n\": format ntfy needs the topic in the url");
+    expect_error("[herald]\n[webhook \"h\"]\nformat = slack\n",
+                 "t.conf:2: webhook \"h\" has no url");
+    expect_error(HOOK "[webhook \"h\"]\nurl = https://other.example/\n",
+                 "t.conf:3: webhook \"h\" is already defined on line 1");
+    expect_error("[webhook \"a b\"]\nurl = https://h.example/\n", "t.conf:1: bad webhook name");
+    expect_error("[webhook \"x/y\"]\nurl = https://h.example/\n", "t.conf:1: bad webhook name");
+    expect_error("[webhook \"\"]\nurl = https://h.example/\n", "t.conf:1: bad");
+    expect_error("[webhook h]\nurl = https://h.example/\n", "t.conf:1: bad section [webhook h]");
+    expect_error(HOOK "url = https://other.example/\n", "t.conf:3: duplicate key 'url'");
+    expect_error("[webhook \"h\"]\nurl = ftp://h.example/\n", "t.conf:2: url:");
+    expect_error(HOOK "header = Content-Length: 5\n", "t.conf:3: header: Herald sets this header");
+    expect_error(HOOK "header = NoColon\n", "t.conf:3: header must be 'Name: value'");
+    expect_error(HOOK "timeout = 0s\n", "t.conf:3: timeout must be between");
+    expect_error(HOOK "max_attempts = 0\n", "t.conf:3: max_attempts must be between");
+    expect_error(HOOK "batch = 101\n", "t.conf:3: batch must be between");
+    expect_error(HOOK "concurrency = 17\n", "t.conf:3: concurrency must be between");
+    expect_error(HOOK "bogus = 1\n", "t.conf:3: unknown key 'bogus'");
+    expect_error("[herald]\nfailing_after = 0\n", "t.conf:2: failing_after must be between");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +565,9 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_feed_http_settings),
         cmocka_unit_test(test_feed_http_settings_errors),
+        cmocka_unit_test(test_webhook_full),
+        cmocka_unit_test(test_webhook_defaults),
+        cmocka_unit_test(test_webhook_errors),
     };
     int r;
 

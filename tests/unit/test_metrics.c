@@ -42,6 +42,8 @@ static struct metrics_snapshot sample(void)
                 .bytes_saved = 4096,
             },
         .entries = 321,
+        .outbox_pending = 4,
+        .outbox_dead = 0,
         .database_bytes = -1,
         .loop_stall_max = 0.25,
         .start_time = 1700000000.5,
@@ -106,6 +108,8 @@ static void test_values(void **state)
     assert_string_equal(value_of(t, "herald_feeds{state=\"gone\"}"), "1");
     assert_string_equal(value_of(t, "herald_feeds{state=\"disabled\"}"), "1");
     assert_string_equal(value_of(t, "herald_entries"), "321");
+    assert_string_equal(value_of(t, "herald_outbox_pending"), "4");
+    assert_string_equal(value_of(t, "herald_outbox_dead"), "0");
     assert_string_equal(value_of(t, "herald_loop_stall_max_seconds"), "0.250");
     assert_string_equal(value_of(t, "herald_database_write_failed"), "0");
     assert_string_equal(value_of(t, "process_start_time_seconds"), "1700000000.500");

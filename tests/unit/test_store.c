@@ -305,7 +305,7 @@ static void test_migration_from_version_1(void **state)
     (void)state;
     write_version_1();
     s = open_db();
-    assert_int_equal(query_int("PRAGMA user_version"), 4);
+    assert_int_equal(query_int("PRAGMA user_version"), 5);
     /* Migration 3: canonical links, link keys and change hashes. */
     assert_int_equal(
         query_int("SELECT count(*) FROM entries WHERE key ="
@@ -1128,6 +1128,738 @@ static void test_why(void **state)
     store_close(s);
 }
 
+/* ---- the webhook outbox ------------------------------------------------------ */
+
+static void add_delivery(struct store *s, const char *webhook, const char *msg_id, int64_t at,
+                         int64_t entry_id)
+{
+    char payload[64], title[64];
+
+    snprintf(payload, sizeof(payload), "{\"msg\":\"%s\"}", msg_id);
+    snprintf(title, sizeof(title), "title of %s", msg_id);
+    assert_int_equal(store_delivery_add(s, &(struct store_delivery_new){.webhook = webhook,
+                                                                        .msg_id = msg_id,
+                                                                        .event = "story.new",
+                                                                        .entry_id = entry_id,
+                                                                        .feed_id = 0,
+                                                                        .payload = payload,
+                                                                        .title = title,
+                                                                        .at = at}),
+                     0);
+}
+
+/* The ids of the webhook's deliveries due at now (at most max), as "1,2,3". */
+static char *due_ids(struct store *s, const char *webhook, int64_t now, size_t max)
+{
+    static char out[256];
+    struct store_delivery *v = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_deliveries_due(s, webhook, now, max, &v, &n), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lld", i ? "," : "",
+                 (long long)v[i].id);
+    store_deliveries_free(v, n);
+    return out;
+}
+
+static char *list_ids(struct store *s, bool all)
+{
+    static char out[256];
+    struct store_delivery *v = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_deliveries_list(s, all, &v, &n), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%lld", i ? "," : "",
+                 (long long)v[i].id);
+    store_deliveries_free(v, n);
+    return out;
+}
+
+/* Delivery id, as store_deliveries_list(all) reads it (fails when absent). */
+static struct store_delivery *delivery(struct store *s, int64_t id, struct store_delivery **all,
+                                       size_t *n)
+{
+    assert_int_equal(store_deliveries_list(s, true, all, n), 0);
+    for (size_t i = 0; i < *n; i++)
+        if ((*all)[i].id == id)
+            return &(*all)[i];
+    fail_msg("no delivery %lld", (long long)id);
+    return NULL;
+}
+
+static void expect_counts(struct store *s, int64_t pending, int64_t dead)
+{
+    int64_t p = -1, d = -1;
+
+    assert_int_equal(store_deliveries_count(s, &p, &d), 0);
+    assert_int_equal(p, pending);
+    assert_int_equal(d, dead);
+}
+
+static void test_outbox_add_and_due(void **state)
+{
+    struct store *s = open_db();
+    struct store_delivery *v = NULL;
+    size_t n = 0;
+    int64_t next;
+
+    (void)state;
+    expect_counts(s, 0, 0);
+    assert_string_equal(due_ids(s, "a", 5000, 10), "");
+    assert_int_equal(store_deliveries_next(s, "a", &next), 0);
+    assert_int_equal(next, 0);
+
+    add_delivery(s, "a", "msg_1", 1000, 7);
+    add_delivery(s, "a", "msg_2", 1002, 0);
+    add_delivery(s, "a", "msg_3", 1001, 0); /* queued later, due earlier */
+    add_delivery(s, "b", "msg_4", 1000, 0);
+    expect_counts(s, 4, 0);
+
+    /* Due at their time, oldest (first queued) first, at most max. */
+    assert_string_equal(due_ids(s, "a", 999, 10), "");
+    assert_string_equal(due_ids(s, "a", 1000, 10), "1");
+    assert_string_equal(due_ids(s, "a", 1001, 10), "1,3");
+    assert_string_equal(due_ids(s, "a", 5000, 10), "1,2,3");
+    assert_string_equal(due_ids(s, "a", 5000, 2), "1,2");
+    assert_string_equal(due_ids(s, "a", 5000, 1), "1");
+    assert_string_equal(due_ids(s, "b", 5000, 10), "4");
+    assert_string_equal(due_ids(s, "c", 5000, 10), "");
+    assert_int_equal(store_deliveries_next(s, "a", &next), 0);
+    assert_int_equal(next, 1000);
+
+    /* Every column as queued. */
+    assert_int_equal(store_deliveries_due(s, "a", 1000, 10, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, 1);
+    assert_string_equal(v[0].webhook, "a");
+    assert_string_equal(v[0].msg_id, "msg_1");
+    assert_string_equal(v[0].event, "story.new");
+    assert_string_equal(v[0].payload, "{\"msg\":\"msg_1\"}");
+    assert_string_equal(v[0].title, "title of msg_1");
+    assert_string_equal(v[0].state, "pending");
+    assert_int_equal(v[0].attempts, 0);
+    assert_int_equal(v[0].last_status, 0);
+    assert_null(v[0].last_error);
+    assert_int_equal(v[0].created, 1000);
+    assert_int_equal(v[0].next_attempt, 1000);
+    assert_true(v[0].last_attempt == TIME_NONE);
+    assert_true(v[0].delivered_at == TIME_NONE);
+    assert_int_equal(v[0].batch, 0);
+    store_deliveries_free(v, n);
+    assert_int_equal(query_int("SELECT entry_id FROM deliveries WHERE msg_id = 'msg_1'"), 7);
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries WHERE entry_id IS NULL"
+                               " AND feed_id IS NULL"),
+                     3);
+
+    /* They outlive the process. */
+    store_close(s);
+    s = open_db();
+    assert_string_equal(due_ids(s, "a", 5000, 10), "1,2,3");
+    expect_counts(s, 4, 0);
+    store_close(s);
+}
+
+static void test_outbox_batches(void **state)
+{
+    struct store *s = open_db();
+    struct store_delivery *v = NULL, *all = NULL;
+    size_t n = 0, n_all = 0;
+    const int64_t ids[] = {2, 3};
+
+    (void)state;
+    add_delivery(s, "a", "msg_1", 1000, 0);
+    add_delivery(s, "a", "msg_2", 1000, 0);
+    add_delivery(s, "a", "msg_3", 1000, 0);
+    assert_int_equal(store_deliveries_set_batch(s, ids, 2), 0);
+
+    assert_int_equal(store_deliveries_batch(s, 2, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].id, 2);
+    assert_int_equal(v[1].id, 3);
+    assert_int_equal(v[0].batch, 2);
+    assert_int_equal(v[1].batch, 2);
+    assert_string_equal(v[1].msg_id, "msg_3");
+    store_deliveries_free(v, n);
+    assert_int_equal(store_deliveries_batch(s, 1, &v, &n), 0);
+    assert_int_equal(n, 0);
+    store_deliveries_free(v, n);
+    assert_int_equal(delivery(s, 1, &all, &n_all)->batch, 0);
+    store_deliveries_free(all, n_all);
+
+    /* Only its pending deliveries make the batch. */
+    assert_int_equal(store_deliveries_attempted(
+                         s, ids, 1,
+                         &(struct store_attempt){
+                             .at = 1100, .status = 200, .outcome = STORE_DELIVERY_DELIVERED}),
+                     0);
+    assert_int_equal(store_deliveries_batch(s, 2, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, 3);
+    store_deliveries_free(v, n);
+    store_close(s);
+}
+
+static void test_outbox_attempts(void **state)
+{
+    struct store *s = open_db();
+    struct store_delivery *all = NULL, *d;
+    size_t n_all = 0;
+    const int64_t one = 1, two[] = {1, 2}, three = 3, last[] = {3, 4};
+    int count = -1;
+    int64_t next;
+
+    (void)state;
+    for (int i = 1; i <= 4; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "msg_%d", i);
+        add_delivery(s, "a", id, 1000, 0);
+    }
+
+    /* A failure: retried at next_attempt, attempts counted. */
+    assert_int_equal(store_deliveries_attempted(s, &one, 1,
+                                                &(struct store_attempt){
+                                                    .at = 1100,
+                                                    .status = 500,
+                                                    .error = "HTTP 500",
+                                                    .outcome = STORE_DELIVERY_RETRY,
+                                                    .next_attempt = 1400,
+                                                }),
+                     0);
+    d = delivery(s, 1, &all, &n_all);
+    assert_string_equal(d->state, "pending");
+    assert_int_equal(d->attempts, 1);
+    assert_int_equal(d->last_status, 500);
+    assert_string_equal(d->last_error, "HTTP 500");
+    assert_int_equal(d->last_attempt, 1100);
+    assert_int_equal(d->next_attempt, 1400);
+    assert_true(d->delivered_at == TIME_NONE);
+    store_deliveries_free(all, n_all);
+    assert_string_equal(due_ids(s, "a", 1399, 10), "2,3,4");
+    assert_string_equal(due_ids(s, "a", 1400, 10), "1,2,3,4");
+    assert_int_equal(store_deliveries_next(s, "a", &next), 0);
+    assert_int_equal(next, 1000);
+
+    /* Another failure without a response. */
+    assert_int_equal(store_deliveries_attempted(s, &one, 1,
+                                                &(struct store_attempt){
+                                                    .at = 1400,
+                                                    .error = "timeout",
+                                                    .outcome = STORE_DELIVERY_RETRY,
+                                                    .next_attempt = 2000,
+                                                }),
+                     0);
+    d = delivery(s, 1, &all, &n_all);
+    assert_int_equal(d->attempts, 2);
+    assert_int_equal(d->last_status, 0);
+    assert_string_equal(d->last_error, "timeout");
+    assert_int_equal(d->next_attempt, 2000);
+    store_deliveries_free(all, n_all);
+
+    /* One request of two deliveries succeeds. */
+    assert_int_equal(store_deliveries_attempted(
+                         s, two, 2,
+                         &(struct store_attempt){
+                             .at = 2000, .status = 204, .outcome = STORE_DELIVERY_DELIVERED}),
+                     0);
+    d = delivery(s, 1, &all, &n_all);
+    assert_string_equal(d->state, "delivered");
+    assert_int_equal(d->attempts, 3);
+    assert_int_equal(d->last_status, 204);
+    assert_null(d->last_error);
+    assert_int_equal(d->delivered_at, 2000);
+    assert_int_equal(d->last_attempt, 2000);
+    store_deliveries_free(all, n_all);
+    d = delivery(s, 2, &all, &n_all);
+    assert_string_equal(d->state, "delivered");
+    assert_int_equal(d->attempts, 1);
+    assert_int_equal(d->delivered_at, 2000);
+    store_deliveries_free(all, n_all);
+
+    /* Given up: dead. */
+    assert_int_equal(store_deliveries_attempted(s, &three, 1,
+                                                &(struct store_attempt){
+                                                    .at = 2100,
+                                                    .status = 400,
+                                                    .error = "HTTP 400",
+                                                    .outcome = STORE_DELIVERY_DEAD,
+                                                }),
+                     0);
+    d = delivery(s, 3, &all, &n_all);
+    assert_string_equal(d->state, "dead");
+    assert_int_equal(d->attempts, 1);
+    assert_int_equal(d->last_status, 400);
+    assert_true(d->delivered_at == TIME_NONE);
+    store_deliveries_free(all, n_all);
+
+    expect_counts(s, 1, 1);
+    assert_string_equal(due_ids(s, "a", 1000000, 10), "4");
+    assert_string_equal(list_ids(s, false), "3,4");
+    assert_string_equal(list_ids(s, true), "1,2,3,4");
+    assert_int_equal(store_deliveries_next(s, "a", &next), 0);
+    assert_int_equal(next, 1000);
+
+    /* Requeue: a delivered one is not sent again; a dead one is, at now,
+     * with its attempts kept. */
+    assert_int_equal(store_deliveries_requeue(s, 1, 3000, &count), 0);
+    assert_int_equal(count, 0);
+    d = delivery(s, 1, &all, &n_all);
+    assert_string_equal(d->state, "delivered");
+    store_deliveries_free(all, n_all);
+    assert_int_equal(store_deliveries_requeue(s, 3, 3000, &count), 0);
+    assert_int_equal(count, 1);
+    d = delivery(s, 3, &all, &n_all);
+    assert_string_equal(d->state, "pending");
+    assert_int_equal(d->next_attempt, 3000);
+    assert_int_equal(d->attempts, 1);
+    store_deliveries_free(all, n_all);
+    expect_counts(s, 2, 0);
+    assert_string_equal(due_ids(s, "a", 2999, 10), "4");
+    assert_string_equal(due_ids(s, "a", 3000, 10), "3,4");
+    assert_int_equal(store_deliveries_requeue(s, 999, 3000, &count), 0);
+    assert_int_equal(count, 0);
+
+    /* Every dead one at once (id 0). */
+    assert_int_equal(store_deliveries_attempted(
+                         s, last, 2,
+                         &(struct store_attempt){
+                             .at = 3000, .error = "refused", .outcome = STORE_DELIVERY_DEAD}),
+                     0);
+    expect_counts(s, 0, 2);
+    assert_string_equal(due_ids(s, "a", 1000000, 10), "");
+    assert_int_equal(store_deliveries_next(s, "a", &next), 0);
+    assert_int_equal(next, 0);
+    assert_int_equal(store_deliveries_requeue(s, 0, 4000, &count), 0);
+    assert_int_equal(count, 2);
+    expect_counts(s, 2, 0);
+    assert_string_equal(due_ids(s, "a", 4000, 10), "3,4");
+    assert_int_equal(store_deliveries_requeue(s, 0, 4000, &count), 0);
+    assert_int_equal(count, 0);
+
+    /* Prune forgets deliveries delivered before a time, nothing else. */
+    assert_int_equal(store_deliveries_prune(s, 2000), 0);
+    assert_string_equal(list_ids(s, true), "1,2,3,4");
+    assert_int_equal(store_deliveries_prune(s, 2001), 0);
+    assert_string_equal(list_ids(s, true), "3,4");
+    expect_counts(s, 2, 0);
+    store_close(s);
+}
+
+static void test_webhook_disable_persists(void **state)
+{
+    struct store *s = open_db();
+    int64_t at = 0;
+    char *reason = NULL;
+    int changed = -1;
+
+    (void)state;
+    assert_int_equal(store_webhook_disabled(s, "hook", &at, &reason), 0);
+    assert_null(reason);
+    assert_int_equal(store_webhook_disable(s, "hook", 1234, "HTTP 410 Gone"), 0);
+    assert_int_equal(store_webhook_disabled(s, "hook", &at, &reason), 1);
+    assert_int_equal(at, 1234);
+    assert_string_equal(reason, "HTTP 410 Gone");
+    free(reason);
+    reason = NULL;
+    assert_int_equal(store_webhook_disabled(s, "other", &at, NULL), 0);
+
+    /* Disabled across a restart; disabling again updates it. */
+    store_close(s);
+    s = open_db();
+    assert_int_equal(store_webhook_disabled(s, "hook", &at, NULL), 1);
+    assert_int_equal(at, 1234);
+    assert_int_equal(store_webhook_disable(s, "hook", 5678, "again"), 0);
+    assert_int_equal(store_webhook_disabled(s, "hook", &at, &reason), 1);
+    assert_int_equal(at, 5678);
+    assert_string_equal(reason, "again");
+    free(reason);
+
+    assert_int_equal(store_webhook_enable(s, "hook", &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_webhook_disabled(s, "hook", &at, NULL), 0);
+    assert_int_equal(store_webhook_enable(s, "hook", &changed), 0);
+    assert_int_equal(changed, 0);
+    store_close(s);
+    s = open_db();
+    assert_int_equal(store_webhook_disabled(s, "hook", &at, NULL), 0);
+    store_close(s);
+}
+
+/* ---- the event hook ------------------------------------------------------------ */
+
+struct rec_event {
+    enum store_event_kind kind;
+    int64_t at, feed_id, entry_id, story_id;
+    char *feed_name, *feed_title, *feed_url, *title, *joined, *error, *moved_to;
+    int status, errors_before, errors;
+};
+
+struct recorder {
+    struct rec_event ev[64];
+    size_t n;
+    int fail_kind; /* -1: never */
+    int fail_nth;  /* fail the nth event of fail_kind (1-based) */
+    int seen_kind; /* events of fail_kind so far */
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static const char *const kind_names[] = {
+    [STORE_EVENT_ENTRY_NEW] = "entry.new",   [STORE_EVENT_ENTRY_REVISED] = "entry.revised",
+    [STORE_EVENT_FEED_MOVED] = "feed.moved", [STORE_EVENT_FEED_GONE] = "feed.gone",
+    [STORE_EVENT_POLL_OK] = "poll.ok",       [STORE_EVENT_POLL_FAILED] = "poll.failed",
+};
+
+/* Records the event, and queues a delivery for it in the poll's transaction. */
+static int record_event(struct store *s, const struct store_event *ev, void *ud)
+{
+    struct recorder *rec = ud;
+    struct rec_event *r;
+    char msg_id[32];
+
+    assert_true(rec->n < sizeof(rec->ev) / sizeof(rec->ev[0]));
+    r = &rec->ev[rec->n++];
+    *r = (struct rec_event){.kind = ev->kind,
+                            .at = ev->at,
+                            .feed_id = ev->feed_id,
+                            .entry_id = ev->entry_id,
+                            .story_id = ev->story_id,
+                            .feed_name = dup_or_null(ev->feed_name),
+                            .feed_title = dup_or_null(ev->feed_title),
+                            .feed_url = dup_or_null(ev->feed_url),
+                            .title = dup_or_null(ev->entry ? ev->entry->title : NULL),
+                            .joined = dup_or_null(ev->joined),
+                            .error = dup_or_null(ev->error),
+                            .moved_to = dup_or_null(ev->moved_to),
+                            .status = ev->status,
+                            .errors_before = ev->errors_before,
+                            .errors = ev->errors};
+    snprintf(msg_id, sizeof(msg_id), "msg_rec_%zu", rec->n);
+    assert_int_equal(
+        store_delivery_add(s, &(struct store_delivery_new){.webhook = "rec",
+                                                           .msg_id = msg_id,
+                                                           .event = kind_names[ev->kind],
+                                                           .entry_id = ev->entry_id,
+                                                           .feed_id = ev->feed_id,
+                                                           .payload = "{}",
+                                                           .title = "t",
+                                                           .at = ev->at}),
+        0);
+    if ((int)ev->kind == rec->fail_kind && ++rec->seen_kind == rec->fail_nth)
+        return -EIO;
+    return 0;
+}
+
+static void recorder_reset(struct recorder *rec)
+{
+    for (size_t i = 0; i < rec->n; i++) {
+        struct rec_event *r = &rec->ev[i];
+        free(r->feed_name);
+        free(r->feed_title);
+        free(r->feed_url);
+        free(r->title);
+        free(r->joined);
+        free(r->error);
+        free(r->moved_to);
+    }
+    rec->n = 0;
+    rec->fail_kind = -1;
+    rec->seen_kind = 0;
+}
+
+/* The kinds recorded, as "poll.ok,entry.new,...". */
+static const char *kinds(const struct recorder *rec)
+{
+    static char out[1024];
+
+    out[0] = '\0';
+    for (size_t i = 0; i < rec->n; i++)
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? "," : "",
+                 kind_names[rec->ev[i].kind]);
+    return out;
+}
+
+static int64_t entry_id_of(const char *guid)
+{
+    char sql[128];
+
+    snprintf(sql, sizeof(sql), "SELECT id FROM entries WHERE guid = '%s'", guid);
+    return query_int(sql);
+}
+
+static void test_event_hook_new_and_revised(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = -1};
+    struct store_feed_state *st;
+    struct store_poll poll = ok_poll(2000000000);
+    struct feed *doc = doc_with(3, "e", 1000000000);
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    store_set_event_hook(s, record_event, &rec);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.new,entry.new,entry.new");
+    assert_int_equal(rec.ev[0].errors_before, 0);
+    assert_int_equal(rec.ev[0].status, 200);
+    for (size_t i = 0; i < rec.n; i++) {
+        assert_int_equal(rec.ev[i].at, 2000000000);
+        assert_int_equal(rec.ev[i].feed_id, st->id);
+        assert_string_equal(rec.ev[i].feed_name, "one");
+        assert_string_equal(rec.ev[i].feed_title, "Doc title");
+        assert_string_equal(rec.ev[i].feed_url, "https://example.org/feed");
+    }
+    for (int i = 0; i < 3; i++) {
+        struct rec_event *r = &rec.ev[1 + i];
+        char guid[16], title[64];
+        snprintf(guid, sizeof(guid), "e-%d", i);
+        snprintf(title, sizeof(title), "https://example.org/e/%d", i);
+        assert_true(r->entry_id > 0);
+        assert_int_equal(r->entry_id, entry_id_of(guid));
+        assert_int_equal(r->story_id, r->entry_id); /* each starts its story */
+        assert_null(r->joined);
+        assert_string_equal(r->title, title);
+    }
+    /* The hook's deliveries were committed with the poll. */
+    expect_counts(s, 4, 0);
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries d JOIN entries e"
+                               " ON e.id = d.entry_id WHERE d.event = 'entry.new'"),
+                     3);
+
+    /* The same again: a poll, no entry event. */
+    recorder_reset(&rec);
+    poll = ok_poll(2000000100);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok");
+
+    /* A corrected title: revised; a new entry: new. */
+    recorder_reset(&rec);
+    model_set_str(&doc->entries[1].title, "Corrected title");
+    struct entry *e = feed_add_entry(doc);
+    model_set_str(&e->id, "e-new");
+    model_set_str(&e->link, "https://example.org/e/new");
+    model_set_str(&e->title, "Newer");
+    poll = ok_poll(2000000200);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.revised,entry.new");
+    assert_int_equal(rec.ev[1].entry_id, entry_id_of("e-1"));
+    assert_string_equal(rec.ev[1].title, "Corrected title");
+    assert_int_equal(rec.ev[1].at, 2000000200);
+    assert_int_equal(rec.ev[2].entry_id, entry_id_of("e-new"));
+    assert_string_equal(rec.ev[2].title, "Newer");
+
+    /* Without a hook, nothing is handed out. */
+    recorder_reset(&rec);
+    store_set_event_hook(s, NULL, NULL);
+    model_set_str(&doc->entries[0].title, "Changed again");
+    poll = ok_poll(2000000300);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    assert_int_equal(rec.n, 0);
+    expect_counts(s, 8, 0); /* 4 + 1 + 3: none from the last poll */
+
+    store_feed_state_free(st);
+    feed_free(doc);
+    store_close(s);
+}
+
+static void test_event_hook_failure_rolls_back(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = STORE_EVENT_ENTRY_NEW, .fail_nth = 2};
+    struct store_feed_state *st;
+    struct store_poll poll = ok_poll(2000000000);
+    struct store_poll bad = {
+        .status = 500, .error = "HTTP 500", .polled_at = 2000000100, .next_poll = 2000000200};
+    struct feed *doc = doc_with(3, "r", 1000000000);
+    int64_t n = -1, id;
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    id = st->id;
+    store_feed_state_free(st);
+    store_set_event_hook(s, record_event, &rec);
+    assert_int_equal(store_ingest(s, id, doc, &poll, NULL), -EIO);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.new,entry.new");
+    /* Nothing of the poll stayed: no entries, no deliveries, no validators. */
+    assert_int_equal(store_count_entries(s, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries"), 0);
+    expect_counts(s, 0, 0);
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    assert_null(st->etag);
+    assert_true(st->last_poll == TIME_NONE);
+    store_feed_state_free(st);
+
+    /* The same poll again, the hook working: all of it. */
+    recorder_reset(&rec);
+    assert_int_equal(store_ingest(s, id, doc, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.new,entry.new,entry.new");
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 3);
+    expect_counts(s, 4, 0);
+    for (size_t i = 1; i < rec.n; i++)
+        assert_true(rec.ev[i].entry_id > 0);
+
+    /* A failed poll rolled back: the error is not counted. */
+    recorder_reset(&rec);
+    rec.fail_kind = STORE_EVENT_POLL_FAILED;
+    rec.fail_nth = 1;
+    assert_int_equal(store_record_poll(s, id, &bad), -EIO);
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    assert_int_equal(st->error_count, 0);
+    assert_null(st->last_error);
+    store_feed_state_free(st);
+    expect_counts(s, 4, 0);
+
+    recorder_reset(&rec);
+    feed_free(doc);
+    store_close(s);
+}
+
+static void test_event_hook_poll_errors(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = -1};
+    struct store_feed_state *st;
+    struct store_poll bad = {.status = 500,
+                             .error = "HTTP 500",
+                             .error_class = "http",
+                             .polled_at = 2000000100,
+                             .next_poll = 2000000200};
+    struct store_poll nm = {.status = 304, .polled_at = 2000000500, .next_poll = 2000000600};
+    struct store_poll poll = ok_poll(2000000900);
+    struct feed *doc = doc_with(1, "p", 1000000000);
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    store_set_event_hook(s, record_event, &rec);
+    for (int i = 1; i <= 3; i++) {
+        recorder_reset(&rec);
+        bad.polled_at = 2000000100 + i;
+        assert_int_equal(store_record_poll(s, st->id, &bad), 0);
+        assert_string_equal(kinds(&rec), "poll.failed");
+        assert_int_equal(rec.ev[0].errors, i);
+        assert_int_equal(rec.ev[0].errors_before, i - 1);
+        assert_int_equal(rec.ev[0].status, 500);
+        assert_string_equal(rec.ev[0].error, "HTTP 500");
+        assert_int_equal(rec.ev[0].at, 2000000100 + i);
+        assert_string_equal(rec.ev[0].feed_name, "one");
+    }
+
+    /* The first success after them. */
+    recorder_reset(&rec);
+    assert_int_equal(store_record_poll(s, st->id, &nm), 0);
+    assert_string_equal(kinds(&rec), "poll.ok");
+    assert_int_equal(rec.ev[0].errors_before, 3);
+    assert_int_equal(rec.ev[0].errors, 0);
+    assert_int_equal(rec.ev[0].status, 304);
+    assert_null(rec.ev[0].error);
+    recorder_reset(&rec);
+    nm.polled_at++;
+    assert_int_equal(store_record_poll(s, st->id, &nm), 0);
+    assert_int_equal(rec.ev[0].errors_before, 0);
+
+    /* An ingest is a success too. */
+    recorder_reset(&rec);
+    assert_int_equal(store_record_poll(s, st->id, &bad), 0);
+    assert_int_equal(rec.ev[0].errors, 1);
+    recorder_reset(&rec);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.new");
+    assert_int_equal(rec.ev[0].errors_before, 1);
+
+    recorder_reset(&rec);
+    store_feed_state_free(st);
+    feed_free(doc);
+    store_close(s);
+}
+
+static void test_event_hook_gone_and_moved(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = -1};
+    struct store_feed_state *st;
+    struct store_poll poll = ok_poll(2000000000);
+    struct store_poll gone = {.status = 410,
+                              .error = "HTTP 410 (gone)",
+                              .error_class = "http",
+                              .gone = true,
+                              .polled_at = 2000000500,
+                              .next_poll = 2000000560};
+    struct feed *doc = doc_with(1, "m", 1000000000);
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "m", "https://a.example/old", &st), 0);
+    store_set_event_hook(s, record_event, &rec);
+    poll.moved_to = "https://a.example/new";
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "feed.moved,poll.ok,entry.new");
+    assert_string_equal(rec.ev[0].moved_to, "https://a.example/new");
+    assert_int_equal(rec.ev[0].status, 200);
+    assert_int_equal(rec.ev[0].at, 2000000000);
+    assert_string_equal(rec.ev[0].feed_name, "m");
+
+    recorder_reset(&rec);
+    assert_int_equal(store_record_poll(s, st->id, &gone), 0);
+    assert_string_equal(kinds(&rec), "feed.gone,poll.failed");
+    assert_string_equal(rec.ev[0].error, "HTTP 410 (gone)");
+    assert_int_equal(rec.ev[0].status, 410);
+    assert_int_equal(rec.ev[0].at, 2000000500);
+    assert_int_equal(rec.ev[1].errors, 1);
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries WHERE event = 'feed.gone'"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries WHERE event = 'feed.moved'"), 1);
+
+    recorder_reset(&rec);
+    store_feed_state_free(st);
+    feed_free(doc);
+    store_close(s);
+}
+
+/* At level link, an entry with another feed's canonical link joins its story. */
+static void test_event_hook_joined_by_link(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = -1};
+    struct store_feed_state *a, *b;
+    struct store_poll poll = ok_poll(T1 + 3600);
+    struct feed *da = new_doc("Feed A"), *db = new_doc("Feed B");
+    int64_t a_id;
+
+    (void)state;
+    set_level(s, DEDUP_LINK);
+    assert_int_equal(store_feed_register(s, "a", "https://a.example/feed", &a), 0);
+    assert_int_equal(store_feed_register(s, "b", "https://b.example/feed", &b), 0);
+    add_item(da, "a-1", LINK_A, "Parliament approves the budget", NULL, T1);
+    add_item(db, "b-1", LINK_B, "Budget passes after late-night session", NULL, T1 + 600);
+    store_set_event_hook(s, record_event, &rec);
+    assert_int_equal(store_ingest(s, a->id, da, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.new");
+    a_id = rec.ev[1].entry_id;
+    assert_int_equal(rec.ev[1].story_id, a_id);
+    assert_null(rec.ev[1].joined);
+    recorder_reset(&rec);
+    assert_int_equal(store_ingest(s, b->id, db, &poll, NULL), 0);
+    assert_string_equal(kinds(&rec), "poll.ok,entry.new");
+    assert_int_equal(rec.ev[1].entry_id, entry_id_of("b-1"));
+    assert_true(rec.ev[1].entry_id != a_id);
+    assert_int_equal(rec.ev[1].story_id, a_id);
+    assert_string_equal(rec.ev[1].joined, "link");
+    assert_string_equal(rec.ev[1].feed_title, "Feed B");
+
+    recorder_reset(&rec);
+    store_feed_state_free(a);
+    store_feed_state_free(b);
+    feed_free(da);
+    feed_free(db);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1151,6 +1883,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_story_level_paraphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_why, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_add_and_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_attempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_disable_persists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_hook_new_and_revised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_hook_failure_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_hook_poll_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_hook_gone_and_moved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_hook_joined_by_link, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
