@@ -107,6 +107,12 @@ static void on_healthz(const struct httpd_request *req, struct httpd_response *r
     buf_init(&b, 4096);
     if (s.polls.write_failed)
         buf_puts(&b, "unhealthy: the last database write failed\n");
+    if (s.database_problem) {
+        char safe[512];
+
+        log_escape(safe, sizeof(safe), s.database_problem, strlen(s.database_problem));
+        buf_printf(&b, "unhealthy: %s\n", safe);
+    }
     if (recent >= ADMIN_STALL_LIMIT_S)
         buf_printf(&b, "unhealthy: the event loop stalled for %.1f s in the last %.0f s\n", recent,
                    ADMIN_STALL_WINDOW_S);

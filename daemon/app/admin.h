@@ -8,7 +8,8 @@
  *
  * /metrics   the Prometheus exposition of app/metrics.h.
  * /healthz   200 "ok", or 503 with the reasons on one line each when the
- *            last database write failed or the loop stalled for
+ *            last database write failed, the database file was deleted or
+ *            replaced (store_check_file()), or the loop stalled for
  *            ADMIN_STALL_LIMIT_S or more within the last ADMIN_STALL_WINDOW_S
  *            (a loop blocked right now cannot answer at all: that is the
  *            systemd watchdog's case).

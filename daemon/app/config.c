@@ -130,6 +130,9 @@ static const struct key_rule rules[] = {
     {SECTION_OUTPUT, "dedup", TYPE_DEDUP, O(dedup), 0, 0},
     {SECTION_HERALD, "failing_after", TYPE_INT, G(failing_after), 1, 1000},
     {SECTION_HERALD, "shutdown_timeout", TYPE_DURATION_MS, G(shutdown_timeout), 0, 300},
+    {SECTION_HERALD, "keep_days", TYPE_INT, G(keep_days), 0, 36500},
+    {SECTION_HERALD, "keep_per_feed", TYPE_INT, G(keep_per_feed), 0, 10000000},
+    {SECTION_HERALD, "maintenance_interval", TYPE_DURATION, G(maintenance_interval), 1, 86400},
     {SECTION_WEBHOOK, "url", TYPE_HTTP_URL, W(url), 0, 0},
     {SECTION_WEBHOOK, "outputs", TYPE_WORDS, W(outputs), 0, 64},
     {SECTION_WEBHOOK, "events", TYPE_WORDS, W(event_words), 0, WEBHOOK_N_EVENTS},
@@ -1187,6 +1190,9 @@ static int set_defaults(struct config *c, const char *dir)
     c->cache_max_age = 60;
     c->failing_after = 3;
     c->shutdown_timeout = 10 * 1000;
+    c->keep_days = 90;
+    c->keep_per_feed = 1000;
+    c->maintenance_interval = 600;
     if (!c->default_output)
         return -ENOMEM;
     if (!c->database || !c->listen_host || !c->title || !c->user_agent || !c->log_level)

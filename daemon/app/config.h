@@ -167,8 +167,11 @@ struct config {
     /* Webhooks (webhook.h). */
     struct webhook_conf *webhooks;
     size_t n_webhooks;
-    int64_t failing_after;    /* consecutive failed polls that make feed.failing */
-    int64_t shutdown_timeout; /* ms that polls and deliveries in flight get at SIGTERM */
+    int64_t failing_after;        /* consecutive failed polls that make feed.failing */
+    int64_t shutdown_timeout;     /* ms that polls and deliveries in flight get at SIGTERM */
+    int64_t keep_days;            /* retention: entries first seen longer ago may go; 0: kept */
+    int64_t keep_per_feed;        /* retention: entries beyond a feed's newest N may go; 0: kept */
+    int64_t maintenance_interval; /* seconds between pruning and WAL checkpoints */
 };
 
 /* Reads and validates path. Returns 0 and a new config in *ret, -EINVAL

@@ -20,6 +20,7 @@
 #include "app/service.h"
 #include "app/webhook.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "net/fetch.h"
 #include "net/httpd.h"
@@ -73,6 +74,7 @@ struct daemon {
     struct service service;   /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
     struct admin *admin;      /* /metrics and /healthz */
     double start_time;        /* epoch seconds */
+    uv_timer_t maintenance;   /* retention and WAL checkpoints */
     bool stopping;
 };
 
@@ -122,6 +124,51 @@ static double monitor_recent(const struct loop_monitor *m)
             worst = m->slot_max[i];
     }
     return (double)worst / 1e9;
+}
+
+/* Retention and a WAL checkpoint, every maintenance_interval: one batch
+ * of at most PRUNE_BATCH entries per loop turn, so that a large backlog is
+ * pruned in short transactions. */
+#define PRUNE_BATCH 1000
+
+static void on_maintenance(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    const struct config *c = d->cfg;
+    struct store_retention rt = {
+        .keep_seconds = c->keep_days * 86400,
+        .keep_per_feed = c->keep_per_feed,
+        .max_rows = PRUNE_BATCH,
+        .now = clock_now(),
+    };
+    int64_t *ids = NULL;
+    size_t n = 0, deleted = 0;
+    int r = 0;
+
+    if (d->stopping || d->draining)
+        return;
+    if (rt.keep_seconds || rt.keep_per_feed) {
+        r = publish_entry_ids(d->publisher, &ids, &n);
+        rt.protect = ids;
+        rt.n_protect = n;
+        if (r == 0)
+            r = store_prune(d->store, &rt, &deleted);
+        free(ids);
+        if (r < 0)
+            log_error("STORE", "retention: cannot prune: %s",
+                      r == -ENOMEM ? "out of memory" : store_errmsg(d->store));
+        else if (deleted)
+            log_info("STORE", "retention: %zu old entries pruned", deleted);
+    }
+    if (deleted == PRUNE_BATCH) {
+        uv_timer_start(t, on_maintenance, 100, 0); /* more to do: soon */
+        return;
+    }
+    if (deleted)
+        on_changed(d); /* archive pages may have lost entries */
+    if (store_checkpoint(d->store) < 0)
+        log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
+    uv_timer_start(t, on_maintenance, (uint64_t)c->maintenance_interval * 1000, 0);
 }
 
 static void on_monitor_tick(uv_timer_t *t)
@@ -201,6 +248,8 @@ static void on_admin_snapshot(struct metrics_snapshot *ret, double *ret_stall_re
         ret->entries = entries;
     ret->database_bytes = file_size(d->cfg->database, "") + file_size(d->cfg->database, "-wal");
     ret->loop_stall_max = (double)d->monitor.worst_ns / 1e9;
+    if (d->store && store_check_file(d->store) < 0)
+        ret->database_problem = store_errmsg(d->store);
     *ret_stall_recent = monitor_recent(&d->monitor);
     if (d->store && d->cfg->n_webhooks &&
         store_deliveries_count(d->store, &ret->outbox_pending, &ret->outbox_dead) < 0)
@@ -227,6 +276,7 @@ static void shutdown_all(struct daemon *d)
     if (d->httpd)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
+    uv_close((uv_handle_t *)&d->maintenance, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -534,6 +584,12 @@ static int start(struct daemon *d)
     uv_timer_init(&d->loop, &d->refresh_timer);
     d->refresh_timer.data = d;
     uv_timer_start(&d->refresh_timer, on_refresh_timer, 0, 0); /* what is stored already */
+    uv_timer_init(&d->loop, &d->maintenance);
+    d->maintenance.data = d;
+    uv_timer_start(
+        &d->maintenance, on_maintenance,
+        (uint64_t)(d->cfg->maintenance_interval < 60 ? d->cfg->maintenance_interval : 60) * 1000,
+        0);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sighup);

@@ -12,13 +12,16 @@
 #include "net/fetch.h"
 #include "store/store.h"
 
-static struct store *open_db(const struct config *cfg)
+/* Read-only for listing; writing (--retry, --enable) waits for the
+ * daemon's transactions, which are short. */
+static struct store *open_db(const struct config *cfg, bool write)
 {
     struct store *s;
     char err[512];
+    int r = write ? store_open_shared(cfg->database, 5000, &s, err, sizeof(err))
+                  : store_open_readonly(cfg->database, &s, err, sizeof(err));
 
-    /* The daemon's transactions are short: wait for them. */
-    if (store_open_shared(cfg->database, 5000, &s, err, sizeof(err)) < 0) {
+    if (r < 0) {
         fprintf(stderr, "heraldd: cannot open the database %s\n", err);
         return NULL;
     }
@@ -116,7 +119,7 @@ static int print_table(struct store *s, const struct config *cfg, const struct s
 
 int deliveries_cmd(const struct config *cfg, const struct deliveries_opts *o, FILE *out)
 {
-    struct store *s = open_db(cfg);
+    struct store *s = open_db(cfg, o->enable || o->retry);
     int status = 0;
 
     if (!s)

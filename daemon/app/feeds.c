@@ -30,7 +30,9 @@ enum column {
     N_COLUMNS,
 };
 
-static const char *const headings[N_COLUMNS] = {
+_Static_assert(N_COLUMNS == FEEDS_COLUMNS, "feeds.h's column count");
+
+const char *const feeds_headings[N_COLUMNS] = {
     "NAME",    "URL",      "STATE", "LAST FETCH", "STATUS",   "LAST ERROR", "NEXT POLL",
     "ENTRIES", "304/SAME", "SAVED", "429S",       "INTERVAL", "HINT",
 };
@@ -162,7 +164,7 @@ static void print_table(char **cells, size_t n_rows, FILE *out)
     size_t width[N_COLUMNS];
 
     for (int c = 0; c < N_COLUMNS; c++) {
-        width[c] = strlen(headings[c]);
+        width[c] = strlen(feeds_headings[c]);
         for (size_t r = 0; r < n_rows; r++) {
             size_t w = strlen(cells[r * N_COLUMNS + c]);
             if (w > width[c])
@@ -171,7 +173,7 @@ static void print_table(char **cells, size_t n_rows, FILE *out)
     }
     for (size_t r = 0; r <= n_rows; r++) {
         for (int c = 0; c < N_COLUMNS; c++) {
-            const char *v = r == 0 ? headings[c] : cells[(r - 1) * N_COLUMNS + c];
+            const char *v = r == 0 ? feeds_headings[c] : cells[(r - 1) * N_COLUMNS + c];
             if (c == N_COLUMNS - 1)
                 fprintf(out, "%s\n", v);
             else
@@ -293,8 +295,8 @@ static int print_json(const struct config *cfg, struct store_feed_info **infos, 
     return 0;
 }
 
-static int print_text(const struct config *cfg, struct store_feed_info **infos, int64_t now,
-                      FILE *out)
+static int make_cells(const struct config *cfg, struct store_feed_info **infos, int64_t now,
+                      char ***ret)
 {
     char **cells = calloc(cfg->n_feeds * N_COLUMNS + 1, sizeof(*cells));
     int r = 0;
@@ -303,11 +305,47 @@ static int print_text(const struct config *cfg, struct store_feed_info **infos, 
         return -ENOMEM;
     for (size_t i = 0; i < cfg->n_feeds && r == 0; i++)
         r = fill_row(&cells[i * N_COLUMNS], &cfg->feeds[i], infos[i], now);
-    if (r == 0)
-        print_table(cells, cfg->n_feeds, out);
-    for (size_t i = 0; i < cfg->n_feeds * N_COLUMNS; i++)
+    if (r < 0) {
+        feeds_cells_free(cells, cfg->n_feeds);
+        return r;
+    }
+    *ret = cells;
+    return 0;
+}
+
+void feeds_cells_free(char **cells, size_t n_feeds)
+{
+    for (size_t i = 0; cells && i < n_feeds * N_COLUMNS; i++)
         free(cells[i]);
     free(cells);
+}
+
+static int print_text(const struct config *cfg, struct store_feed_info **infos, int64_t now,
+                      FILE *out)
+{
+    char **cells;
+    int r = make_cells(cfg, infos, now, &cells);
+
+    if (r == 0) {
+        print_table(cells, cfg->n_feeds, out);
+        feeds_cells_free(cells, cfg->n_feeds);
+    }
+    return r;
+}
+
+int feeds_cells(const struct config *cfg, struct store *s, int64_t now, char ***ret)
+{
+    struct store_feed_info **infos = calloc(cfg->n_feeds + 1, sizeof(*infos));
+    int r;
+
+    if (!infos)
+        return -ENOMEM;
+    r = read_info(s, cfg, infos);
+    if (r == 0)
+        r = make_cells(cfg, infos, now, ret);
+    for (size_t i = 0; i < cfg->n_feeds; i++)
+        store_feed_info_free(infos[i]);
+    free(infos);
     return r;
 }
 

@@ -23,4 +23,13 @@
  * status: 0, or 1 when the database cannot be read (message on stderr). */
 int feeds_print(const struct config *cfg, bool json, int64_t now, FILE *out);
 
+/* The table's columns, and its cells (n_feeds rows of FEEDS_COLUMNS plain
+ * text cells, cut to width) read from an open store, for the status page.
+ * Returns 0 or a negative errno; free with feeds_cells_free(). */
+#define FEEDS_COLUMNS 13
+extern const char *const feeds_headings[FEEDS_COLUMNS];
+struct store;
+int feeds_cells(const struct config *cfg, struct store *s, int64_t now, char ***ret);
+void feeds_cells_free(char **cells, size_t n_feeds);
+
 #endif

@@ -12,6 +12,7 @@
  *   heraldd import-opml FILE  print an OPML file's feeds as [feed] sections
  *   heraldd deliveries [-c FILE] [--all] [--json] [--retry ID|all-dead] [--enable NAME]
  *   heraldd webhook-test [-c FILE] NAME
+ *   heraldd backup [-c FILE] DEST
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include "base/log.h"
 #include "feed/jsonfeed_out.h"
 #include "feed/parse.h"
+#include "store/store.h"
 
 static const char usage[] =
     "Usage: heraldd [run] [-c FILE]     run the feed aggregator in the foreground\n"
@@ -50,6 +52,8 @@ static const char usage[] =
     "                                   requeue deliveries; enable a webhook disabled by a 410\n"
     "       heraldd webhook-test [-c FILE] WEBHOOK\n"
     "                                   send a signed test event to a webhook\n"
+    "       heraldd backup [-c FILE] DEST\n"
+    "                                   a consistent copy of the database (also while running)\n"
     "       heraldd --help | --version\n"
     "\n"
     "Options:\n"
@@ -73,6 +77,7 @@ enum command {
     CMD_IMPORT_OPML,
     CMD_DELIVERIES,
     CMD_WEBHOOK_TEST,
+    CMD_BACKUP,
 };
 
 struct args {
@@ -131,6 +136,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->cmd = CMD_DELIVERIES;
         } else if (strcmp(argv[i], "webhook-test") == 0) {
             a->cmd = CMD_WEBHOOK_TEST;
+        } else if (strcmp(argv[i], "backup") == 0) {
+            a->cmd = CMD_BACKUP;
         } else {
             fprintf(stderr, "heraldd: unknown command '%s'\n%s", argv[i], usage);
             return -EINVAL;
@@ -181,7 +188,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->entry = arg;
         } else if (a->cmd == CMD_PARSE && !a->file && (arg[0] != '-' || !strcmp(arg, "-"))) {
             a->file = arg;
-        } else if (a->cmd == CMD_IMPORT_OPML && !a->file && arg[0] != '-') {
+        } else if ((a->cmd == CMD_IMPORT_OPML || a->cmd == CMD_BACKUP) && !a->file &&
+                   arg[0] != '-') {
             a->file = arg;
         } else {
             fprintf(stderr, "heraldd: unexpected argument '%s'\n%s", arg, usage);
@@ -202,6 +210,10 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (a->cmd == CMD_PARSE && !a->file) {
         fprintf(stderr, "heraldd: parse needs a FILE\n");
+        return -EINVAL;
+    }
+    if (a->cmd == CMD_BACKUP && !a->file) {
+        fprintf(stderr, "heraldd: backup needs a DEST file\n");
         return -EINVAL;
     }
     if (a->cmd == CMD_IMPORT_OPML && !a->file) {
@@ -272,6 +284,23 @@ static int cmd_deliveries(const struct args *a)
                                       : webhook_test_cmd(cfg, a->entry, stdout);
     config_free(cfg);
     return status;
+}
+
+static int cmd_backup(const struct args *a)
+{
+    struct config *cfg;
+    char err[1024];
+    int r;
+
+    if (!(cfg = load_or_report(a->config)))
+        return 1;
+    r = store_backup(cfg->database, a->file, err, sizeof(err));
+    if (r < 0)
+        fprintf(stderr, "heraldd: backup: %s\n", err);
+    else
+        printf("%s: backed up to %s\n", cfg->database, a->file);
+    config_free(cfg);
+    return r < 0 ? 1 : 0;
 }
 
 static int cmd_export_opml(const struct args *a)
@@ -371,6 +400,8 @@ int main(int argc, char **argv)
         return cmd_export_opml(&a);
     if (a.cmd == CMD_IMPORT_OPML)
         return cmd_import_opml(&a);
+    if (a.cmd == CMD_BACKUP)
+        return cmd_backup(&a);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "heraldd: cannot initialize libcurl\n");
         return 1;

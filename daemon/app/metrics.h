@@ -22,12 +22,13 @@
  * metric is left out. */
 struct metrics_snapshot {
     struct poller_counts polls;
-    int64_t entries;        /* entries in the database */
-    int64_t database_bytes; /* database file plus its WAL */
-    double loop_stall_max;  /* seconds: longest loop stall since start */
-    double start_time;      /* epoch seconds at which the process started */
-    int64_t outbox_pending; /* webhook deliveries waiting; -1 without webhooks */
-    int64_t outbox_dead;    /* given up on (see heraldd deliveries) */
+    int64_t entries;              /* entries in the database */
+    int64_t database_bytes;       /* database file plus its WAL */
+    double loop_stall_max;        /* seconds: longest loop stall since start */
+    const char *database_problem; /* why the database file is unusable, or NULL */
+    double start_time;            /* epoch seconds at which the process started */
+    int64_t outbox_pending;       /* webhook deliveries waiting; -1 without webhooks */
+    int64_t outbox_dead;          /* given up on (see heraldd deliveries) */
 };
 
 struct metrics_process {

@@ -235,13 +235,12 @@ static void page_url(const struct out *o, int64_t k, int fmt, char *out, size_t 
 }
 
 /* Renders the output (page < 0) or its archive page `page` into rd[]. */
-static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMATS],
-                       unsigned formats)
+static void merged_opts(struct out *o, struct store_merged_opts *mo)
 {
     const struct config *cfg = o->p->cfg;
     const struct output_conf *c = o->conf;
-    char self[3][1200], title[512], site[1100], *doc = NULL;
-    struct store_merged_opts mo = {
+
+    *mo = (struct store_merged_opts){
         .level = (enum dedup_level)(c->dedup >= 0 ? c->dedup : cfg->dedup),
         .limit = (size_t)(c->max_entries ? c->max_entries : cfg->max_entries),
         .prefer = (const char *const *)cfg->dedup_prefer.v,
@@ -249,12 +248,83 @@ static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMAT
         .title_of = title_of,
         .accept = o->feeds || c->include_re || c->exclude_re ? out_accepts : NULL,
         .ud = o,
-        .since = c->max_age && page < 0 ? clock_now() - c->max_age : 0,
+        .since = c->max_age ? clock_now() - c->max_age : 0,
     };
+}
+
+/* The output's current entries in o->merged (read again when stale). */
+static int read_current(struct out *o, const struct store_merged_opts *mo)
+{
+    struct feed *merged;
+    int r;
+
+    if (o->merged && !o->merged_stale)
+        return 0;
+    if ((o->conf->include_re || o->conf->exclude_re) && !o->md && !(o->md = config_match_data()))
+        return -ENOMEM;
+    r = store_merged(o->p->store, mo, &merged);
+    if (r < 0) {
+        log_error("STORE", "cannot read output \"%s\": %s", o->conf->name,
+                  store_errmsg(o->p->store));
+        return r;
+    }
+    feed_free(o->merged);
+    o->merged = merged;
+    o->merged_stale = false;
+    return 0;
+}
+
+int publish_entry_ids(struct publisher *p, int64_t **ret, size_t *ret_n)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+
+    for (size_t i = 0; i < p->n_outs; i++) {
+        struct out *o = &p->outs[i];
+        struct store_merged_opts mo;
+        int r;
+
+        merged_opts(o, &mo);
+        r = read_current(o, &mo);
+        if (r < 0) {
+            free(ids);
+            return r;
+        }
+        for (size_t k = 0; k < o->merged->n_entries; k++) {
+            const struct entry *e = &o->merged->entries[k];
+            size_t need = n + 1 + e->n_related;
+            if (need > cap) {
+                int64_t *v = realloc(ids, (need * 2) * sizeof(*v));
+                if (!v) {
+                    free(ids);
+                    return -ENOMEM;
+                }
+                ids = v;
+                cap = need * 2;
+            }
+            ids[n++] = e->db_id;
+            for (size_t j = 0; j < e->n_related; j++)
+                ids[n++] = e->related[j].db_id;
+        }
+    }
+    *ret = ids;
+    *ret_n = n;
+    return 0;
+}
+
+static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMATS],
+                       unsigned formats)
+{
+    const struct config *cfg = o->p->cfg;
+    const struct output_conf *c = o->conf;
+    char self[3][1200], title[512], site[1100], *doc = NULL;
+    struct store_merged_opts mo;
     char prev[N_FORMATS][1300], current[N_FORMATS][1200];
     int64_t closed = last_closed_page(o), prev_no = page < 0 ? closed : page - 1;
 
+    merged_opts(o, &mo);
     if (page >= 0) {
+        mo.since = 0;
         mo.first_id = page * (int64_t)mo.limit + 1;
         mo.last_id = (page + 1) * (int64_t)mo.limit;
     }
@@ -264,18 +334,16 @@ static int render_into(struct out *o, int64_t page, struct rendition rd[N_FORMAT
 
     if ((c->include_re || c->exclude_re) && !o->md && !(o->md = config_match_data()))
         return -ENOMEM;
-    if (page < 0 && o->merged && !o->merged_stale) {
-        merged = o->merged; /* read already for another format */
+    if (page < 0) {
+        r = read_current(o, &mo);
+        if (r < 0)
+            return r;
+        merged = o->merged;
     } else {
         r = store_merged(o->p->store, &mo, &merged);
         if (r < 0) {
             log_error("STORE", "cannot read output \"%s\": %s", c->name, store_errmsg(o->p->store));
             return r;
-        }
-        if (page < 0) {
-            feed_free(o->merged);
-            o->merged = merged;
-            o->merged_stale = false;
         }
     }
     if (c->title)

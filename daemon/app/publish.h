@@ -28,6 +28,11 @@ void publisher_free(struct publisher *p);
 
 void publish_invalidate(struct publisher *p);
 
+/* The store ids of every entry the outputs show now (their newest
+ * entries and the stories' other sources), for retention. Caller frees
+ * *ret. Returns 0 or a negative errno. */
+int publish_entry_ids(struct publisher *p, int64_t **ret, size_t *ret_n);
+
 /* Renders the stale outputs (so that requests find them ready; a request
  * for a stale one renders it itself). With export_dir set, also writes
  * each format whose bytes changed since the last export, as NAME.EXT and

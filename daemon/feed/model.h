@@ -108,8 +108,9 @@ struct entry_source {
 /* Another source of the same story in a deduplicated output (the entry
  * itself is the story's representative); filled by the store. */
 struct entry_related {
-    char *link;  /* that source's link to the story */
-    char *title; /* that source's title of it */
+    int64_t db_id; /* its id in the store (output only) */
+    char *link;    /* that source's link to the story */
+    char *title;   /* that source's title of it */
     struct entry_source source;
 };
 
@@ -151,6 +152,7 @@ struct entry {
     struct enclosure *enclosures;
     size_t n_enclosures;
     struct entry_source source;    /* output only; all NULL after parsing */
+    int64_t db_id;                 /* output only: its id in the store, 0 after parsing */
     struct entry_related *related; /* output only: the story's other sources */
     size_t n_related;
     /* Dedup keys (dedup_prepare()), computed off the loop thread: */

@@ -8,11 +8,14 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -145,6 +148,13 @@ static const char *const migrations[] = {
     "  disabled_at INTEGER NOT NULL,"
     "  reason TEXT"
     ");",
+
+    /* 6: retention. last_seen: when the entry was last in its feed's
+     * document; last_doc: when the feed's last document was stored. An
+     * entry of the last document is never pruned (it would come back as
+     * new). */
+    "ALTER TABLE entries ADD COLUMN last_seen INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN last_doc INTEGER;",
 };
 
 enum stmt_id {
@@ -191,6 +201,11 @@ enum stmt_id {
     ST_HOOK_DISABLE,
     ST_HOOK_ENABLE,
     ST_STORY_SOURCES,
+    ST_ENTRY_SEEN,
+    ST_PRUNE,
+    ST_PRUNE_RANKED,
+    ST_CHECKPOINT,
+    ST_HOOK_COUNTS,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -216,7 +231,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " updated = ?6, etag = ?7, last_modified = ?8, last_status = ?9,"
                          " last_error = NULL, error_class = NULL, error_count = 0,"
                          " last_poll = ?10, last_success = ?10, next_poll = ?11,"
-                         " body_hash = ?12, body_size = ?13 WHERE id = ?1",
+                         " body_hash = ?12, body_size = ?13, last_doc = ?10 WHERE id = ?1",
     [ST_FEED_POLLED_OK] = "UPDATE feeds SET last_status = ?2, last_error = NULL,"
                           " error_class = NULL, error_count = 0, last_poll = ?3,"
                           " last_success = ?3, next_poll = ?4 WHERE id = ?1",
@@ -247,17 +262,19 @@ static const char *const stmt_sql[ST_COUNT] = {
                           " coalesce(story, id) FROM entries WHERE canon = ?1 ORDER BY id LIMIT 64",
     [ST_ENTRY_BY_GUID] = "SELECT id, hash, first_seen, key FROM entries"
                          " WHERE feed_id = ?1 AND guid = ?2 ORDER BY id DESC LIMIT 1",
-    [ST_ENTRY_INSERT] = "INSERT INTO entries (feed_id, key, guid, link, title, summary, content,"
-                        " author, published, updated, first_seen, sort_time, hash, canon,"
-                        " link_group, story, fp_terms, id_rule, story_rule, story_ref,"
-                        " story_sim, categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                        " ?11, ?12, ?13, ?14, ?15, ?16, ?18, ?19, ?20, ?21, ?22, ?23)",
+    [ST_ENTRY_INSERT] =
+        "INSERT INTO entries (feed_id, key, guid, link, title, summary, content,"
+        " author, published, updated, first_seen, sort_time, hash, canon,"
+        " link_group, story, fp_terms, id_rule, story_rule, story_ref,"
+        " story_sim, categories, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+        " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?18, ?19, ?20, ?21, ?22, ?23, ?11)",
     [ST_ENTRY_UPDATE] = "UPDATE entries SET key = ?2, guid = ?3, link = ?4, title = ?5,"
                         " summary = ?6, content = ?7, author = ?8, published = ?9, updated = ?10,"
                         " sort_time = ?11, hash = ?13, canon = ?14, id_rule = ?15,"
                         " revised = CASE WHEN NOT ?16 THEN revised"
                         "   WHEN ?10 IS NULL OR ?10 IS updated THEN ?12 ELSE NULL END,"
-                        " revisions = revisions + ?16, categories = ?23 WHERE id = ?1",
+                        " revisions = revisions + ?16, categories = ?23, last_seen = ?12"
+                        " WHERE id = ?1",
     [ST_INDEX_LOAD] = "SELECT id, coalesce(story, id), feed_id, sort_time, title,"
                       " coalesce(summary, content)"
                       " FROM entries WHERE sort_time >= ?1 AND fp_terms IS NOT NULL",
@@ -308,6 +325,25 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_STORY_SOURCES] = "SELECT f.name, f.title, e.title, e.link FROM entries e"
                          " JOIN feeds f ON f.id = e.feed_id"
                          " WHERE e.story = ?1 OR e.id = ?1 ORDER BY e.id LIMIT ?2",
+    [ST_ENTRY_SEEN] = "UPDATE entries SET last_seen = ?2 WHERE id = ?1",
+#define PRUNE_KEEP                                                                                 \
+    " AND doc IS NOT NULL AND seen < doc"                                                          \
+    " AND id NOT IN (SELECT entry_id FROM deliveries WHERE state = 'pending'"                      \
+    " AND entry_id IS NOT NULL) AND id NOT IN (SELECT value FROM json_each(?3)) LIMIT ?4)"
+    [ST_PRUNE] = "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT e.id AS id,"
+                 " e.first_seen AS first, coalesce(e.last_seen, e.first_seen) AS seen,"
+                 " f.last_doc AS doc FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                 " WHERE e.first_seen < ?1) WHERE ?2 = 0" PRUNE_KEEP,
+    [ST_PRUNE_RANKED] = "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT e.id AS id,"
+                        " e.first_seen AS first, coalesce(e.last_seen, e.first_seen) AS seen,"
+                        " f.last_doc AS doc, row_number() OVER (PARTITION BY e.feed_id"
+                        " ORDER BY e.sort_time DESC, e.id DESC) AS rank"
+                        " FROM entries e JOIN feeds f ON f.id = e.feed_id)"
+                        " WHERE (first < ?1 OR rank > ?2)" PRUNE_KEEP,
+    [ST_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
+    [ST_HOOK_COUNTS] = "SELECT coalesce(sum(state = 'pending' AND attempts = 0), 0),"
+                       " coalesce(sum(state = 'pending' AND attempts > 0), 0),"
+                       " coalesce(sum(state = 'dead'), 0) FROM deliveries WHERE webhook = ?1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -317,7 +353,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     bool readonly;
+    bool shared; /* store_open_shared() with a busy timeout: a tool beside the daemon */
     char errmsg[256];
+    char *path; /* as opened, for store_check_file() */
+    dev_t dev;  /* the file opened */
+    ino_t ino;
     struct store_dedup dedup;
     struct story_index *index; /* NULL until the first ingest at level story */
     int64_t index_from;        /* the index holds entries from this time on */
@@ -477,6 +517,18 @@ static int prepare_all(struct store *s)
     return 0;
 }
 
+static int application_id(struct store *s)
+{
+    sqlite3_stmt *st;
+    int id = -1;
+
+    if (sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return id;
+}
+
 static int configure(struct store *s)
 {
     static const char pragmas[] = "PRAGMA journal_mode = WAL;"
@@ -491,6 +543,10 @@ static int configure(struct store *s)
     r = exec(s, pragmas, "configuring the database");
     if (r < 0)
         return r;
+    /* Written once: a write on every open would take the lock from the
+     * daemon when a command-line tool opens the database beside it. */
+    if (application_id(s) == APPLICATION_ID)
+        return 0;
     snprintf(app_id, sizeof(app_id), "PRAGMA application_id = %d", APPLICATION_ID);
     return exec(s, app_id, "configuring the database");
 }
@@ -598,8 +654,15 @@ int store_open_shared(const char *path, int busy_ms, struct store **ret, char *e
         goto err;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    if (busy_ms > 0)
+    if (busy_ms > 0) {
         sqlite3_busy_timeout(s->db, busy_ms);
+        s->shared = true;
+    }
+    if (!(s->path = strdup(path))) {
+        r = -ENOMEM;
+        snprintf(s->errmsg, sizeof(s->errmsg), "out of memory");
+        goto err;
+    }
     default_dedup(&s->dedup);
     r = configure(s);
     if (r == 0)
@@ -610,6 +673,13 @@ int store_open_shared(const char *path, int busy_ms, struct store **ret, char *e
         r = prepare_all(s);
     if (r < 0)
         goto err;
+    {
+        struct stat sb;
+        if (stat(path, &sb) == 0) {
+            s->dev = sb.st_dev;
+            s->ino = sb.st_ino;
+        }
+    }
     *ret = s;
     return 0;
 err:
@@ -676,13 +746,15 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
-    if (s->db && !s->readonly) {
-        /* Leave no -wal file behind on a clean shutdown. */
+    if (s->db && !s->readonly && !s->shared) {
+        /* Leave no -wal file behind on a clean shutdown (the daemon's; a
+         * tool beside it would wait for the daemon's readers). */
         sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     }
     sqlite3_close_v2(s->db);
     story_index_free(s->index);
     brief_clear(s);
+    free(s->path);
     free(s);
 }
 
@@ -1398,7 +1470,10 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
     if (r == 1) {
         if (strcmp(f.hash, hash) == 0 && f.key_same) {
             stats->unchanged++;
-            r = 0;
+            /* Still in the feed's document: not to be pruned. */
+            sqlite3_bind_int64(s->stmt[ST_ENTRY_SEEN], 1, f.id);
+            sqlite3_bind_int64(s->stmt[ST_ENTRY_SEEN], 2, now);
+            r = run(s, ST_ENTRY_SEEN, "marking an entry seen");
         } else {
             r = update_entry(s, f.id, e, key, hash, f.hash, id_rule, f.first_seen, now);
             if (r == 0)
@@ -1670,6 +1745,7 @@ static int read_merged_row(sqlite3_stmt *st, struct entry *e,
     const char *name = (const char *)sqlite3_column_text(st, 10);
     const char *title = name && title_of ? title_of(name, ud) : NULL;
 
+    e->db_id = sqlite3_column_int64(st, 17);
     e->id = column_text(st, 0, &oom);
     e->link = column_text(st, 1, &oom);
     e->title = column_text(st, 2, &oom);
@@ -1736,6 +1812,7 @@ static int add_related(struct entry *rep, struct entry *other)
         return -ENOMEM;
     rep->related = rel;
     rel = &rel[rep->n_related++];
+    rel->db_id = other->db_id;
     rel->link = other->link;
     rel->title = other->title;
     rel->source = other->source;
@@ -2323,6 +2400,137 @@ int store_story_sources(struct store *s, int64_t story, size_t max,
                  ud);
     if (r == 0 && rc != SQLITE_DONE)
         r = fail(s, rc, "reading a story's sources");
+    done(st);
+    return r;
+}
+
+/* ---- maintenance ----------------------------------------------------------------- */
+
+int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_deleted)
+{
+    enum stmt_id id = rt->keep_per_feed > 0 ? ST_PRUNE_RANKED : ST_PRUNE;
+    sqlite3_stmt *st = s->stmt[id];
+    struct buf protect;
+    int r;
+
+    *ret_deleted = 0;
+    if (rt->keep_seconds <= 0 && rt->keep_per_feed <= 0)
+        return 0;
+    buf_init(&protect, SIZE_MAX / 2);
+    buf_putc(&protect, '[');
+    for (size_t i = 0; i < rt->n_protect; i++)
+        buf_printf(&protect, i ? ",%lld" : "%lld", (long long)rt->protect[i]);
+    buf_putc(&protect, ']');
+    if (protect.err) {
+        buf_release(&protect);
+        return -ENOMEM;
+    }
+    /* No age limit: every entry is old enough (then rank decides). */
+    sqlite3_bind_int64(st, 1, rt->keep_seconds > 0 ? rt->now - rt->keep_seconds : INT64_MAX);
+    sqlite3_bind_int64(st, 2, rt->keep_per_feed > 0 ? rt->keep_per_feed : 0);
+    sqlite3_bind_text(st, 3, protect.data, (int)protect.len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(rt->max_rows ? rt->max_rows : 1000));
+    buf_release(&protect);
+    r = begin(s);
+    if (r == 0) {
+        r = run(s, id, "pruning old entries");
+        if (r == 0)
+            *ret_deleted = (size_t)sqlite3_changes(s->db);
+    }
+    return end(s, r);
+}
+
+int store_checkpoint(struct store *s)
+{
+    sqlite3_stmt *st = s->stmt[ST_CHECKPOINT];
+    int rc = sqlite3_step(st);
+
+    done(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, rc, "checkpointing the WAL");
+}
+
+/* The copy is on disk (VACUUM INTO does not sync it) and sound. */
+static int check_copy(const char *dest, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    const unsigned char *ok = NULL;
+    int fd = open(dest, O_RDONLY | O_CLOEXEC), r = 0;
+
+    if (fd < 0 || fsync(fd) < 0) {
+        snprintf(err, errlen, "%s: %s", dest, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -errno;
+    }
+    close(fd);
+    if (sqlite3_open_v2(dest, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || !(ok = sqlite3_column_text(st, 0)) ||
+        strcmp((const char *)ok, "ok") != 0) {
+        snprintf(err, errlen, "%s: the copy does not check out: %s", dest,
+                 ok ? (const char *)ok : sqlite3_errmsg(db));
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return r;
+}
+
+int store_backup(const char *path, const char *dest, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    /* Any schema version: the copy is of the file as it is. */
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, dest, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK)
+        return -EIO;
+    return check_copy(dest, err, errlen);
+}
+
+int store_check_file(struct store *s)
+{
+    struct stat sb;
+
+    if (!s->path || !s->ino)
+        return 0;
+    if (stat(s->path, &sb) < 0 || sb.st_dev != s->dev || sb.st_ino != s->ino) {
+        snprintf(s->errmsg, sizeof(s->errmsg),
+                 "%s was deleted or replaced while open: writes go to a file no one will read "
+                 "(restart heraldd)",
+                 s->path);
+        return -ENOENT;
+    }
+    return 0;
+}
+
+int store_webhook_counts(struct store *s, const char *name, int64_t *ret_pending,
+                         int64_t *ret_failed, int64_t *ret_dead)
+{
+    sqlite3_stmt *st = s->stmt[ST_HOOK_COUNTS];
+    int rc, r = 0;
+
+    bind_text(st, 1, name);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_pending = sqlite3_column_int64(st, 0);
+        *ret_failed = sqlite3_column_int64(st, 1);
+        *ret_dead = sqlite3_column_int64(st, 2);
+    } else {
+        r = fail(s, rc, "counting a webhook's deliveries");
+    }
     done(st);
     return r;
 }

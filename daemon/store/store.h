@@ -247,6 +247,33 @@ void store_feed_info_free(struct store_feed_info *info);
 /* Counts for status lines. */
 int store_count_entries(struct store *s, int64_t *ret);
 
+/* ---- maintenance ---- */
+
+/* Which entries may go (store_prune()). An entry is pruned when Herald
+ * first saw it more than keep_seconds ago (0: no age limit) or it is beyond
+ * the newest keep_per_feed of its feed (0: no limit) -- and only when it
+ * was not in its feed's last document (it would come back as new), no
+ * pending delivery announces it, and it is not among protect (the entries
+ * the outputs show). */
+struct store_retention {
+    int64_t keep_seconds;
+    int64_t keep_per_feed;
+    const int64_t *protect;
+    size_t n_protect;
+    size_t max_rows; /* per call (one transaction); 0: 1000 */
+    int64_t now;
+};
+int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_deleted);
+/* -ENOENT (message in store_errmsg()) when the database file was deleted
+ * or replaced since it was opened (SQLite would go on writing to the
+ * unlinked file); else 0. */
+int store_check_file(struct store *s);
+/* A passive WAL checkpoint (never waits for readers). */
+int store_checkpoint(struct store *s);
+/* A consistent copy of the database at path into dest (VACUUM INTO, from
+ * a read-only connection, beside a running daemon). dest must not exist. */
+int store_backup(const char *path, const char *dest, char *err, size_t errlen);
+
 /* ---- events and the webhook outbox ----
  *
  * While a poll is stored, every event it makes is handed to the event hook
@@ -340,6 +367,10 @@ int store_deliveries_list(struct store *s, bool all, struct store_delivery **ret
  * attempts are kept. *ret_count: how many. */
 int store_deliveries_requeue(struct store *s, int64_t id, int64_t now, int *ret_count);
 int store_deliveries_count(struct store *s, int64_t *ret_pending, int64_t *ret_dead);
+/* One webhook's deliveries: pending (never tried), failed (pending after a
+ * failed attempt) and dead. */
+int store_webhook_counts(struct store *s, const char *name, int64_t *ret_pending,
+                         int64_t *ret_failed, int64_t *ret_dead);
 /* Forgets deliveries delivered before `before`. */
 int store_deliveries_prune(struct store *s, int64_t before);
 

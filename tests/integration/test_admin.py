@@ -3,6 +3,7 @@ see, and who may see it (loopback clients, or anyone with admin_token's
 bearer token; the outputs stay public)."""
 
 import http.client
+import os
 import re
 import signal
 import socket
@@ -146,6 +147,16 @@ class AdminTest(HeraldTestCase):
         self.server.set("/big.xml", rss(big[:3], title="Big feed"))
         wait_until(lambda: self._status(d, 200), 15, 0.1, "/healthz = 200 again")
         self.assertEqual(self.metrics(d)["herald_database_write_failed"], 0)
+        self.assertStopsCleanly(d)
+
+    def test_healthz_reports_a_deleted_database(self):
+        d = self.start_daemon([("ok", self.server.url("/ok.xml"))])
+        d.wait_ids([i["guid"] for i in ITEMS])
+        self.assertEqual(d.fetch("/healthz").status, 200)
+        os.unlink(d.db_path)  # SQLite would go on writing to the unlinked file
+        r = d.fetch("/healthz")
+        self.assertEqual(r.status, 503)
+        self.assertRegex(r.body.decode(), r"^unhealthy: .+\n$")
         self.assertStopsCleanly(d)
 
     @staticmethod

@@ -305,7 +305,7 @@ static void test_migration_from_version_1(void **state)
     (void)state;
     write_version_1();
     s = open_db();
-    assert_int_equal(query_int("PRAGMA user_version"), 5);
+    assert_int_equal(query_int("PRAGMA user_version"), 6);
     /* Migration 3: canonical links, link keys and change hashes. */
     assert_int_equal(
         query_int("SELECT count(*) FROM entries WHERE key ="
@@ -971,7 +971,9 @@ static void test_update_in_place(void **state)
     exec_sql("CREATE TABLE test_writes (op TEXT);"
              "CREATE TRIGGER test_ins AFTER INSERT ON entries"
              " BEGIN INSERT INTO test_writes VALUES ('insert'); END;"
-             "CREATE TRIGGER test_upd AFTER UPDATE ON entries"
+             /* Content writes; last_seen (retention) is written on purpose. */
+             "CREATE TRIGGER test_upd AFTER UPDATE OF key, guid, link, title, summary, content,"
+             " author, published, updated, hash, sort_time ON entries"
              " BEGIN INSERT INTO test_writes VALUES ('update'); END;");
 
     /* The title corrected, no updated date from the feed. */
@@ -1004,6 +1006,7 @@ static void test_update_in_place(void **state)
     assert_int_equal(stats.added, 0);
     assert_int_equal(query_int("SELECT count(*) FROM test_writes"), 1);
     assert_int_equal(query_int("SELECT revisions FROM entries"), 1);
+    assert_int_equal(query_int("SELECT last_seen FROM entries"), p3); /* seen in the document */
     m = merged(s, DEDUP_NONE);
     assert_int_equal(m->entries[0].updated, p2);
     feed_free(m);
@@ -1860,10 +1863,134 @@ static void test_event_hook_joined_by_link(void **state)
     store_close(s);
 }
 
+/* Retention: what goes and what stays. */
+static int64_t count_entries(const char *where)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM entries WHERE %s", where);
+    return query_int(sql);
+}
+
+static void test_prune(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    const int64_t day = 86400, t0 = 1700000000;
+    struct store_poll poll = ok_poll(t0);
+    struct feed *doc;
+    size_t deleted;
+    int64_t protect[1];
+
+    (void)state;
+    set_level(s, DEDUP_NONE);
+    assert_int_equal(store_feed_register(s, "f", "https://example.org/f", &st), 0);
+    /* Day 0: old-0..old-5 stored. Day 10: the document holds new-0..new-5
+     * only (and old-5, still in the feed). */
+    doc = doc_with(6, "old", t0 - 3600);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    doc = doc_with(6, "new", t0 + 10 * day - 3600);
+    {
+        struct entry *e = feed_add_entry(doc);
+        model_set_str(&e->id, "old-5");
+        model_set_str(&e->link, "https://example.org/old/5");
+        model_set_str(&e->title, "https://example.org/old/5");
+        e->published = t0 - 3600 + 5 * 60;
+    }
+    poll = ok_poll(t0 + 10 * day);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    assert_int_equal(count_entries("1"), 12);
+
+    /* Nothing is older than 30 days: nothing goes. */
+    struct store_retention rt = {.keep_seconds = 30 * day, .now = t0 + 10 * day};
+    assert_int_equal(store_prune(s, &rt, &deleted), 0);
+    assert_int_equal(deleted, 0);
+
+    /* keep 5 days: old-* (first seen on day 0) may go, except old-5 (in the
+     * last document), old-4 (protected: an output shows it) and old-3 (a
+     * pending delivery announces it). */
+    int64_t id4 = query_int("SELECT id FROM entries WHERE guid = 'old-4'");
+    int64_t id3 = query_int("SELECT id FROM entries WHERE guid = 'old-3'");
+    struct store_delivery_new d = {.webhook = "w",
+                                   .msg_id = "msg_x",
+                                   .event = "story.new",
+                                   .entry_id = id3,
+                                   .payload = "{}",
+                                   .at = t0};
+    assert_int_equal(store_delivery_add(s, &d), 0);
+    protect[0] = id4;
+    rt = (struct store_retention){.keep_seconds = 5 * day,
+                                  .protect = protect,
+                                  .n_protect = 1,
+                                  .max_rows = 2,
+                                  .now = t0 + 10 * day};
+    assert_int_equal(store_prune(s, &rt, &deleted), 0);
+    assert_int_equal(deleted, 2); /* max_rows per call */
+    assert_int_equal(store_prune(s, &rt, &deleted), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(store_prune(s, &rt, &deleted), 0);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(count_entries("guid LIKE 'old-%'"), 3);
+    assert_int_equal(count_entries("guid IN ('old-3', 'old-4', 'old-5')"), 3);
+    assert_int_equal(count_entries("guid LIKE 'new-%'"), 6);
+
+    /* keep_per_feed 2 without an age limit: beyond the newest two, only
+     * what is neither in the last document, protected nor pending goes. */
+    rt = (struct store_retention){.keep_per_feed = 2, .now = t0 + 10 * day};
+    assert_int_equal(store_prune(s, &rt, &deleted), 0);
+    assert_int_equal(deleted, 1); /* old-4: no longer protected */
+    assert_int_equal(count_entries("1"), 8);
+
+    /* A feed never stored since migration (last_doc NULL): nothing goes. */
+    exec_sql("UPDATE feeds SET last_doc = NULL");
+    exec_sql("DELETE FROM deliveries");
+    rt = (struct store_retention){.keep_per_feed = 1, .now = t0 + 100 * day};
+    assert_int_equal(store_prune(s, &rt, &deleted), 0);
+    assert_int_equal(deleted, 0);
+    store_feed_state_free(st);
+    store_close(s);
+}
+
+/* A backup is a consistent, checked copy; it never overwrites a file. */
+static void test_backup(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_poll poll = ok_poll(1700000000);
+    struct feed *doc = doc_with(4, "b", 1700000000);
+    char dest[sizeof(path) + 16], err[512];
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "f", "https://example.org/f", &st), 0);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    snprintf(dest, sizeof(dest), "%s.bak", path);
+    unlink(dest);
+    /* While the store is open (as under a running daemon). */
+    assert_int_equal(store_backup(path, dest, err, sizeof(err)), 0);
+    assert_int_not_equal(store_backup(path, dest, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "exists"));
+    store_feed_state_free(st);
+    store_close(s);
+    {
+        struct store *copy;
+        int64_t n = 0;
+        assert_int_equal(store_open_readonly(dest, &copy, err, sizeof(err)), 0);
+        assert_int_equal(store_count_entries(copy, &n), 0);
+        assert_int_equal(n, 4);
+        store_close(copy);
+    }
+    unlink(dest);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ingest_is_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merged_order_limit_and_sources, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_newer_version, setup, teardown),
