@@ -96,6 +96,7 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "per_site", TYPE_INT, G(per_site), 1, 100},
     {SECTION_HERALD, "site_gap", TYPE_DURATION_MS, G(site_gap), 0, 3600},
     {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
+    {SECTION_HERALD, "admin_token", TYPE_SECRET, G(admin_token), 16, 1024},
     {SECTION_HERALD, "dedup", TYPE_DEDUP, G(dedup), 0, 0},
     {SECTION_HERALD, "dedup_window", TYPE_DURATION, G(dedup_window), 3600, 30 * 86400},
     {SECTION_HERALD, "dedup_similarity", TYPE_INT, G(dedup_similarity), 1, 100},
@@ -1596,6 +1597,7 @@ void config_free(struct config *c)
     free(c->title);
     free(c->user_agent);
     free(c->log_level);
+    free_secret(c->admin_token);
     free_words(&c->dedup_prefer);
     free_words(&c->strip_params);
     free(c);

@@ -141,6 +141,7 @@ struct config {
     int64_t per_site; /* transfers at once to one site */
     int64_t site_gap; /* ms between two request starts to one site */
     char *log_level;
+    char *admin_token; /* bearer token for /metrics and /healthz, or NULL: loopback only */
 
     /* Dedup (feed/dedup.h, store.h). */
     int dedup;                        /* enum dedup_level of the merged feed */

@@ -50,8 +50,9 @@ struct poller {
     unsigned jobs;       /* parse jobs on the thread pool or ready */
     uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
-    unsigned open_handles; /* timer + drain until their close callbacks */
-    bool draining;         /* poller_drain(): no new polls */
+    unsigned open_handles;      /* timer + drain until their close callbacks */
+    bool draining;              /* poller_drain(): no new polls */
+    struct poller_counts stats; /* the counters since start, for /metrics */
     bool closing;
     void (*closed)(void *);
     void *closed_ud;
@@ -328,6 +329,7 @@ static void record(struct feed_slot *s, struct store_poll *poll)
 {
     int r = store_record_poll(s->p->store, s->state->id, poll);
 
+    s->p->stats.write_failed = r < 0;
     if (r < 0)
         log_error("STORE", "feed \"%s\": cannot record the poll: %s", s->conf->name,
                   store_errmsg(s->p->store));
@@ -399,6 +401,7 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
         poll->error_class = o->error_class;
         set_error(s, o->error, o->error_class, poll->status);
         record(s, poll);
+        p->stats.write_failed = true;
         return;
     }
     stored_200(s, res, o);
@@ -439,8 +442,44 @@ static void apply_move(struct feed_slot *s, const char *url)
 }
 
 /* Stores what one poll came to and schedules the next one. */
+const double poller_duration_bounds[POLLER_DURATION_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1,
+                                                                2.5,  5,   10,   30,  60};
+
+static enum poller_result result_of(const struct fetch_result *res, const struct outcome *o)
+{
+    if (!o->error[0])
+        return o->doc ? POLLER_OK : POLLER_NOT_MODIFIED;
+    if (strcmp(o->error_class, "http") == 0)
+        return POLLER_HTTP_ERROR;
+    if (strcmp(o->error_class, "parse") == 0)
+        return POLLER_PARSE_ERROR;
+    if (strcmp(o->error_class, "storage") == 0)
+        return POLLER_STORAGE_ERROR;
+    return POLLER_NET_ERROR;
+}
+
+/* Called once the poll's outcome is final (after store_doc()). A 304
+ * saved downloading the body stored last time. */
+static void count_poll(struct poller *p, const struct fetch_result *res, const struct outcome *o,
+                       int64_t saved)
+{
+    struct poller_counts *c = &p->stats;
+    double seconds = (double)(res->elapsed_ms > 0 ? res->elapsed_ms : 0) / 1000.0;
+    size_t b = 0;
+
+    c->results[result_of(res, o)]++;
+    while (b < POLLER_DURATION_BUCKETS && seconds > poller_duration_bounds[b])
+        b++;
+    c->duration_buckets[b]++;
+    c->duration_ms_sum += (uint64_t)(res->elapsed_ms > 0 ? res->elapsed_ms : 0);
+    c->bytes += res->body_len;
+    if (res->error == FETCH_OK && res->status == 304 && saved > 0)
+        c->bytes_saved += (uint64_t)saved;
+}
+
 static void conclude(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
 {
+    int64_t stored_size = s->state->body_size;
     struct store_poll poll = {.status = (int)res->status};
 
     set_in_flight(s, false);
@@ -463,6 +502,7 @@ static void conclude(struct feed_slot *s, const struct fetch_result *res, struct
     /* store_doc() drops the move when its transaction failed. */
     if (poll.moved_to)
         apply_move(s, poll.moved_to);
+    count_poll(s->p, res, o, stored_size);
     feed_free(o->doc);
     arm(s->p);
 }
@@ -962,9 +1002,17 @@ unsigned poller_busy(const struct poller *p)
 
 void poller_counts(const struct poller *p, struct poller_counts *ret)
 {
-    *ret = (struct poller_counts){.feeds = (unsigned)p->n_slots};
+    *ret = p->stats;
+    ret->feeds = (unsigned)p->n_slots;
+    ret->failing = ret->disabled = ret->gone = 0;
     for (size_t i = 0; i < p->n_slots; i++) {
-        if (pollable(p->slots[i]) && p->slots[i]->state->error_count > 0)
+        const struct feed_slot *s = p->slots[i];
+
+        if (!s->conf->enabled)
+            ret->disabled++;
+        else if (s->state->gone)
+            ret->gone++;
+        else if (s->state->error_count > 0)
             ret->failing++;
     }
 }

@@ -31,6 +31,8 @@
 #ifndef HERALD_APP_POLLER_H
 #define HERALD_APP_POLLER_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "app/config.h"
@@ -71,9 +73,38 @@ unsigned poller_busy(const struct poller *p);
  * callback, then calls done(userdata). */
 void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata);
 
+/* How polls ended, for /metrics. ok: new or changed content stored;
+ * not_modified: a 304, or a 200 with the stored body; http_error: any other
+ * status; net_error: the transfer failed (dns, connect, tls, timeout,
+ * too-large, redirects, protocol, blocked, other); parse_error: the body is
+ * not a feed; storage_error: the store transaction failed. */
+enum poller_result {
+    POLLER_OK,
+    POLLER_NOT_MODIFIED,
+    POLLER_HTTP_ERROR,
+    POLLER_NET_ERROR,
+    POLLER_PARSE_ERROR,
+    POLLER_STORAGE_ERROR,
+    POLLER_N_RESULTS,
+};
+
+/* Upper bounds (seconds) of the poll duration histogram's buckets; the
+ * last bucket, +Inf, is implicit. */
+#define POLLER_DURATION_BUCKETS 10
+extern const double poller_duration_bounds[POLLER_DURATION_BUCKETS];
+
 struct poller_counts {
-    unsigned feeds;
-    unsigned failing;
+    unsigned feeds;    /* configured */
+    unsigned failing;  /* polled, and the last poll failed */
+    unsigned disabled; /* enabled = no */
+    unsigned gone;     /* answered 410: no longer polled */
+    /* Since start: */
+    uint64_t results[POLLER_N_RESULTS];
+    uint64_t duration_buckets[POLLER_DURATION_BUCKETS + 1]; /* not cumulative; last: +Inf */
+    uint64_t duration_ms_sum;
+    uint64_t bytes;       /* body bytes received (decoded) */
+    uint64_t bytes_saved; /* stored body sizes not downloaded again thanks to a 304 */
+    bool write_failed;    /* the last store write (ingest or poll record) failed */
 };
 void poller_counts(const struct poller *p, struct poller_counts *ret);
 

@@ -520,21 +520,6 @@ static void on_opml(const struct httpd_request *req, struct httpd_response *res,
     res->body = blob_ref(p->opml.body);
 }
 
-static void on_healthz(const struct httpd_request *req, struct httpd_response *res, void *ud)
-{
-    static char ok[] = "ok\n";
-    char *body = malloc(sizeof(ok) - 1);
-
-    (void)req;
-    (void)ud;
-    res->content_type = "text/plain; charset=utf-8";
-    res->cache_control = "no-store";
-    if (body) {
-        memcpy(body, ok, sizeof(ok) - 1);
-        res->body = blob_new(body, sizeof(ok) - 1);
-    }
-}
-
 /* ---- set-up -------------------------------------------------------------------- */
 
 static void add_route(struct publisher *p, const char *path, httpd_handler_cb cb, void *ud)
@@ -594,7 +579,6 @@ int publisher_new(struct store *store, const struct config *cfg, struct publishe
             }
         }
     }
-    add_route(p, "/healthz", on_healthz, p);
     if (r == 0) {
         char *doc, hash[HASH_HEX_LEN + 1];
         size_t len;

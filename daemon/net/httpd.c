@@ -104,6 +104,7 @@ enum hdr {
     HDR_IF_NONE_MATCH,
     HDR_IF_MODIFIED_SINCE,
     HDR_ACCEPT_ENCODING,
+    HDR_AUTHORIZATION,
     HDR_COUNT,
 };
 
@@ -111,6 +112,7 @@ static const char *const hdr_names[HDR_COUNT] = {
     [HDR_IF_NONE_MATCH] = "If-None-Match",
     [HDR_IF_MODIFIED_SINCE] = "If-Modified-Since",
     [HDR_ACCEPT_ENCODING] = "Accept-Encoding",
+    [HDR_AUTHORIZATION] = "Authorization",
 };
 
 /* What the parser callbacks collect about the request being read. */
@@ -190,6 +192,7 @@ struct reply {
     const char *content_encoding;
     const char *vary;
     const char *allow_origin;
+    const char *www_authenticate;
     const char *extra; /* more header lines, CRLF-terminated */
     const char *text;  /* a short body kept in the head buffer, or NULL */
     struct blob *body; /* reference owned by the reply, or NULL */
@@ -591,6 +594,8 @@ static const char *reason(int status)
         return "Not Modified";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:
@@ -705,6 +710,7 @@ static void conn_send(struct conn *c, struct reply *r)
         put_header(b, "Content-Encoding", r->content_encoding);
     put_header(b, "Vary", r->vary);
     put_header(b, "Access-Control-Allow-Origin", r->allow_origin);
+    put_header(b, "WWW-Authenticate", r->www_authenticate);
     if (r->extra)
         buf_puts(b, r->extra);
     put_connection(c, b);
@@ -811,7 +817,8 @@ static bool response_valid(const struct httpd_response *res)
     return res->status >= 200 && res->status <= 599 && header_safe(res->content_type) &&
            header_safe(res->etag) && header_safe(res->cache_control) &&
            header_safe(res->content_encoding) && header_safe(res->vary) &&
-           header_safe(res->allow_origin) && (!res->body || res->body->len <= UINT_MAX);
+           header_safe(res->allow_origin) && header_safe(res->www_authenticate) &&
+           (!res->body || res->body->len <= UINT_MAX);
 }
 
 static void conn_send_response(struct conn *c, const struct httpd_request *req,
@@ -826,6 +833,7 @@ static void conn_send_response(struct conn *c, const struct httpd_request *req,
         .content_encoding = res->content_encoding,
         .vary = res->vary,
         .allow_origin = res->allow_origin,
+        .www_authenticate = res->www_authenticate,
         .body = res->body,
     };
 
@@ -892,6 +900,24 @@ static const char *hdr_value(struct request *q, int i)
 }
 
 /* Answers the complete request the parser paused on. */
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+static bool peer_is_loopback(struct conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) < 0)
+        return false;
+    if (ss.ss_family == AF_INET)
+        return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
 static void conn_dispatch(struct conn *c)
 {
     struct httpd_request req = {.method = http_method_str(c->parser.method)};
@@ -917,6 +943,8 @@ static void conn_dispatch(struct conn *c)
     req.if_none_match = hdr_value(&c->req, HDR_IF_NONE_MATCH);
     req.if_modified_since = hdr_value(&c->req, HDR_IF_MODIFIED_SINCE);
     req.accept_encoding = hdr_value(&c->req, HDR_ACCEPT_ENCODING);
+    req.authorization = hdr_value(&c->req, HDR_AUTHORIZATION);
+    req.loopback = peer_is_loopback(c);
     handler = rt->handler; /* the handler may replace the route table */
     ud = rt->userdata;
     handler(&req, &res, ud);

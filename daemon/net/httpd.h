@@ -14,6 +14,8 @@
  * connection is followed by a lingering close (FIN, then unread input is
  * drained until the peer closes) so the peer is not reset before reading it.
  * The process must ignore SIGPIPE (libuv writes with plain write()).
+ * Handlers see the Authorization header and whether the client connected
+ * from a loopback address, for their own access control (app/admin.c).
  *
  * Depends on base/, libuv, http-parser and libcurl's curl_getdate(); knows
  * nothing of feeds or SQL.
@@ -21,6 +23,7 @@
 #ifndef HERALD_NET_HTTPD_H
 #define HERALD_NET_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -38,6 +41,8 @@ struct httpd_request {
     const char *if_none_match;
     const char *if_modified_since;
     const char *accept_encoding;
+    const char *authorization; /* a credential: never log it */
+    bool loopback;             /* the client connected from 127.0.0.0/8 or ::1 */
 };
 
 /* Filled by the handler; status defaults to 200. Strings are copied by the
@@ -52,6 +57,7 @@ struct httpd_response {
     const char *content_encoding; /* e.g. "gzip" (not sent with a 304), or NULL */
     const char *vary;             /* e.g. "Accept-Encoding", or NULL */
     const char *allow_origin;     /* Access-Control-Allow-Origin, or NULL */
+    const char *www_authenticate; /* e.g. "Bearer" with a 401, or NULL */
     struct blob *body;
 };
 

@@ -79,6 +79,19 @@ static void prefix_handler(const struct httpd_request *req, struct httpd_respons
     res->body = blob_ref(feed_blob);
 }
 
+/* Access control as app/admin.c does it: the handler sees the client's
+ * address class and the Authorization header. */
+static void who_handler(const struct httpd_request *req, struct httpd_response *res, void *ud)
+{
+    snprintf(last_query, sizeof(last_query), "%s %s", req->loopback ? "loopback" : "remote",
+             req->authorization ? req->authorization : "(none)");
+    res->content_type = "text/plain";
+    if (!req->authorization || strcmp(req->authorization, "Bearer s3cret") != 0) {
+        res->status = 401;
+        res->www_authenticate = "Bearer";
+    }
+}
+
 static void big_handler(const struct httpd_request *req, struct httpd_response *res, void *ud)
 {
     res->body = blob_ref(big_blob);
@@ -121,10 +134,9 @@ static int group_setup(void **state)
         .max_connections = MAX_CONNS,
     };
     struct httpd_route routes[] = {
-        {"/feed", feed_handler, NULL},
-        {"/empty", empty_handler, NULL},
-        {"/big", big_handler, NULL},
-        {"/pre/*", prefix_handler, NULL},
+        {"/feed", feed_handler, NULL}, {"/empty", empty_handler, NULL},
+        {"/big", big_handler, NULL},   {"/pre/*", prefix_handler, NULL},
+        {"/who", who_handler, NULL},
     };
     char *data = strdup(FEED_BODY), *big = calloc(1, BIG_SIZE);
 
@@ -134,7 +146,7 @@ static int group_setup(void **state)
     big_blob = blob_new(big, BIG_SIZE);
     if (!data || !feed_blob || !big || !big_blob || uv_loop_init(&loop) != 0)
         return -1;
-    if (httpd_new(&loop, &lim, &srv) != 0 || httpd_set_routes(srv, routes, 4) != 0 ||
+    if (httpd_new(&loop, &lim, &srv) != 0 || httpd_set_routes(srv, routes, 5) != 0 ||
         httpd_listen(srv, "127.0.0.1", 0) != 0 || (srv_port = httpd_port(srv)) <= 0)
         return -1;
     if (httpd_new(&loop, NULL, &adopted) != 0 || httpd_set_routes(adopted, routes, 1) != 0 ||
@@ -459,6 +471,18 @@ static void test_routes(void **state)
     request_once("GET http://example.org HTTP/1.1\r\n\r\n", 404, &r);
 }
 
+static void test_peer_and_authorization(void **state)
+{
+    struct response r;
+
+    request_once("GET /who HTTP/1.1\r\n\r\n", 401, &r);
+    assert_string_equal(last_query, "loopback (none)");
+    expect_header(&r, "WWW-Authenticate", "Bearer");
+    request_once("GET /who HTTP/1.1\r\nauthorization: Bearer s3cret\r\n\r\n", 200, &r);
+    assert_string_equal(last_query, "loopback Bearer s3cret");
+    expect_no_header(&r, "WWW-Authenticate");
+}
+
 static void test_prefix_route_and_representation_headers(void **state)
 {
     struct response r;
@@ -773,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_if_none_match),
         cmocka_unit_test(test_if_modified_since),
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_peer_and_authorization),
         cmocka_unit_test(test_prefix_route_and_representation_headers),
         cmocka_unit_test(test_method_not_allowed),
         cmocka_unit_test(test_body_rejected),
