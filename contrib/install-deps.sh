@@ -33,6 +33,7 @@ if [ "${HERALD_DEPS:-test}" = test ]; then
     command -v sfeed >/dev/null 2>&1 || need sfeed
     command -v sqlite3 >/dev/null 2>&1 || need sqlite3
     command -v curl >/dev/null 2>&1 || need curl
+    command -v chromium >/dev/null 2>&1 || need chromium
     # systemd-socket-activate (socket activation test) and systemd-analyze
     # (verify and security of contrib/heraldd.service): no running systemd needed.
     { command -v systemd-socket-activate && command -v systemd-analyze; } >/dev/null 2>&1 ||

@@ -17,7 +17,10 @@ struct admin {
     const char *token;
     admin_snapshot_cb snapshot_cb;
     void *userdata;
-    struct httpd_route routes[2];
+    admin_page_cb page_cb;
+    void *page_ud;
+    struct httpd_route routes[3];
+    size_t n_routes;
 };
 
 /* Compares without an early exit, so the time taken does not tell how
@@ -125,6 +128,35 @@ static void on_healthz(const struct httpd_request *req, struct httpd_response *r
     give_body(res, &b);
 }
 
+static void on_status_page(const struct httpd_request *req, struct httpd_response *res, void *ud)
+{
+    struct admin *a = ud;
+    struct buf b;
+
+    if (!allowed(a, req, res))
+        return;
+    buf_init(&b, 64u << 20);
+    if (a->page_cb(&b, a->page_ud) < 0) {
+        log_error("HTTP", "/: cannot render the status page");
+        buf_release(&b);
+        res->status = 500;
+        res->content_type = "text/plain; charset=utf-8";
+        res->cache_control = "no-store";
+        return;
+    }
+    res->content_type = "text/html; charset=utf-8";
+    res->cache_control = "no-store";
+    give_body(res, &b);
+}
+
+void admin_set_page(struct admin *a, admin_page_cb cb, void *ud)
+{
+    a->page_cb = cb;
+    a->page_ud = ud;
+    if (a->n_routes == 2)
+        a->routes[a->n_routes++] = (struct httpd_route){"/", on_status_page, a};
+}
+
 struct admin *admin_new(const char *token, admin_snapshot_cb snapshot_cb, void *userdata)
 {
     struct admin *a = calloc(1, sizeof(*a));
@@ -136,6 +168,7 @@ struct admin *admin_new(const char *token, admin_snapshot_cb snapshot_cb, void *
     a->userdata = userdata;
     a->routes[0] = (struct httpd_route){"/metrics", on_metrics, a};
     a->routes[1] = (struct httpd_route){"/healthz", on_healthz, a};
+    a->n_routes = 2;
     return a;
 }
 
@@ -151,6 +184,6 @@ void admin_set_token(struct admin *a, const char *token)
 
 const struct httpd_route *admin_routes(struct admin *a, size_t *ret_n)
 {
-    *ret_n = sizeof(a->routes) / sizeof(a->routes[0]);
+    *ret_n = a->n_routes;
     return a->routes;
 }

@@ -1,4 +1,4 @@
-/* admin: the operator's endpoints, /metrics and /healthz.
+/* admin: the operator's endpoints, /metrics, /healthz and the status page /.
  *
  * Access: without admin_token, only clients connected from a loopback
  * address get an answer (others: 403). With admin_token, every client must
@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "app/metrics.h"
+#include "base/buf.h"
 #include "net/httpd.h"
 
 #define ADMIN_STALL_LIMIT_S  5.0
@@ -37,6 +38,11 @@ struct admin;
 /* token may be NULL (loopback only). Returns NULL only when out of memory. */
 struct admin *admin_new(const char *token, admin_snapshot_cb snapshot_cb, void *userdata);
 void admin_free(struct admin *a);
+
+/* The status page at "/" (app/status.h), guarded like the others: page_cb
+ * renders it into out and returns 0 or a negative errno. */
+typedef int (*admin_page_cb)(struct buf *out, void *userdata);
+void admin_set_page(struct admin *a, admin_page_cb cb, void *userdata);
 
 /* After a reload: the new configuration's token (borrowed; may be NULL). */
 void admin_set_token(struct admin *a, const char *token);

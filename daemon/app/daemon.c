@@ -17,6 +17,7 @@
 #include "app/config.h"
 #include "app/poller.h"
 #include "app/publish.h"
+#include "app/status.h"
 #include "app/service.h"
 #include "app/webhook.h"
 #include "base/buf.h"
@@ -404,6 +405,16 @@ static int set_routes(struct daemon *d, struct publisher *publisher)
     return r;
 }
 
+static int on_status_page(struct buf *out, void *ud)
+{
+    struct daemon *d = ud;
+    int r = status_render(d->cfg, d->store, clock_now(), (int64_t)d->start_time, out);
+
+    if (r < 0 && r != -ENOMEM && r != -E2BIG)
+        log_error("HTTP", "status page: %s", store_errmsg(d->store));
+    return r;
+}
+
 static int start_http(struct daemon *d)
 {
     int r;
@@ -412,6 +423,8 @@ static int start_http(struct daemon *d)
     if (r < 0)
         return r;
     d->admin = admin_new(d->cfg->admin_token, on_admin_snapshot, d);
+    if (d->admin)
+        admin_set_page(d->admin, on_status_page, d);
     r = d->admin ? set_routes(d, d->publisher) : -ENOMEM;
     if (r < 0) {
         log_error("HTTP", "cannot set up the routes: %s", uv_strerror(r));

@@ -119,6 +119,11 @@ static void outputs_section(const struct config *cfg, struct buf *b)
             buf_puts(b, " <span class=\"muted\">(default)</span>");
         buf_puts(b, "</td><td>");
         put_html(b, o->title ? o->title : cfg->title);
+        if (!o->title && strcmp(o->name, cfg->default_output) != 0) {
+            buf_puts(b, " (");
+            put_html(b, o->name);
+            buf_puts(b, ")");
+        }
         buf_printf(b, "</td><td>%s</td><td>", level == 0 ? "none" : level == 1 ? "link" : "story");
         for (size_t f = 0; f < 3; f++) {
             buf_printf(b, "%s<a href=\"", f ? " " : "");
@@ -227,7 +232,7 @@ int status_render(const struct config *cfg, struct store *s, int64_t now, int64_
                style);
     put_html(out, cfg->title);
     buf_printf(out,
-               " <span class=\"muted\">Herald " HERALD_VERSION "</span></h1>\n"
+               " <span class=\"muted\">heraldd " HERALD_VERSION " status</span></h1>\n"
                "<p id=\"summary\"><span class=\"ok\">%u feeds ok</span>, "
                "<span class=\"%s\">%u failing</span>, %zu configured; %" PRId64 " entries; %" PRId64
                " deliveries pending, %" PRId64 " dead.</p>\n"

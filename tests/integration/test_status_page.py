@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import HERALDD, HeraldTestCase, recent, rss
+from harness import HERALDD, HeraldTestCase, recent, rss, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(HERALDD or ".")), "test-artifacts")
@@ -75,11 +75,11 @@ class StatusPageTest(HeraldTestCase):
         self.server.set("/ok.xml", rss(items, title="Good feed"))
         self.server.set("/bad.xml", b"nope", status=500)
         self.server.set("/hook", b"down", status=503)
-        feeds = [("good <one>", self.server.url("/ok.xml"), {"interval": "1h"}),
+        feeds = [("good<one>", self.server.url("/ok.xml"), {"interval": "1h"}),
                  ("broken", self.server.url("/bad.xml"), {"interval": "1h"})]
         d = self.new_daemon()
         d.write_config(d.config(feeds) +
-                       '\n[output "news"]\nfeeds = good <one>\n'
+                       '\n[output "news"]\nfeeds = good<one>\n'
                        '\n[webhook "chat"]\nurl = %s?token=SECRET123\nformat = slack\n'
                        'retry = 1h\n' % self.server.url("/hook"))
         d.start()
@@ -98,7 +98,7 @@ class StatusPageTest(HeraldTestCase):
         self.assertTrue(feeds_t, "no feeds table in %r" % dom.stdout[:500])
         head, rows = feeds_t[0], {r[0]: dict(zip(feeds_t[0], r)) for r in feeds_t[1:]}
         self.assertIn("STATE", head)
-        self.assertEqual(set(rows), {"good <one>", "broken"})
+        self.assertEqual(set(rows), {"good<one>", "broken"})
         conn = sqlite3.connect("file:%s?mode=ro" % d.db_path, uri=True)
         try:
             for name, row in rows.items():
@@ -147,15 +147,31 @@ class StatusPageTest(HeraldTestCase):
     def test_status_page_is_for_loopback_and_the_token(self):
         self.server.set("/ok.xml", rss([], title="Empty"))
         d = self.new_daemon()
-        d.write_config(d.config([("f", self.server.url("/ok.xml"))], admin_token="t0ken"))
-        d.start()
-        self.assertEqual(d.fetch("/").status, 401)
-        r = d.fetch("/", headers={"Authorization": "Bearer t0ken"})
+        token = "status-page-token-0123456789"
+        path = os.path.join(d.dir, "admin.token")
+        with open(path, "w") as f:
+            f.write(token + "\n")
+        d.start(d.config([("f", self.server.url("/ok.xml"))], admin_token="file:" + path),
+                wait=False)
+        wait_until(lambda: self._status(d, "/feed.atom") == 200, 10, 0.05, "heraldd serving")
+        # With a token, loopback clients need it too; outputs stay public.
+        r = d.fetch("/")
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.header("WWW-Authenticate"), "Bearer")
+        self.assertEqual(d.fetch("/", headers={"Authorization": "Bearer nope"}).status, 401)
+        r = d.fetch("/", headers={"Authorization": "Bearer " + token})
         self.assertEqual(r.status, 200)
-        self.assertIn(b"<table id=\"feeds\">", r.body)
+        self.assertIn(b'<table id="feeds">', r.body)
         self.assertIn("text/html", r.header("Content-Type"))
-        self.assertEqual(d.fetch("/feed.atom").status, 200)  # outputs stay public
+        self.assertNotIn(token.encode(), r.body)
         self.assertStopsCleanly(d)
+
+    @staticmethod
+    def _status(d, path):
+        try:
+            return d.fetch(path, timeout=1.0).status
+        except OSError:
+            return None
 
 
 if __name__ == "__main__":
