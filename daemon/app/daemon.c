@@ -64,7 +64,8 @@ struct daemon {
     struct httpd *httpd;
     struct poller *poller;
     struct webhooks *webhooks;
-    struct config **retired; /* configurations replaced by reloads: freed at exit */
+    struct webhook_stats hook_stats; /* across reloads */
+    struct config **retired;         /* configurations replaced by reloads: freed at exit */
     size_t n_retired;
     char reload_error[256]; /* the last failed reload's first error, "" after a good one */
     uv_signal_t sigint, sigterm, sighup;
@@ -241,8 +242,18 @@ static void on_admin_snapshot(struct metrics_snapshot *ret, double *ret_stall_re
     struct daemon *d = userdata;
     int64_t entries;
 
-    *ret = (struct metrics_snapshot){
-        .entries = -1, .outbox_pending = -1, .outbox_dead = -1, .start_time = d->start_time};
+    *ret = (struct metrics_snapshot){.entries = -1,
+                                     .stories = -1,
+                                     .outbox_pending = -1,
+                                     .outbox_dead = -1,
+                                     .start_time = d->start_time,
+                                     .has_deliveries = d->cfg->n_webhooks > 0,
+                                     .delivered = d->hook_stats.delivered,
+                                     .delivery_failed = d->hook_stats.failed,
+                                     .delivery_dead = d->hook_stats.dead,
+                                     .delivery_disabled = d->hook_stats.disabled};
+    if (d->store && store_count_stories(d->store, &entries) == 0)
+        ret->stories = entries;
     if (d->poller)
         poller_counts(d->poller, &ret->polls);
     if (d->store && store_count_entries(d->store, &entries) == 0)
@@ -528,6 +539,8 @@ static void reload(struct daemon *d)
     if (r == 0)
         r = webhooks_new(&d->loop, d->store, d->fetcher, cfg, &hooks);
     if (r == 0)
+        webhooks_set_stats(hooks, &d->hook_stats);
+    if (r == 0)
         r = set_routes(d, pub);
     if (r < 0) {
         reload_failed(d, "out of memory");
@@ -582,6 +595,8 @@ static int start(struct daemon *d)
         r = start_fetcher(d);
     if (r == 0)
         r = webhooks_new(&d->loop, d->store, d->fetcher, d->cfg, &d->webhooks);
+    if (r == 0)
+        webhooks_set_stats(d->webhooks, &d->hook_stats);
     if (r == 0 && d->cfg->n_webhooks)
         store_set_event_hook(d->store, webhooks_route, d->webhooks);
     if (r == 0)

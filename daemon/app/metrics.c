@@ -99,6 +99,27 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
     fetches(out, &s->polls);
     feeds(out, &s->polls);
     gauge_i64(out, "herald_entries", "Entries in the database.", s->entries);
+    gauge_i64(out, "herald_stories", "Stories in the database (entries of one story count once).",
+              s->stories);
+    family(out, "herald_entries_new_total", "counter", "Entries stored for the first time.");
+    sample_u64(out, "herald_entries_new_total", s->polls.entries_new);
+    family(out, "herald_stories_new_total", "counter",
+           "New entries that started a story (did not join a known one).");
+    sample_u64(out, "herald_stories_new_total", s->polls.stories_new);
+    family(out, "herald_entries_updated_total", "counter", "Entries whose content changed.");
+    sample_u64(out, "herald_entries_updated_total", s->polls.entries_updated);
+    if (s->has_deliveries) {
+        family(out, "herald_webhook_deliveries_total", "counter",
+               "Webhook delivery attempts by result.");
+        buf_printf(out, "herald_webhook_deliveries_total{result=\"delivered\"} %" PRIu64 "\n",
+                   s->delivered);
+        buf_printf(out, "herald_webhook_deliveries_total{result=\"failed\"} %" PRIu64 "\n",
+                   s->delivery_failed);
+        buf_printf(out, "herald_webhook_deliveries_total{result=\"dead\"} %" PRIu64 "\n",
+                   s->delivery_dead);
+        buf_printf(out, "herald_webhook_deliveries_total{result=\"disabled\"} %" PRIu64 "\n",
+                   s->delivery_disabled);
+    }
     gauge_i64(out, "herald_outbox_pending", "Webhook deliveries waiting to be sent.",
               s->outbox_pending);
     gauge_i64(out, "herald_outbox_dead", "Webhook deliveries given up on.", s->outbox_dead);

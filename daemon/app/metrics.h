@@ -11,6 +11,7 @@
 #ifndef HERALD_APP_METRICS_H
 #define HERALD_APP_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "app/poller.h"
@@ -29,6 +30,10 @@ struct metrics_snapshot {
     double start_time;            /* epoch seconds at which the process started */
     int64_t outbox_pending;       /* webhook deliveries waiting; -1 without webhooks */
     int64_t outbox_dead;          /* given up on (see heraldd deliveries) */
+    int64_t stories;              /* stories in the database (-1: unknown) */
+    /* Webhook delivery attempts since start; has_deliveries: webhooks configured. */
+    bool has_deliveries;
+    uint64_t delivered, delivery_failed, delivery_dead, delivery_disabled;
 };
 
 struct metrics_process {

@@ -406,6 +406,9 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
     }
     stored_200(s, res, o);
     s->state->error_count = 0;
+    p->stats.entries_new += stats.added;
+    p->stats.stories_new += stats.added - stats.merged;
+    p->stats.entries_updated += stats.updated;
     log_info("FETCH", "feed \"%s\": %u entries, %u new (%u of known stories), %u updated (%lld ms)",
              s->conf->name, stats.seen, stats.added, stats.merged, stats.updated,
              (long long)res->elapsed_ms);

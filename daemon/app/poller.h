@@ -102,9 +102,12 @@ struct poller_counts {
     uint64_t results[POLLER_N_RESULTS];
     uint64_t duration_buckets[POLLER_DURATION_BUCKETS + 1]; /* not cumulative; last: +Inf */
     uint64_t duration_ms_sum;
-    uint64_t bytes;       /* body bytes received (decoded) */
-    uint64_t bytes_saved; /* stored body sizes not downloaded again thanks to a 304 */
-    bool write_failed;    /* the last store write (ingest or poll record) failed */
+    uint64_t bytes;           /* body bytes received (decoded) */
+    uint64_t bytes_saved;     /* stored body sizes not downloaded again thanks to a 304 */
+    uint64_t entries_new;     /* entries stored for the first time */
+    uint64_t stories_new;     /* of those, the ones that started a story */
+    uint64_t entries_updated; /* entries whose text or metadata changed */
+    bool write_failed;        /* the last store write (ingest or poll record) failed */
 };
 void poller_counts(const struct poller *p, struct poller_counts *ret);
 

@@ -243,6 +243,7 @@ struct webhooks {
     void (*retired)(void *ud); /* webhooks_retire()'s callback */
     void *retired_ud;
     unsigned inflight;
+    struct webhook_stats *stats, own_stats;
     int64_t last_prune;
     uint64_t rng;
 };
@@ -875,6 +876,7 @@ static void on_sent(const struct fetch_result *res, void *ud)
     }
     if (res->error == FETCH_OK && res->status >= 200 && res->status < 300) {
         a.outcome = STORE_DELIVERY_DELIVERED;
+        w->stats->delivered++;
         log_debug("WEBHOOK", "%s: delivered %zu event(s), HTTP %ld", wc->name, q->n, res->status);
     } else {
         if (res->error != FETCH_OK)
@@ -884,6 +886,7 @@ static void on_sent(const struct fetch_result *res, void *ud)
         a.error = err;
         if (res->error == FETCH_OK && res->status == 410) {
             ep->disabled = true;
+            w->stats->disabled++;
             a.outcome = STORE_DELIVERY_RETRY;
             a.next_attempt = now;
             log_warn("WEBHOOK",
@@ -895,10 +898,12 @@ static void on_sent(const struct fetch_result *res, void *ud)
                           store_errmsg(w->store));
         } else if (q->attempts + 1 >= wc->max_attempts) {
             a.outcome = STORE_DELIVERY_DEAD;
+            w->stats->dead++;
             log_error("WEBHOOK", "%s: %s; delivery #%lld is dead after %d attempts", wc->name, err,
                       (long long)q->ids[0], q->attempts + 1);
         } else {
             a.outcome = STORE_DELIVERY_RETRY;
+            w->stats->failed++;
             a.next_attempt = retry_at(w, wc, q->attempts + 1, res, now);
             /* The endpoint is failing: nothing more goes to it until the
              * failed delivery's retry, which then goes first (oldest). */
@@ -1049,6 +1054,7 @@ int webhooks_new(uv_loop_t *loop, struct store *store, struct fetcher *fetcher,
     if (!w)
         return -ENOMEM;
     w->loop = loop;
+    w->stats = &w->own_stats;
     w->store = store;
     w->fetcher = fetcher;
     w->cfg = cfg;
@@ -1067,6 +1073,11 @@ int webhooks_new(uv_loop_t *loop, struct store *store, struct fetcher *fetcher,
     w->timer.data = w;
     *ret = w;
     return 0;
+}
+
+void webhooks_set_stats(struct webhooks *w, struct webhook_stats *stats)
+{
+    w->stats = stats;
 }
 
 int webhooks_start(struct webhooks *w)

@@ -55,10 +55,20 @@
 
 struct webhooks;
 
+/* Delivery attempts since start, by result (for /metrics). */
+struct webhook_stats {
+    uint64_t delivered; /* a 2xx */
+    uint64_t failed;    /* to be retried */
+    uint64_t dead;      /* the last attempt failed */
+    uint64_t disabled;  /* a 410 disabled the endpoint */
+};
+
 /* Routing and dispatching for cfg's webhooks (borrowed: they must outlive
  * w). Returns 0 or -ENOMEM. With no webhook configured nothing runs. */
 int webhooks_new(uv_loop_t *loop, struct store *store, struct fetcher *fetcher,
                  const struct config *cfg, struct webhooks **ret);
+/* Where attempts are counted (owned by the caller, kept across reloads). */
+void webhooks_set_stats(struct webhooks *w, struct webhook_stats *stats);
 /* The store's event hook; ud is the struct webhooks. */
 int webhooks_route(struct store *s, const struct store_event *ev, void *ud);
 /* Starts the dispatcher (after the store's hook is set). */

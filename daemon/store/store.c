@@ -206,6 +206,7 @@ enum stmt_id {
     ST_PRUNE_RANKED,
     ST_CHECKPOINT,
     ST_HOOK_COUNTS,
+    ST_COUNT_STORIES,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -344,6 +345,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOOK_COUNTS] = "SELECT coalesce(sum(state = 'pending' AND attempts = 0), 0),"
                        " coalesce(sum(state = 'pending' AND attempts > 0), 0),"
                        " coalesce(sum(state = 'dead'), 0) FROM deliveries WHERE webhook = ?1",
+    [ST_COUNT_STORIES] = "SELECT count(*) FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                         " WHERE f.active AND e.story IS NULL",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -2531,6 +2534,19 @@ int store_webhook_counts(struct store *s, const char *name, int64_t *ret_pending
     } else {
         r = fail(s, rc, "counting a webhook's deliveries");
     }
+    done(st);
+    return r;
+}
+
+int store_count_stories(struct store *s, int64_t *ret)
+{
+    sqlite3_stmt *st = s->stmt[ST_COUNT_STORIES];
+    int rc = sqlite3_step(st), r = 0;
+
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    else
+        r = fail(s, rc, "counting stories");
     done(st);
     return r;
 }

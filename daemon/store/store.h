@@ -246,6 +246,8 @@ void store_feed_info_free(struct store_feed_info *info);
 
 /* Counts for status lines. */
 int store_count_entries(struct store *s, int64_t *ret);
+/* Stories of active feeds: entries that started one (the others joined). */
+int store_count_stories(struct store *s, int64_t *ret);
 
 /* ---- maintenance ---- */
 

@@ -97,6 +97,10 @@ class AdminTest(HeraldTestCase):
         self.assertEqual(m['herald_feeds{state="failing"}'], 2)
         self.assertEqual(m['herald_feeds{state="disabled"}'], 1)
         self.assertEqual(m["herald_entries"], 3)
+        self.assertEqual(m["herald_stories"], 3)
+        self.assertEqual(m["herald_entries_new_total"], 3)
+        self.assertEqual(m["herald_stories_new_total"], 3)
+        self.assertEqual(m["herald_entries_updated_total"], 0)
         body = len(rss(ITEMS, title="OK feed"))
         self.assertGreaterEqual(m["herald_fetch_bytes_saved_total"], body)
         self.assertGreaterEqual(m["herald_fetch_bytes_total"], body)
@@ -108,6 +112,32 @@ class AdminTest(HeraldTestCase):
         self.assertGreater(m["process_open_fds"], 3)
         self.assertAlmostEqual(m["process_start_time_seconds"], time.time(), delta=120)
         self.assertEqual(d.fetch("/healthz").body, b"ok\n")
+        self.assertStopsCleanly(d)
+
+    def test_webhook_deliveries_by_result(self):
+        self.server.set("/hook-ok", b"ok")
+        self.server.set("/hook-bad", b"no", status=500)
+        self.server.set("/hook-gone", b"gone", status=410)
+        d = self.new_daemon()
+        hooks = "".join('\n[webhook "%s"]\nurl = %s\nretry = 1h\nmax_attempts = %d\n'
+                        % (name, self.server.url(path), attempts)
+                        for name, path, attempts in (("ok", "/hook-ok", 8), ("bad", "/hook-bad", 8),
+                                                     ("dead", "/hook-bad", 1),
+                                                     ("gone", "/hook-gone", 8)))
+        d.write_config(d.config([("ok", self.server.url("/ok.xml"))]) + hooks)
+        d.start()
+
+        def counted():
+            m = self.metrics(d)
+            k = 'herald_webhook_deliveries_total{result="%s"}'
+            return m if (m[k % "delivered"] == len(ITEMS) and m[k % "disabled"] == 1 and
+                         m[k % "dead"] == len(ITEMS)) else None
+        m = wait_until(counted, 15, 0.2, "deliveries counted by result")
+        # "bad" fails once and then waits an hour, pausing its endpoint.
+        self.assertEqual(m['herald_webhook_deliveries_total{result="failed"}'], 1)
+        # Pending: bad's 3 and gone's 3 (waiting for --enable); dead: 3.
+        self.assertEqual(m["herald_outbox_pending"], 2 * len(ITEMS))
+        self.assertEqual(m["herald_outbox_dead"], len(ITEMS))
         self.assertStopsCleanly(d)
 
     def test_healthz_reports_a_stalled_loop(self):
