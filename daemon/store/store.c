@@ -2516,6 +2516,13 @@ int store_check_file(struct store *s)
                  s->path);
         return -ENOENT;
     }
+    if (!(sb.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH))) {
+        snprintf(s->errmsg, sizeof(s->errmsg),
+                 "%s was made read-only while open (chmod): heraldd cannot go on storing safely "
+                 "(make it writable, or restart heraldd to have it refused)",
+                 s->path);
+        return -EROFS;
+    }
     return 0;
 }
 

@@ -268,7 +268,8 @@ struct store_retention {
 int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_deleted);
 /* -ENOENT (message in store_errmsg()) when the database file was deleted
  * or replaced since it was opened (SQLite would go on writing to the
- * unlinked file); else 0. */
+ * unlinked file), -EROFS when its write permissions were taken away
+ * (writes through the open descriptor would still succeed); else 0. */
 int store_check_file(struct store *s);
 /* A passive WAL checkpoint (never waits for readers). */
 int store_checkpoint(struct store *s);
