@@ -168,8 +168,13 @@ static void on_maintenance(uv_timer_t *t)
     }
     if (deleted)
         on_changed(d); /* archive pages may have lost entries */
-    if (store_checkpoint(d->store) < 0)
-        log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
+    {
+        int frames = 0, written = 0;
+        if (store_checkpoint(d->store, &frames, &written) < 0)
+            log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
+        else
+            log_debug("STORE", "WAL checkpoint: %d of %d frames written back", written, frames);
+    }
     uv_timer_start(t, on_maintenance, (uint64_t)c->maintenance_interval * 1000, 0);
 }
 

@@ -2443,11 +2443,15 @@ int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_d
     return end(s, r);
 }
 
-int store_checkpoint(struct store *s)
+int store_checkpoint(struct store *s, int *ret_frames, int *ret_done)
 {
     sqlite3_stmt *st = s->stmt[ST_CHECKPOINT];
     int rc = sqlite3_step(st);
 
+    if (rc == SQLITE_ROW) {
+        *ret_frames = sqlite3_column_int(st, 1);
+        *ret_done = sqlite3_column_int(st, 2);
+    }
     done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, rc, "checkpointing the WAL");
 }

@@ -271,8 +271,9 @@ int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_d
  * unlinked file), -EROFS when its write permissions were taken away
  * (writes through the open descriptor would still succeed); else 0. */
 int store_check_file(struct store *s);
-/* A passive WAL checkpoint (never waits for readers). */
-int store_checkpoint(struct store *s);
+/* A passive WAL checkpoint (never waits for readers): *ret_frames in the
+ * WAL, *ret_done of them written back to the database. */
+int store_checkpoint(struct store *s, int *ret_frames, int *ret_done);
 /* A consistent copy of the database at path into dest (VACUUM INTO, from
  * a read-only connection, beside a running daemon). dest must not exist. */
 int store_backup(const char *path, const char *dest, char *err, size_t errlen);

@@ -50,6 +50,8 @@ class MaintenanceTest(HeraldTestCase):
         got = self._wait(settled)
         self.assertTrue(got, "old entries beyond keep_per_feed were pruned: %r" % self.guids(d))
         g = self.guids(d)
+        # The periodic WAL checkpoint ran too.
+        d.wait_log(r"WAL checkpoint: \d+ of \d+ frames written back", timeout=10)
         # All of the current document stays, whatever keep_per_feed says.
         self.assertTrue({i["guid"] for i in new} <= g, g)
         # old-0: a pending delivery (the failing webhook) announces it.
