@@ -27,12 +27,11 @@ import hashlib
 import hmac
 import http.server
 import json
-import socket
-import sys
 import threading
 import time
 
 from harness import Timeout
+from harness import _Server  # the fixture server's: tracks and closes its connections
 
 
 # --------------------------------------------------------------------------
@@ -238,39 +237,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         self._handle()
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, *args, **kwargs):
-        self.open_sockets = set()
-        self.sockets_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def process_request_thread(self, request, client_address):
-        with self.sockets_lock:
-            self.open_sockets.add(request)
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self.sockets_lock:
-                self.open_sockets.discard(request)
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return  # heraldd hung up (a timeout, a kill)
-        super().handle_error(request, client_address)
-
-    def close_connections(self):
-        with self.sockets_lock:
-            socks = list(self.open_sockets)
-        for sock in socks:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class Receiver:
