@@ -1,13 +1,24 @@
 #!/usr/bin/python3
-"""Regenerates fuzz/corpus/: the parse fixtures, contrib samples and hand-made seeds.
+"""Regenerates the seed corpora of every fuzz target from the tests.
 
-Every corpus unit starts with one selector byte (fuzz_parse.c: byte % 4 picks
+fuzz/corpus/ (fuzz_parse): the parse fixtures, contrib samples and hand-made
+seeds. Every unit starts with one selector byte (fuzz_parse.c: byte % 4 picks
 the Content-Type: 0 none, 1 iso-8859-1 RSS, 2 utf-16 XML, 3 JSON); the rest is
-the document. Run from the repository root: /usr/bin/python3 fuzz/gen_seeds.py
+the document.
+
+fuzz/corpus-http/, corpus-config/, corpus-date/, corpus-url/: the string
+literals of tests/unit/test_httpd.c, test_config.c, test_date.c, test_url.c
+and test_dedup.c (C literals, adjacent ones and string macros joined), the
+requests of tests/integration/test_hostile_clients.py, and the dates and
+links of tests/fixtures/parse/; see gen_target_seeds() for each unit's
+selector byte. Run from the repository root: /usr/bin/python3 fuzz/gen_seeds.py
 """
+import ast
 import codecs
 import glob
+import hashlib
 import os
+import re
 D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S = {}
@@ -70,3 +81,169 @@ for n, d in out.items():
     with open(os.path.join(D, n), "wb") as fh:
         fh.write(d)
 print("%d seeds in %s" % (len(out), D))
+
+
+# ---- the other targets ------------------------------------------------------
+
+C_ESC = {"n": "\n", "r": "\r", "t": "\t", "0": "\0", "\\": "\\", '"': '"', "'": "'", "a": "\a",
+         "b": "\b", "f": "\f", "v": "\v", "?": "?"}
+
+
+def c_unescape(body):
+    """Bytes of a C string literal's body (\\x takes at most two digits)."""
+    out, i = bytearray(), 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out += ch.encode("utf-8")
+            i += 1
+            continue
+        nx = body[i + 1]
+        if nx == "x":
+            m = re.match(r"[0-9a-fA-F]{1,2}", body[i + 2:])
+            out.append(int(m.group(0), 16))
+            i += 2 + len(m.group(0))
+        elif nx in "01234567":
+            m = re.match(r"[0-7]{1,3}", body[i + 1:])
+            out.append(int(m.group(0), 8) & 0xFF)
+            i += 1 + len(m.group(0))
+        else:
+            out += C_ESC.get(nx, nx).encode("utf-8")
+            i += 2
+    return bytes(out)
+
+
+def c_literals(path):
+    """String literals of a C file; adjacent ones, and #define'd string
+    macros next to literals, joined as the compiler would."""
+    text = open(path, encoding="utf-8").read()
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    macros = {}
+    for m in re.finditer(r'^#define\s+(\w+)\s+((?:"(?:[^"\\\n]|\\.)*"\s*)+)$', text, re.M):
+        macros[m.group(1)] = b"".join(c_unescape(x) for x in
+                                      re.findall(r'"((?:[^"\\\n]|\\.)*)"', m.group(2)))
+    text = re.sub(r"^#.*$", " ", text, flags=re.M)
+    tok = re.compile(r'"((?:[^"\\\n]|\\.)*)"|([A-Za-z_]\w*)|(\s+)|(.)', re.S)
+    lits, cur, last_ws = [], None, False
+    for m in tok.finditer(text):
+        if m.group(1) is not None:
+            cur = (cur or b"") + c_unescape(m.group(1))
+        elif m.group(2) is not None and m.group(2) in macros:
+            cur = (cur or b"") + macros[m.group(2)]
+        elif m.group(3) is not None:
+            continue
+        else:
+            if cur is not None:
+                lits.append(cur)
+            cur = None
+    if cur is not None:
+        lits.append(cur)
+    return lits
+
+
+def py_bytes(path):
+    """Bytes expressions of a Python test made of constants only
+    (b"a" * 3 + b"b", b"%d" % 5)."""
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    out = []
+
+    def const_only(n):
+        return all(isinstance(x, (ast.Constant, ast.BinOp, ast.operator, ast.expr_context))
+                   for x in ast.walk(n))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.BinOp, ast.Constant)) and const_only(node):
+            try:
+                v = eval(compile(ast.Expression(node), path, "eval"), {"__builtins__": {}})
+            except Exception:
+                continue
+            if isinstance(v, bytes):
+                out.append(v)
+    return out
+
+
+def write_corpus(name, units):
+    d = os.path.join(os.path.dirname(D), name)
+    os.makedirs(d, exist_ok=True)
+    n = 0
+    for u in sorted(set(units)):
+        if not u or len(u) > 16384:
+            continue
+        with open(os.path.join(d, hashlib.sha1(u).hexdigest()[:16]), "wb") as fh:
+            fh.write(u)
+        n += 1
+    print("%d seeds in %s" % (n, d))
+
+
+def fixture_texts():
+    for f in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/parse/*"))):
+        yield open(f, "rb").read()
+
+
+def gen_target_seeds():
+    unit = lambda sub: os.path.join(ROOT, "tests/unit", sub)
+
+    # fuzz_http: byte 0 picks the split point (0xff: one write; 0x80: halves).
+    reqs = [l for l in c_literals(unit("test_httpd.c")) if b"HTTP/" in l or b"\r\n" in l]
+    hostile = [b for b in py_bytes(os.path.join(ROOT, "tests/integration/test_hostile_clients.py"))
+               if b"HTTP/" in b or b"\r\n" in b]
+    reqs += [b.replace(b"/feed.atom", b"/feed").replace(b"/healthz", b"/who") for b in hostile]
+    reqs += [
+        b"GET /feed HTTP/1.1\r\nHost: t\r\nIf-None-Match: W/\"abc\", \"x\"\r\n\r\n",
+        b"GET /feed HTTP/1.1\r\nIf-Modified-Since: Tue, 14 Nov 2023 22:13:20 GMT\r\n\r\n",
+        b"GET /pre/a%2Fb?bad HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n",
+        b"GET /pre/x?q=1 HTTP/1.1\r\nIf-None-Match: *\r\n\r\nHEAD /pre/ HTTP/1.1\r\n\r\n",
+        b"GET /who HTTP/1.1\r\nAuthorization: Bearer s3cret\r\nAccept-Encoding: br\r\n\r\n",
+        b"GET /feed HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /feed HTTP/1.0\r\n\r\n",
+        b"OPTIONS * HTTP/1.1\r\n\r\n",
+        b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org\r\n\r\n",
+        b"GET /feed HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        b"GET /feed HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    ]
+    units = []
+    for r in reqs:
+        r = r[:16000]
+        units += [b"\xff" + r, b"\x80" + r, b"\x10" + r]
+    write_corpus("corpus-http", units)
+
+    # fuzz_config: the configuration texts of the unit tests.
+    confs = [l for l in c_literals(unit("test_config.c"))
+             if b"[" in l and (b"=" in l or b"]\n" in l)]
+    confs += [
+        b"[herald]\nopml = feeds.opml\n[feed \"x\"]\nurl = https://x.example/\n",
+        b"[herald]\nlisten = [::1]:8080\nadmin_token = file:pw.txt\ninterval = 1h30m\n"
+        b"timeout = 1s500ms\nmax_feed_size = 8M\ndedup = story\nstrip_params = ref, id\n",
+        b"[output \"o\"]\ninclude = (?i)rust|go\nexclude = [\nfeeds = a b\n"
+        b"[feed \"a\"]\nurl = file:empty.txt\n",
+        b"[webhook \"w\"]\nurl = https://h.example/\nformat = template\ntemplate = hook.tpl\n"
+        b"secret = env:HERALD_TEST_HOOK_SECRET\nevents = story.new, feed.gone\n"
+        b"retry = 10s 1m 1h\n",
+    ]
+    write_corpus("corpus-config", confs)
+
+    # fuzz_date: the unit test's dates and every date of the parse fixtures.
+    dates = [l for l in c_literals(unit("test_date.c")) if l and b"%" not in l]
+    tags = rb"pubDate|lastBuildDate|updated|published|modified|issued|created|dc:date|date"
+    for t in fixture_texts():
+        dates += re.findall(rb"<(?:%s)>([^<]{1,80})</" % tags, t)
+        dates += re.findall(rb'"date_(?:published|modified)"\s*:\s*"([^"]{1,80})"', t)
+    dates += [b"2024-02-29T24:00:00Z", b"1999-365", b"20240102T030405Z", b"2004-W53-7",
+              b"Sat, 31 Dec 2005 11:59 PM EST", b"9999-12-31T23:59:60-23:59"]
+    write_corpus("corpus-date", dates)
+
+    # fuzz_url: byte 0 picks the options (bits: fold_scheme, fold_slash, strip, fingerprint).
+    urls = [l for l in c_literals(unit("test_url.c")) + c_literals(unit("test_dedup.c"))
+            if b"://" in l or l.startswith(b"/")]
+    for t in fixture_texts():
+        urls += re.findall(rb'(?:href|url|src|xmlUrl)="([^"]{1,300})"', t)
+        urls += re.findall(rb"<(?:link|guid|id)>([^<]{1,300})</", t)
+    urls += [b"HTTP://EX.org:80/a/./b/../%7euser/?utm_source=x&id=1#f",
+             b"https://[::1]:443/%2e%2E/a b?x=%zz", b"http://user:pw@0x7f.1/a//"]
+    units = []
+    for u in urls:
+        units += [b"\x00" + u, b"\x0f" + u]
+    write_corpus("corpus-url", units)
+
+
+gen_target_seeds()

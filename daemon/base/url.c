@@ -464,6 +464,14 @@ static void plain_as_curl(char *buf, size_t skip)
     }
 }
 
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 int url_canonical(const char *url, const struct url_canon_opts *opts, char **ret)
 {
     char stack[1024], *buf = stack;
@@ -512,7 +520,12 @@ int url_canonical(const char *url, const struct url_canon_opts *opts, char **ret
     c = curl_url_set(h, CURLUPART_URL, buf, 0);
     if (c == CURLUE_OK)
         c = curl_url_get(h, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT);
-    r = c == CURLUE_OK ? build(s, opts, ret) : from_curlu(c);
+    if (c != CURLUE_OK)
+        r = from_curlu(c);
+    else if (has_control(s)) /* curl decodes "%7F" in a host, and keeps it */
+        r = -EINVAL;
+    else
+        r = build(s, opts, ret);
 out:
     curl_free(s);
     curl_url_cleanup(h);

@@ -25,6 +25,7 @@
 #include "base/log.h"
 
 #define APPLICATION_ID 0x48524c44 /* "HRLD" */
+#define STORE_DAEMON_BUSY_MS 20
 
 static const char *const migrations[] = {
     /* 1: feeds and their entries */
@@ -541,8 +542,12 @@ static int configure(struct store *s)
     char app_id[64];
     int r;
 
-    /* No busy_timeout: it would sleep on the loop thread. We are the only
-     * writer; another process holding the lock is an error to report. */
+    /* The daemon is the only long-lived writer; the command-line tools
+     * (deliveries --retry/--enable) write a few rows at a time. A short
+     * wait for their lock (it sleeps on the loop thread, so a short one)
+     * keeps such a moment from failing a poll's transaction. */
+    if (!s->shared)
+        sqlite3_busy_timeout(s->db, STORE_DAEMON_BUSY_MS);
     r = exec(s, pragmas, "configuring the database");
     if (r < 0)
         return r;

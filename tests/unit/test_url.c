@@ -146,6 +146,10 @@ static const struct canon_case cases[] = {
     {"https://x.org:99999/", NULL, NULL},
     {"https://x.org/a\nb", NULL, NULL},
     {"https://a@b@x.org/", NULL, NULL},
+    /* fuzz/regressions/fuzz_url-del-in-host: curl decodes "%7F" in a host
+     * and keeps the DEL; a canonical form has no control characters. */
+    {"http://a%7Fb/", NULL, NULL},
+    {"https://Ex%7fample.org/a?b", &both, NULL},
 };
 
 static void check(const struct canon_case *c)
