@@ -28,6 +28,9 @@ struct feed_slot {
     struct store_feed_state *state;
     struct doc_hints hints;
     int64_t adaptive; /* learned interval, 0 until known */
+    size_t idx;       /* position in p->slots */
+    size_t heap;      /* position in p->heap, or NOT_QUEUED (retired slots) */
+    int64_t due;      /* the heap key: next_poll, or INT64_MAX while it cannot be polled */
     bool in_flight;
     bool discard; /* the poll in flight is for an old url or a removed feed: drop its result */
     bool retired; /* removed from the configuration by a reload */
@@ -43,6 +46,7 @@ struct poller {
     void *userdata;
     struct feed_slot **slots; /* one per configured feed; stable addresses */
     size_t n_slots;
+    struct feed_slot **heap;    /* the same slots, a min-heap on (due, idx) */
     struct feed_slot **retired; /* removed by reloads; freed with the poller */
     size_t n_retired;
     unsigned active;     /* feeds in flight: fetching, parsing or waiting to be stored */
@@ -79,6 +83,7 @@ struct parse_job {
 };
 
 static void arm(struct poller *p);
+static void heap_fix(struct feed_slot *s);
 
 static void set_in_flight(struct feed_slot *s, bool on)
 {
@@ -89,6 +94,7 @@ static void set_in_flight(struct feed_slot *s, bool on)
         s->p->active++;
     else
         s->p->active--;
+    heap_fix(s);
 }
 
 static int64_t interval_of(const struct feed_slot *s)
@@ -100,6 +106,88 @@ static int64_t interval_of(const struct feed_slot *s)
 static bool pollable(const struct feed_slot *s)
 {
     return s->conf->enabled && !s->state->gone;
+}
+
+/* ---- the schedule: a min-heap of slots on (due, idx) ----------------------
+ *
+ * Every configured slot is in p->heap; one that is in flight, disabled or
+ * gone has the key INT64_MAX and sinks. The timer wakes for the top, and
+ * due feeds are taken from the top in (next_poll, configuration order):
+ * finding the next one costs O(log n), not a scan of every feed after each
+ * poll. Whoever changes a slot's next_poll, in_flight, state or conf calls
+ * heap_fix() (or heap_build() after changing many). */
+#define NOT_QUEUED SIZE_MAX
+
+static bool heap_before(const struct feed_slot *a, const struct feed_slot *b)
+{
+    return a->due < b->due || (a->due == b->due && a->idx < b->idx);
+}
+
+static void heap_put(struct poller *p, size_t i, struct feed_slot *s)
+{
+    p->heap[i] = s;
+    s->heap = i;
+}
+
+static void heap_up(struct poller *p, size_t i)
+{
+    struct feed_slot *s = p->heap[i];
+
+    while (i > 0 && heap_before(s, p->heap[(i - 1) / 2])) {
+        heap_put(p, i, p->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_put(p, i, s);
+}
+
+static void heap_down(struct poller *p, size_t i)
+{
+    struct feed_slot *s = p->heap[i];
+    size_t n = p->n_slots;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && heap_before(p->heap[c + 1], p->heap[c]))
+            c++;
+        if (!heap_before(p->heap[c], s))
+            break;
+        heap_put(p, i, p->heap[c]);
+        i = c;
+    }
+    heap_put(p, i, s);
+}
+
+static int64_t due_of(const struct feed_slot *s)
+{
+    return !s->in_flight && pollable(s) ? s->state->next_poll : INT64_MAX;
+}
+
+static void heap_fix(struct feed_slot *s)
+{
+    int64_t before = s->due;
+
+    if (s->heap == NOT_QUEUED)
+        return;
+    s->due = due_of(s);
+    if (s->due < before)
+        heap_up(s->p, s->heap);
+    else if (s->due > before)
+        heap_down(s->p, s->heap);
+}
+
+/* After p->slots changed (start, reload): every slot, in O(n). */
+static void heap_build(struct poller *p)
+{
+    for (size_t i = 0; i < p->n_slots; i++) {
+        struct feed_slot *s = p->slots[i];
+        s->idx = i;
+        s->due = due_of(s);
+        heap_put(p, i, s);
+    }
+    for (size_t i = p->n_slots / 2; i-- > 0;)
+        heap_down(p, i);
 }
 
 static uint64_t random64(void)
@@ -464,6 +552,7 @@ static void conclude(struct feed_slot *s, const struct fetch_result *res, struct
     if (poll.moved_to)
         apply_move(s, poll.moved_to);
     feed_free(o->doc);
+    heap_fix(s);
     arm(s->p);
 }
 
@@ -642,6 +731,7 @@ static void poll_feed(struct feed_slot *s)
     if (r < 0) {
         log_error("FETCH", "feed \"%s\": cannot start a transfer: %s", c->name, strerror(-r));
         s->state->next_poll = clock_now() + interval_of(s);
+        heap_fix(s);
         return;
     }
     set_in_flight(s, true);
@@ -657,19 +747,17 @@ static void on_timer(uv_timer_t *t)
         return;
     /* Due feeds beyond max_active wait for a poll to finish (conclude()
      * re-arms): a fast network cannot pile up more bodies and parsed
-     * documents than the store keeps up with. */
-    for (size_t i = 0; i < p->n_slots && p->active < p->max_active; i++) {
-        struct feed_slot *s = p->slots[i];
-        if (!s->in_flight && pollable(s) && s->state->next_poll <= now)
-            poll_feed(s);
-    }
+     * documents than the store keeps up with. poll_feed() moves the top
+     * down (in flight, or rescheduled when it cannot start). */
+    while (p->n_slots > 0 && p->active < p->max_active && p->heap[0]->due <= now)
+        poll_feed(p->heap[0]);
     arm(p);
 }
 
 /* Wakes at the earliest due time of the feeds not in flight. */
 static void arm(struct poller *p)
 {
-    int64_t now = clock_now(), next = INT64_MAX;
+    int64_t now = clock_now(), next = p->n_slots > 0 ? p->heap[0]->due : INT64_MAX;
 
     if (p->closing)
         return;
@@ -680,11 +768,6 @@ static void arm(struct poller *p)
     if (p->active >= p->max_active) {
         uv_timer_stop(&p->timer); /* the next conclude() re-arms */
         return;
-    }
-    for (size_t i = 0; i < p->n_slots; i++) {
-        const struct feed_slot *s = p->slots[i];
-        if (!s->in_flight && pollable(s) && s->state->next_poll < next)
-            next = s->state->next_poll;
     }
     if (next == INT64_MAX) {
         uv_timer_stop(&p->timer);
@@ -702,6 +785,7 @@ static struct feed_slot *slot_new(struct poller *p, const struct feed_conf *fc)
         return NULL;
     s->p = p;
     s->conf = fc;
+    s->heap = NOT_QUEUED; /* until heap_build() */
     s->hints = (struct doc_hints){.ttl = -1, .sy_period = -1};
     if (store_feed_register(p->store, fc->name, fc->url, &s->state) < 0) {
         log_error("STORE", "feed \"%s\": cannot register: %s", fc->name, store_errmsg(p->store));
@@ -764,7 +848,8 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                          .changed = changed,
                          .userdata = userdata};
     p->slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->slots));
-    if (!p->slots) {
+    p->heap = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->heap));
+    if (!p->slots || !p->heap) {
         r = -ENOMEM;
         goto err;
     }
@@ -778,6 +863,7 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     r = retain(p, cfg);
     if (r < 0)
         goto err;
+    heap_build(p);
     p->max_active = (unsigned)cfg->max_concurrent * 2;
     uv_timer_init(loop, &p->timer);
     uv_idle_init(loop, &p->drain);
@@ -789,6 +875,7 @@ err:
     for (size_t i = 0; i < p->n_slots; i++)
         slot_free(p->slots[i]);
     free(p->slots);
+    free(p->heap);
     free(p);
     return r;
 }
@@ -796,15 +883,20 @@ err:
 int poller_reload(struct poller *p, const struct config *cfg)
 {
     struct feed_slot **slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*slots));
+    struct feed_slot **heap = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*heap));
     struct feed_slot **retired;
     size_t n = 0, gone = 0;
     int r = 0;
 
-    if (!slots)
+    if (!slots || !heap) {
+        free(slots);
+        free(heap);
         return -ENOMEM;
+    }
     retired = realloc(p->retired, (p->n_retired + p->n_slots + 1) * sizeof(*retired));
     if (!retired) {
         free(slots);
+        free(heap);
         return -ENOMEM;
     }
     p->retired = retired;
@@ -861,11 +953,15 @@ int poller_reload(struct poller *p, const struct config *cfg)
         gone++;
         s->retired = true;
         s->discard = s->in_flight;
+        s->heap = NOT_QUEUED;
         p->retired[p->n_retired++] = s;
     }
     free(p->slots);
+    free(p->heap);
     p->slots = slots;
+    p->heap = heap;
     p->n_slots = n;
+    heap_build(p);
     p->cfg = cfg;
     p->max_active = (unsigned)cfg->max_concurrent * 2;
     if (retain(p, cfg) < 0)
@@ -896,6 +992,7 @@ void poller_start(struct poller *p)
         if (pollable(p->slots[i]) && st->next_poll <= now)
             st->next_poll = now + schedule_spread(k++, due, window);
     }
+    heap_build(p);
     log_info("FETCH", "polling %zu feeds (%u due, spread over %llds)", p->n_slots, due,
              (long long)window);
     arm(p);
@@ -909,6 +1006,7 @@ static void free_poller(struct poller *p)
     for (size_t i = 0; i < p->n_slots; i++)
         slot_free(p->slots[i]);
     free(p->slots);
+    free(p->heap);
     for (size_t i = 0; i < p->n_retired; i++)
         slot_free(p->retired[i]);
     free(p->retired);
