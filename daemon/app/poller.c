@@ -54,7 +54,11 @@ struct poller {
     unsigned jobs;       /* parse jobs on the thread pool or ready */
     uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
-    unsigned open_handles; /* timer + drain until their close callbacks */
+    uv_check_t commit;           /* records the queued polls at the end of the loop turn */
+    struct store_poll_rec *recs; /* polls without a document, queued for one transaction */
+    struct queued_rec *queued;   /* what each of recs needs besides */
+    size_t n_recs;
+    unsigned open_handles; /* timer, drain and commit until their close callbacks */
     bool draining;         /* poller_drain(): no new polls */
     bool closing;
     void (*closed)(void *);
@@ -80,6 +84,15 @@ struct parse_job {
     int r;
     struct feed *doc;
     char err[256];
+};
+
+/* At most this many polls are recorded in one transaction. */
+#define RECORD_BATCH 256
+
+/* The strings of a queued store_poll_rec, owned; the slot, for the log. */
+struct queued_rec {
+    struct feed_slot *slot;
+    char *etag, *last_modified, *error, *moved_to;
 };
 
 static void arm(struct poller *p);
@@ -412,13 +425,83 @@ static void set_error(struct feed_slot *s, const char *msg, const char *error_cl
     s->state->error_count++;
 }
 
+static void record_failed(struct feed_slot *s)
+{
+    log_error("STORE", "feed \"%s\": cannot record the poll: %s", s->conf->name,
+              store_errmsg(s->p->store));
+}
+
+static void queued_free(struct queued_rec *q)
+{
+    free(q->etag);
+    free(q->last_modified);
+    free(q->error);
+    free(q->moved_to);
+}
+
+/* Records the queued polls in one transaction (store_record_polls: each
+ * stays atomic, with its events). Called at the end of every loop turn
+ * that queued one, and before anything else the poller stores, so that
+ * the records keep their order with the feed's other writes. */
+static void flush_records(struct poller *p)
+{
+    int results[RECORD_BATCH];
+    int r;
+
+    if (p->n_recs == 0)
+        return;
+    r = store_record_polls(p->store, p->recs, p->n_recs, results);
+    for (size_t i = 0; i < p->n_recs; i++) {
+        if (r < 0 || results[i] < 0)
+            record_failed(p->queued[i].slot);
+        queued_free(&p->queued[i]);
+    }
+    p->n_recs = 0;
+    uv_check_stop(&p->commit);
+}
+
+static void on_commit(uv_check_t *h)
+{
+    flush_records(h->data);
+}
+
+static bool copy_field(char **dst, const char **field)
+{
+    if (!*field)
+        return true;
+    *dst = strdup(*field);
+    *field = *dst;
+    return *dst != NULL;
+}
+
+/* A poll without a document is queued and recorded with the others of
+ * this loop turn: a group commit instead of one transaction per 304. The
+ * feed's in-memory state is already up to date; only the row waits. */
 static void record(struct feed_slot *s, struct store_poll *poll)
 {
-    int r = store_record_poll(s->p->store, s->state->id, poll);
+    struct poller *p = s->p;
+    struct store_poll_rec *rec;
+    struct queued_rec *q;
 
-    if (r < 0)
-        log_error("STORE", "feed \"%s\": cannot record the poll: %s", s->conf->name,
-                  store_errmsg(s->p->store));
+    if (p->n_recs == RECORD_BATCH)
+        flush_records(p);
+    rec = &p->recs[p->n_recs];
+    q = &p->queued[p->n_recs];
+    *rec = (struct store_poll_rec){.feed_id = s->state->id, .poll = *poll};
+    *q = (struct queued_rec){.slot = s};
+    /* error_class and hint_source are string literals. */
+    if (!copy_field(&q->etag, &rec->poll.etag) ||
+        !copy_field(&q->last_modified, &rec->poll.last_modified) ||
+        !copy_field(&q->error, &rec->poll.error) ||
+        !copy_field(&q->moved_to, &rec->poll.moved_to)) {
+        queued_free(q);
+        if (store_record_poll(p->store, s->state->id, poll) < 0)
+            record_failed(s);
+        return;
+    }
+    rec->poll.body_hash = NULL; /* not read without a document */
+    if (p->n_recs++ == 0)
+        uv_check_start(&p->commit, on_commit);
 }
 
 static void fail(struct feed_slot *s, struct store_poll *poll, const struct outcome *o)
@@ -474,6 +557,7 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
     poll->etag = res->etag;
     poll->last_modified = res->last_modified;
     poll->body_hash = o->hash;
+    flush_records(p);
     r = store_ingest(p->store, s->state->id, o->doc, poll, &stats);
     if (r < 0) {
         /* Nothing was stored; the validators stay as they were, so the next
@@ -849,7 +933,9 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                          .userdata = userdata};
     p->slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->slots));
     p->heap = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->heap));
-    if (!p->slots || !p->heap) {
+    p->recs = calloc(RECORD_BATCH, sizeof(*p->recs));
+    p->queued = calloc(RECORD_BATCH, sizeof(*p->queued));
+    if (!p->slots || !p->heap || !p->recs || !p->queued) {
         r = -ENOMEM;
         goto err;
     }
@@ -867,8 +953,9 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     p->max_active = (unsigned)cfg->max_concurrent * 2;
     uv_timer_init(loop, &p->timer);
     uv_idle_init(loop, &p->drain);
-    p->timer.data = p->drain.data = p;
-    p->open_handles = 2;
+    uv_check_init(loop, &p->commit);
+    p->timer.data = p->drain.data = p->commit.data = p;
+    p->open_handles = 3;
     *ret = p;
     return 0;
 err:
@@ -876,6 +963,8 @@ err:
         slot_free(p->slots[i]);
     free(p->slots);
     free(p->heap);
+    free(p->recs);
+    free(p->queued);
     free(p);
     return r;
 }
@@ -893,6 +982,7 @@ int poller_reload(struct poller *p, const struct config *cfg)
         free(heap);
         return -ENOMEM;
     }
+    flush_records(p); /* before the feeds' rows change */
     retired = realloc(p->retired, (p->n_retired + p->n_slots + 1) * sizeof(*retired));
     if (!retired) {
         free(slots);
@@ -1007,6 +1097,8 @@ static void free_poller(struct poller *p)
         slot_free(p->slots[i]);
     free(p->slots);
     free(p->heap);
+    free(p->recs);
+    free(p->queued);
     for (size_t i = 0; i < p->n_retired; i++)
         slot_free(p->retired[i]);
     free(p->retired);
@@ -1031,6 +1123,7 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
 
     if (p->closing)
         return;
+    flush_records(p); /* polls that completed are kept */
     p->closing = true;
     p->closed = done;
     p->closed_ud = userdata;
@@ -1045,6 +1138,7 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
     uv_idle_stop(&p->drain);
     uv_close((uv_handle_t *)&p->timer, on_closed);
     uv_close((uv_handle_t *)&p->drain, on_closed);
+    uv_close((uv_handle_t *)&p->commit, on_closed);
 }
 
 void poller_drain(struct poller *p)

@@ -207,6 +207,9 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT,
 };
 
@@ -342,6 +345,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT poll",
+    [ST_RELEASE] = "RELEASE poll",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO poll",
 };
 
 struct store {
@@ -1661,20 +1667,18 @@ static const char *outcome_of(const struct store_poll *poll)
     return poll->status == 304 ? "not modified" : "polled";
 }
 
-int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll)
+/* One poll's record, inside a transaction. */
+static int record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll)
 {
     enum stmt_id id = poll->error ? ST_FEED_POLLED_ERR : ST_FEED_POLLED_OK;
     sqlite3_stmt *st = s->stmt[id];
-    int r = begin(s);
+    int r = brief_load(s, feed_id, NULL);
 
-    if (r < 0)
-        return r;
-    r = brief_load(s, feed_id, NULL);
     if (r == 0)
         r = poll_extras(s, feed_id, poll, outcome_of(poll));
     if (r < 0) {
         brief_clear(s);
-        return end(s, r);
+        return r;
     }
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_int(st, 2, poll->status);
@@ -1692,6 +1696,44 @@ int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll 
     if (r == 0 && !poll->error && poll->unchanged)
         r = record_validators(s, feed_id, poll);
     brief_clear(s);
+    return r;
+}
+
+int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll)
+{
+    int r = begin(s);
+
+    if (r < 0)
+        return r;
+    return end(s, record_poll(s, feed_id, poll));
+}
+
+int store_record_polls(struct store *s, const struct store_poll_rec *recs, size_t n,
+                       int *ret_results)
+{
+    int r;
+
+    if (n == 1) {
+        ret_results[0] = store_record_poll(s, recs[0].feed_id, &recs[0].poll);
+        return ret_results[0];
+    }
+    r = begin(s);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        int one = run(s, ST_SAVEPOINT, "starting a savepoint");
+
+        if (one < 0) {
+            r = one;
+            break;
+        }
+        one = record_poll(s, recs[i].feed_id, &recs[i].poll);
+        /* This poll alone is undone; the others stay. */
+        if (one < 0 && (r = run(s, ST_ROLLBACK_TO, "rolling back a poll")) < 0)
+            break;
+        r = run(s, ST_RELEASE, "releasing a savepoint");
+        ret_results[i] = one;
+    }
     return end(s, r);
 }
 
