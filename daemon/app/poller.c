@@ -27,10 +27,11 @@ struct feed_slot {
     const struct feed_conf *conf;
     struct store_feed_state *state;
     struct doc_hints hints;
-    int64_t adaptive; /* learned interval, 0 until known */
-    size_t idx;       /* position in p->slots */
-    size_t heap;      /* position in p->heap, or NOT_QUEUED (retired slots) */
-    int64_t due;      /* the heap key: next_poll, or INT64_MAX while it cannot be polled */
+    int64_t adaptive;   /* learned interval, 0 until known */
+    size_t idx;         /* position in p->slots */
+    size_t heap;        /* position in p->heap, or NOT_QUEUED (retired slots) */
+    int64_t due;        /* the heap key, ms: next_poll, or INT64_MAX while it cannot be polled */
+    int64_t release_ms; /* the start-up spread's time for its first poll, or 0 */
     bool in_flight;
     bool discard; /* the poll in flight is for an old url or a removed feed: drop its result */
     bool retired; /* removed from the configuration by a reload */
@@ -172,9 +173,15 @@ static void heap_down(struct poller *p, size_t i)
     heap_put(p, i, s);
 }
 
+/* next_poll is in whole seconds; the start-up spread is finer. */
 static int64_t due_of(const struct feed_slot *s)
 {
-    return !s->in_flight && pollable(s) ? s->state->next_poll : INT64_MAX;
+    int64_t at;
+
+    if (s->in_flight || !pollable(s))
+        return INT64_MAX;
+    at = s->state->next_poll * 1000;
+    return s->release_ms > at ? s->release_ms : at;
 }
 
 static void heap_fix(struct feed_slot *s)
@@ -825,7 +832,7 @@ static void poll_feed(struct feed_slot *s)
 static void on_timer(uv_timer_t *t)
 {
     struct poller *p = t->data;
-    int64_t now = clock_now();
+    int64_t now = clock_now_ms();
 
     if (p->draining)
         return;
@@ -833,15 +840,17 @@ static void on_timer(uv_timer_t *t)
      * re-arms): a fast network cannot pile up more bodies and parsed
      * documents than the store keeps up with. poll_feed() moves the top
      * down (in flight, or rescheduled when it cannot start). */
-    while (p->n_slots > 0 && p->active < p->max_active && p->heap[0]->due <= now)
+    while (p->n_slots > 0 && p->active < p->max_active && p->heap[0]->due <= now) {
+        p->heap[0]->release_ms = 0;
         poll_feed(p->heap[0]);
+    }
     arm(p);
 }
 
 /* Wakes at the earliest due time of the feeds not in flight. */
 static void arm(struct poller *p)
 {
-    int64_t now = clock_now(), next = p->n_slots > 0 ? p->heap[0]->due : INT64_MAX;
+    int64_t now = clock_now_ms(), next = p->n_slots > 0 ? p->heap[0]->due : INT64_MAX;
 
     if (p->closing)
         return;
@@ -857,7 +866,7 @@ static void arm(struct poller *p)
         uv_timer_stop(&p->timer);
         return;
     }
-    uv_timer_start(&p->timer, on_timer, next <= now ? 0 : (uint64_t)(next - now) * 1000, 0);
+    uv_timer_start(&p->timer, on_timer, next <= now ? 0 : (uint64_t)(next - now), 0);
 }
 
 /* A slot for the feed fc, registered in the store (its state loaded). */
@@ -1061,29 +1070,43 @@ int poller_reload(struct poller *p, const struct config *cfg)
 }
 
 /* Feeds that are due at start-up (new ones, or all of them after a long
- * outage) are spread over a window instead of fired at once: one second
- * per 200 feeds (times are whole seconds), at most 5 s, and never more
- * than the smallest of their intervals. */
+ * outage) are spread over a window instead of fired at once, in their
+ * configuration order (which interleaves sites when the file does).
+ *
+ * The window is no longer than what the global cap enforces anyway: at
+ * most max_concurrent transfers run at once (and max_active feeds are in
+ * progress), each site sees at most per_site of them and one start per
+ * site_gap, so due feeds are never fired at once whatever the window. On
+ * top of that the spread releases one feed per transfer slot every
+ * SCHEDULE_SPREAD_SLOT_MS (about the fastest a poll completes, even on a
+ * LAN), at most 5 s and never more than the smallest of their intervals:
+ * 10,000 due feeds at max_concurrent 64 take 1.6 s, where the former one
+ * second per 200 feeds (whole seconds) took 5 s and left the transfer
+ * slots idle most of that time. Release times are in milliseconds; the
+ * stored next_poll keeps whole seconds. */
 void poller_start(struct poller *p)
 {
-    int64_t now = clock_now(), window;
+    int64_t now = clock_now(), now_ms = clock_now_ms(), shortest = -1, window;
     unsigned due = 0, k = 0;
 
-    for (size_t i = 0; i < p->n_slots; i++)
-        due += pollable(p->slots[i]) && p->slots[i]->state->next_poll <= now;
-    window = due / 200 < 5 ? due / 200 : 5;
     for (size_t i = 0; i < p->n_slots; i++) {
-        if (pollable(p->slots[i]) && p->slots[i]->state->next_poll <= now &&
-            interval_of(p->slots[i]) < window)
-            window = interval_of(p->slots[i]);
+        struct feed_slot *s = p->slots[i];
+        if (pollable(s) && s->state->next_poll <= now) {
+            due++;
+            if (shortest < 0 || interval_of(s) < shortest)
+                shortest = interval_of(s);
+        }
     }
+    window = schedule_spread_window_ms(due, p->cfg->max_concurrent, shortest);
     for (size_t i = 0; i < p->n_slots; i++) {
-        struct store_feed_state *st = p->slots[i]->state;
-        if (pollable(p->slots[i]) && st->next_poll <= now)
-            st->next_poll = now + schedule_spread(k++, due, window);
+        struct feed_slot *s = p->slots[i];
+        if (pollable(s) && s->state->next_poll <= now) {
+            s->release_ms = now_ms + schedule_spread(k++, due, window);
+            s->state->next_poll = s->release_ms / 1000;
+        }
     }
     heap_build(p);
-    log_info("FETCH", "polling %zu feeds (%u due, spread over %llds)", p->n_slots, due,
+    log_info("FETCH", "polling %zu feeds (%u due, spread over %lld ms)", p->n_slots, due,
              (long long)window);
     arm(p);
 }
