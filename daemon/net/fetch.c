@@ -64,6 +64,8 @@
 #define RETRY_AFTER_MAX  3600    /* seconds a site may be paused by one response */
 #define SITE_MEMORY_MS   3600000 /* a paused site's growing pause is kept this long */
 #define HEADER_VALUE_MAX 1024    /* longest validator or content type kept */
+#define HASH_BUCKETS     1024    /* sites and DNS entries, found by name */
+#define GC_EVERY_MS      1000    /* idle sites and stale DNS answers are forgotten this often */
 
 enum transfer_state {
     TS_QUEUED,
@@ -118,6 +120,7 @@ struct dns_entry {
     struct addrs addrs;
     struct tqueue waiters;
     struct dns_entry *next, *prev;
+    struct dns_entry *hnext; /* in f->dns_hash */
 };
 
 /* Politeness state of one registrable domain. */
@@ -130,6 +133,9 @@ struct site {
     int64_t pause_ms;        /* the last pause without Retry-After, 0 after a success */
     struct tqueue waiting;
     struct site *next, *prev;
+    struct site *hnext;         /* in f->site_hash */
+    struct site *bnext, *bprev; /* in f->busy while listed */
+    bool listed;
 };
 
 struct transfer {
@@ -192,6 +198,14 @@ struct fetcher {
     struct tqueue queued;
     struct site *sites;
     struct dns_entry *dns;
+    /* Admission looks only at sites that had a transfer waiting since it
+     * last looked (f->busy), not at every site known: with 500 sites and
+     * a few dozen waiting, a scan per admission was most of its cost. */
+    struct site *busy;
+    struct site *site_hash[HASH_BUCKETS];
+    struct dns_entry *dns_hash[HASH_BUCKETS];
+    unsigned resolving; /* transfers in RESOLVING: their deadlines need the wake timer */
+    int64_t gc_at_ms;
     unsigned gai_pending;
     struct sock *socks;
     bool closing;
@@ -255,14 +269,33 @@ static int transfer_enter_state(struct transfer *t, enum transfer_state to)
     }
     log_debug("FETCH", "#%llu %s: %s -> %s", (unsigned long long)t->seq, t->host[0] ? t->host : "-",
               state_names[t->state], state_names[to]);
+    if (t->state == TS_RESOLVING)
+        t->f->resolving--;
+    if (to == TS_RESOLVING)
+        t->f->resolving++;
     t->state = to;
     return 0;
 }
 
 /* ---- handle bookkeeping --------------------------------------------------- */
 
+/* FNV-1a, case-insensitive (host names). */
+static size_t name_bucket(const char *name)
+{
+    uint32_t h = 2166136261u;
+
+    for (const char *c = name; *c; c++)
+        h = (h ^ (uint32_t)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c)) * 16777619u;
+    return h % HASH_BUCKETS;
+}
+
 static void free_dns(struct dns_entry *e)
 {
+    struct dns_entry **b = &e->f->dns_hash[name_bucket(e->name)];
+
+    while (*b != e)
+        b = &(*b)->hnext;
+    *b = e->hnext;
     if (e->prev)
         e->prev->next = e->next;
     else
@@ -273,8 +306,28 @@ static void free_dns(struct dns_entry *e)
     free(e);
 }
 
+static void busy_unlink(struct fetcher *f, struct site *s)
+{
+    if (!s->listed)
+        return;
+    if (s->bprev)
+        s->bprev->bnext = s->bnext;
+    else
+        f->busy = s->bnext;
+    if (s->bnext)
+        s->bnext->bprev = s->bprev;
+    s->bnext = s->bprev = NULL;
+    s->listed = false;
+}
+
 static void free_site(struct fetcher *f, struct site *s)
 {
+    struct site **b = &f->site_hash[name_bucket(s->key)];
+
+    while (*b != s)
+        b = &(*b)->hnext;
+    *b = s->hnext;
+    busy_unlink(f, s);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -546,9 +599,10 @@ static int64_t retry_after_ms(const char *s)
 
 static struct site *site_get(struct fetcher *f, const char *key, bool unlimited)
 {
+    struct site **b = &f->site_hash[name_bucket(key)];
     struct site *s;
 
-    for (s = f->sites; s; s = s->next)
+    for (s = *b; s; s = s->hnext)
         if (strcmp(s->key, key) == 0 && s->unlimited == unlimited)
             return s;
     s = calloc(1, sizeof(*s));
@@ -556,6 +610,8 @@ static struct site *site_get(struct fetcher *f, const char *key, bool unlimited)
         return NULL;
     memcpy(s->key, key, strlen(key) + 1);
     s->unlimited = unlimited;
+    s->hnext = *b;
+    *b = s;
     s->next = f->sites;
     if (f->sites)
         f->sites->prev = s;
@@ -956,6 +1012,14 @@ static void enter_waiting(struct transfer *t)
         return;
     t->site = s;
     tq_push(&s->waiting, t);
+    if (!s->listed) {
+        s->listed = true;
+        s->bprev = NULL;
+        s->bnext = t->f->busy;
+        if (t->f->busy)
+            t->f->busy->bprev = s;
+        t->f->busy = s;
+    }
 }
 
 /* The hop's addresses are known (or failed): vet, pin, wait for the site. */
@@ -1028,7 +1092,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 static struct dns_entry *dns_find(struct fetcher *f, const char *name)
 {
-    for (struct dns_entry *e = f->dns; e; e = e->next)
+    for (struct dns_entry *e = f->dns_hash[name_bucket(name)]; e; e = e->hnext)
         if (strcasecmp(e->name, name) == 0)
             return e;
     return NULL;
@@ -1060,6 +1124,8 @@ static void lookup(struct transfer *t, const char *name)
         if (f->dns)
             f->dns->prev = e;
         f->dns = e;
+        e->hnext = f->dns_hash[name_bucket(e->name)];
+        f->dns_hash[name_bucket(e->name)] = e;
     }
     if (!e->pending) {
         e->req.data = e;
@@ -1239,33 +1305,51 @@ static void run(struct transfer *t, int64_t now)
 
 /* ---- admission ---------------------------------------------------------------------- */
 
-/* Arms the wake timer for the next moment a site opens or a lookup expires,
- * and forgets idle sites and stale DNS answers. */
-static void arm_wake(struct fetcher *f, int64_t now)
+/* Forgets idle sites and stale DNS answers (memory only: a forgotten
+ * site's gap and pause are over). */
+static void collect(struct fetcher *f, int64_t now)
 {
-    int64_t next = INT64_MAX;
     struct site *s, *sn;
     struct dns_entry *e, *en;
 
     for (s = f->sites; s; s = sn) {
         sn = s->next;
-        if (site_idle(s, now)) {
+        if (site_idle(s, now))
             free_site(f, s);
-            continue;
-        }
-        if (s->waiting.head && !s->unlimited && s->running < f->opts.per_site) {
-            int64_t at =
-                s->next_start_ms > s->paused_until_ms ? s->next_start_ms : s->paused_until_ms;
-            if (at > now && at < next)
-                next = at;
-        }
     }
     for (e = f->dns; e; e = en) {
         en = e->next;
         if (!e->pending && e->expires_ms <= now)
             free_dns(e);
     }
-    for (struct transfer *t = f->transfers; t; t = t->next)
+}
+
+/* Arms the wake timer for the next moment a site opens or a lookup expires,
+ * and now and then forgets idle sites and stale DNS answers. Sites that
+ * no longer have a transfer waiting leave f->busy here. */
+static void arm_wake(struct fetcher *f, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    struct site *s, *sn;
+
+    if (now >= f->gc_at_ms) {
+        collect(f, now);
+        f->gc_at_ms = now + GC_EVERY_MS;
+    }
+    for (s = f->busy; s; s = sn) {
+        sn = s->bnext;
+        if (!s->waiting.head) {
+            busy_unlink(f, s);
+            continue;
+        }
+        if (!s->unlimited && s->running < f->opts.per_site) {
+            int64_t at =
+                s->next_start_ms > s->paused_until_ms ? s->next_start_ms : s->paused_until_ms;
+            if (at > now && at < next)
+                next = at;
+        }
+    }
+    for (struct transfer *t = f->resolving ? f->transfers : NULL; t; t = t->next)
         if (t->state == TS_RESOLVING && t->deadline_ms < next)
             next = t->deadline_ms;
     /* Transfers queued by fetch_start() start from on_wake(): never stop
@@ -1290,7 +1374,7 @@ static void admit(struct fetcher *f)
     while (!f->closing && f->inflight < f->opts.max_inflight) {
         struct site *best = NULL;
 
-        for (struct site *s = f->sites; s; s = s->next)
+        for (struct site *s = f->busy; s; s = s->bnext)
             if (s->waiting.head && site_ready(f, s, now) &&
                 (!best || s->waiting.head->seq < best->waiting.head->seq))
                 best = s;
@@ -1311,7 +1395,7 @@ static void on_wake(uv_timer_t *timer)
 
     while (!f->closing && (t = tq_pop(&f->queued)))
         start_hop(t);
-    for (t = f->transfers; !f->closing && t;) {
+    for (t = f->resolving ? f->transfers : NULL; !f->closing && t;) {
         if (t->state == TS_RESOLVING && t->deadline_ms <= now) {
             char msg[600];
 
