@@ -55,11 +55,15 @@ struct poller {
     unsigned jobs;       /* parse jobs on the thread pool or ready */
     uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
-    uv_check_t commit;           /* records the queued polls at the end of the loop turn */
+    /* Record the queued polls: after the I/O phase that queued them (check),
+     * or before the loop blocks again when a timer or idle callback queued
+     * them (prepare): a check handle alone would wait for the next event. */
+    uv_check_t commit;
+    uv_prepare_t commit_early;
     struct store_poll_rec *recs; /* polls without a document, queued for one transaction */
     struct queued_rec *queued;   /* what each of recs needs besides */
     size_t n_recs;
-    unsigned open_handles; /* timer, drain and commit until their close callbacks */
+    unsigned open_handles; /* timer, drain, commit and commit_early until their close callbacks */
     bool draining;         /* poller_drain(): no new polls */
     bool closing;
     void (*closed)(void *);
@@ -465,9 +469,15 @@ static void flush_records(struct poller *p)
     }
     p->n_recs = 0;
     uv_check_stop(&p->commit);
+    uv_prepare_stop(&p->commit_early);
 }
 
 static void on_commit(uv_check_t *h)
+{
+    flush_records(h->data);
+}
+
+static void on_commit_early(uv_prepare_t *h)
 {
     flush_records(h->data);
 }
@@ -507,8 +517,10 @@ static void record(struct feed_slot *s, struct store_poll *poll)
         return;
     }
     rec->poll.body_hash = NULL; /* not read without a document */
-    if (p->n_recs++ == 0)
+    if (p->n_recs++ == 0) {
         uv_check_start(&p->commit, on_commit);
+        uv_prepare_start(&p->commit_early, on_commit_early);
+    }
 }
 
 static void fail(struct feed_slot *s, struct store_poll *poll, const struct outcome *o)
@@ -963,8 +975,9 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     uv_timer_init(loop, &p->timer);
     uv_idle_init(loop, &p->drain);
     uv_check_init(loop, &p->commit);
-    p->timer.data = p->drain.data = p->commit.data = p;
-    p->open_handles = 3;
+    uv_prepare_init(loop, &p->commit_early);
+    p->timer.data = p->drain.data = p->commit.data = p->commit_early.data = p;
+    p->open_handles = 4;
     *ret = p;
     return 0;
 err:
@@ -1162,6 +1175,7 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
     uv_close((uv_handle_t *)&p->timer, on_closed);
     uv_close((uv_handle_t *)&p->drain, on_closed);
     uv_close((uv_handle_t *)&p->commit, on_closed);
+    uv_close((uv_handle_t *)&p->commit_early, on_closed);
 }
 
 void poller_drain(struct poller *p)
