@@ -233,10 +233,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " last_error = NULL, error_class = NULL, error_count = 0,"
                          " last_poll = ?10, last_success = ?10, next_poll = ?11,"
                          " body_hash = ?12, body_size = ?13, last_doc = ?10 WHERE id = ?1",
-    [ST_FEED_POLLED_OK] = "UPDATE feeds SET last_status = ?2, last_error = NULL,"
+/* A poll without a document: its update and its counters (?10-?15, as
+ * in ST_FEED_COUNTERS) in one statement. */
+#define POLL_COUNTERS                                                                              \
+    " polls = polls + 1, not_modified = not_modified + ?10,"                                       \
+    " bytes_saved = bytes_saved + ?10 * body_size, throttled = throttled + ?11,"                   \
+    " retry_after = coalesce(?12, retry_after), hint = ?13, hint_source = ?14,"                    \
+    " last_outcome = ?15,"
+    [ST_FEED_POLLED_OK] = "UPDATE feeds SET" POLL_COUNTERS " last_status = ?2, last_error = NULL,"
                           " error_class = NULL, error_count = 0, last_poll = ?3,"
                           " last_success = ?3, next_poll = ?4 WHERE id = ?1",
-    [ST_FEED_POLLED_ERR] = "UPDATE feeds SET last_status = ?2, last_error = ?3,"
+    [ST_FEED_POLLED_ERR] = "UPDATE feeds SET" POLL_COUNTERS " last_status = ?2, last_error = ?3,"
                            " error_count = error_count + 1, last_poll = ?4, next_poll = ?5,"
                            " error_class = ?6, gone = max(gone, ?7) WHERE id = ?1",
     [ST_FEED_VALIDATORS] = "UPDATE feeds SET etag = ?2, last_modified = ?3, body_size = ?4"
@@ -1537,30 +1544,49 @@ static int feed_ingested(struct store *s, int64_t feed_id, const struct feed *do
     return run(s, ST_FEED_INGESTED, "updating a feed");
 }
 
+/* Binds a poll's counters and hints from parameter i on: not modified,
+ * throttled, retry_after, hint, hint_source, outcome. */
+static void bind_counters(sqlite3_stmt *st, int i, const struct store_poll *poll,
+                          const char *outcome)
+{
+    bool not_modified = poll->status == 304 || poll->unchanged;
+
+    sqlite3_bind_int(st, i, not_modified && !poll->error);
+    sqlite3_bind_int(st, i + 1, poll->status == 429);
+    if (poll->retry_after > 0)
+        sqlite3_bind_int64(st, i + 2, poll->retry_after);
+    else
+        sqlite3_bind_null(st, i + 2);
+    if (poll->hint > 0)
+        sqlite3_bind_int64(st, i + 3, poll->hint);
+    else
+        sqlite3_bind_null(st, i + 3);
+    bind_text(st, i + 4, poll->hint > 0 ? poll->hint_source : NULL);
+    bind_text(st, i + 5, outcome);
+}
+
+static int poll_events(struct store *s, int64_t feed_id, const struct store_poll *poll);
+
 /* What every poll records besides its own update: counters, hints, a move
  * and a gone feed's event. Runs first, inside the poll's transaction. */
 static int poll_extras(struct store *s, int64_t feed_id, const struct store_poll *poll,
                        const char *outcome)
 {
     sqlite3_stmt *st = s->stmt[ST_FEED_COUNTERS];
-    bool not_modified = poll->status == 304 || poll->unchanged;
     int r;
 
     sqlite3_bind_int64(st, 1, feed_id);
-    sqlite3_bind_int(st, 2, not_modified && !poll->error);
-    sqlite3_bind_int(st, 3, poll->status == 429);
-    if (poll->retry_after > 0)
-        sqlite3_bind_int64(st, 4, poll->retry_after);
-    else
-        sqlite3_bind_null(st, 4);
-    if (poll->hint > 0)
-        sqlite3_bind_int64(st, 5, poll->hint);
-    else
-        sqlite3_bind_null(st, 5);
-    bind_text(st, 6, poll->hint > 0 ? poll->hint_source : NULL);
-    bind_text(st, 7, outcome);
+    bind_counters(st, 2, poll, outcome);
     r = run(s, ST_FEED_COUNTERS, "counting a poll");
-    if (r == 0 && poll->moved_to) {
+    return r == 0 ? poll_events(s, feed_id, poll) : r;
+}
+
+/* A move (with its event), a gone feed's event and the poll's own event. */
+static int poll_events(struct store *s, int64_t feed_id, const struct store_poll *poll)
+{
+    int r = 0;
+
+    if (poll->moved_to) {
         sqlite3_bind_int64(s->stmt[ST_FEED_MOVED], 1, feed_id);
         bind_text(s->stmt[ST_FEED_MOVED], 2, poll->moved_to);
         r = run(s, ST_FEED_MOVED, "moving a feed");
@@ -1674,8 +1700,6 @@ static int record_poll(struct store *s, int64_t feed_id, const struct store_poll
     sqlite3_stmt *st = s->stmt[id];
     int r = brief_load(s, feed_id, NULL);
 
-    if (r == 0)
-        r = poll_extras(s, feed_id, poll, outcome_of(poll));
     if (r < 0) {
         brief_clear(s);
         return r;
@@ -1692,7 +1716,10 @@ static int record_poll(struct store *s, int64_t feed_id, const struct store_poll
         sqlite3_bind_int64(st, 3, poll->polled_at);
         sqlite3_bind_int64(st, 4, poll->next_poll);
     }
+    bind_counters(st, 10, poll, outcome_of(poll));
     r = run(s, id, "recording a poll");
+    if (r == 0)
+        r = poll_events(s, feed_id, poll);
     if (r == 0 && !poll->error && poll->unchanged)
         r = record_validators(s, feed_id, poll);
     brief_clear(s);
