@@ -309,8 +309,15 @@ static void on_parse_work(uv_work_t *w)
                       j->res.content_type, &j->doc, j->err, sizeof(j->err));
     /* Canonical links and fingerprints off the loop; on failure (no
      * memory) the store computes what is missing. */
-    if (j->r == 0)
-        (void)dedup_prepare(j->doc, &j->dedup);
+    if (j->r == 0 && dedup_prepare(j->doc, &j->dedup) == 0) {
+        /* The change hashes too (SHA-256 of every entry's text: the
+         * largest part of an ingest on the loop otherwise). */
+        for (size_t i = 0; i < j->doc->n_entries; i++) {
+            struct entry *e = &j->doc->entries[i];
+            if (dedup_entry_hash(e, e->hash) < 0)
+                e->hash[0] = '\0';
+        }
+    }
 }
 
 /* Back on the loop: what the parse job found, as an outcome. */

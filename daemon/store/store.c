@@ -1408,7 +1408,12 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
             return r;
         id_rule = key[0] == 'g' ? "guid" : key[0] == 'l' ? "link" : "hash";
     }
-    r = dedup_entry_hash(e, hash);
+    if (e->hash[0]) {
+        memcpy(hash, e->hash, sizeof(hash)); /* computed on the thread pool */
+        e->hash[0] = '\0';
+    } else {
+        r = dedup_entry_hash(e, hash);
+    }
     if (r == 0)
         r = find_by_key(s, feed_id, key, &f);
     if (r == 0 && e->canon && link_ok) {
