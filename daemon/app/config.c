@@ -166,6 +166,10 @@ struct loader {
     struct webhook_conf *webhook; /* current [webhook] section */
     const struct key_rule *seen[MAX_SEEN_KEYS];
     size_t n_seen;
+    /* Feed names seen so far: an open-addressing table of indexes + 1 into
+     * cfg->feeds (0: empty), so that 10,000 feeds are not compared pairwise. */
+    size_t *names;
+    size_t names_cap; /* a power of two, at least twice the feeds */
 };
 
 static void errorf(struct loader *l, int line, const char *fmt, ...)
@@ -888,18 +892,71 @@ static bool valid_feed_name(const char *s, size_t n)
     return true;
 }
 
+static size_t name_hash(const char *name, size_t n)
+{
+    size_t h = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    return h;
+}
+
+/* The slot of name in l->names: its feed's, or the empty one to take. */
+static size_t *name_slot(struct loader *l, const char *name, size_t n)
+{
+    const struct config *c = l->cfg;
+    size_t mask = l->names_cap - 1;
+
+    for (size_t i = name_hash(name, n) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &l->names[i];
+        const char *other = *slot ? c->feeds[*slot - 1].name : NULL;
+        if (!other || (strncmp(other, name, n) == 0 && other[n] == '\0'))
+            return slot;
+    }
+}
+
+/* Room for one more name; false on OOM. */
+static bool names_reserve(struct loader *l)
+{
+    const struct config *c = l->cfg;
+    size_t *old = l->names, old_cap = l->names_cap;
+
+    if ((c->n_feeds + 1) * 2 <= l->names_cap)
+        return true;
+    l->names_cap = old_cap ? old_cap * 2 : 64;
+    l->names = calloc(l->names_cap, sizeof(*l->names));
+    if (!l->names) {
+        l->names = old;
+        l->names_cap = old_cap;
+        return false;
+    }
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i]) {
+            const char *name = c->feeds[old[i] - 1].name;
+            *name_slot(l, name, strlen(name)) = old[i];
+        }
+    }
+    free(old);
+    return true;
+}
+
 static void add_feed(struct loader *l, const char *name, size_t n)
 {
     struct config *c = l->cfg;
     struct feed_conf *feeds;
+    size_t *slot;
 
-    for (size_t i = 0; i < c->n_feeds; i++) {
-        if (strlen(c->feeds[i].name) == n && memcmp(c->feeds[i].name, name, n) == 0) {
-            errorf(l, l->line, "feed \"%.*s\" is already defined on line %d", (int)n, name,
-                   c->feeds[i].line);
-            l->section = SECTION_BAD;
-            return;
-        }
+    if (!names_reserve(l)) {
+        l->oom = true;
+        l->section = SECTION_BAD;
+        return;
+    }
+    slot = name_slot(l, name, n);
+    if (*slot) {
+        errorf(l, l->line, "feed \"%.*s\" is already defined on line %d", (int)n, name,
+               c->feeds[*slot - 1].line);
+        l->section = SECTION_BAD;
+        return;
     }
     feeds = realloc(c->feeds, (c->n_feeds + 1) * sizeof(*feeds));
     if (!feeds) {
@@ -910,9 +967,14 @@ static void add_feed(struct loader *l, const char *name, size_t n)
     c->feeds = feeds;
     l->feed = &feeds[c->n_feeds];
     *l->feed = (struct feed_conf){.name = strndup(name, n), .enabled = true, .line = l->line};
-    if (!l->feed->name)
+    if (!l->feed->name) {
         l->oom = true;
+        l->section = SECTION_BAD;
+        l->feed = NULL;
+        return;
+    }
     c->n_feeds++;
+    *slot = c->n_feeds;
 }
 
 static bool valid_output_name(const char *s, size_t n)
@@ -1527,6 +1589,7 @@ out:
     if (r == -ENOMEM)
         buf_printf(errors, "%s: out of memory\n", path);
     config_free(l.cfg);
+    free(l.names);
     free(l.dir);
     free(text);
     return r;

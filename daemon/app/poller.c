@@ -27,7 +27,11 @@ struct feed_slot {
     const struct feed_conf *conf;
     struct store_feed_state *state;
     struct doc_hints hints;
-    int64_t adaptive; /* learned interval, 0 until known */
+    int64_t adaptive;   /* learned interval, 0 until known */
+    size_t idx;         /* position in p->slots */
+    size_t heap;        /* position in p->heap, or NOT_QUEUED (retired slots) */
+    int64_t due;        /* the heap key, ms: next_poll, or INT64_MAX while it cannot be polled */
+    int64_t release_ms; /* the start-up spread's time for its first poll, or 0 */
     bool in_flight;
     bool discard; /* the poll in flight is for an old url or a removed feed: drop its result */
     bool retired; /* removed from the configuration by a reload */
@@ -43,6 +47,7 @@ struct poller {
     void *userdata;
     struct feed_slot **slots; /* one per configured feed; stable addresses */
     size_t n_slots;
+    struct feed_slot **heap;    /* the same slots, a min-heap on (due, idx) */
     struct feed_slot **retired; /* removed by reloads; freed with the poller */
     size_t n_retired;
     unsigned active;     /* feeds in flight: fetching, parsing or waiting to be stored */
@@ -50,8 +55,16 @@ struct poller {
     unsigned jobs;       /* parse jobs on the thread pool or ready */
     uv_idle_t drain;     /* stores ready jobs a few at a time */
     struct parse_job *ready_head, *ready_tail;
-    unsigned open_handles;      /* timer + drain until their close callbacks */
-    bool draining;              /* poller_drain(): no new polls */
+    /* Record the queued polls: after the I/O phase that queued them (check),
+     * or before the loop blocks again when a timer or idle callback queued
+     * them (prepare): a check handle alone would wait for the next event. */
+    uv_check_t commit;
+    uv_prepare_t commit_early;
+    struct store_poll_rec *recs; /* polls without a document, queued for one transaction */
+    struct queued_rec *queued;   /* what each of recs needs besides */
+    size_t n_recs;
+    unsigned open_handles; /* timer, drain, commit and commit_early until their close callbacks */
+    bool draining;         /* poller_drain(): no new polls */
     struct poller_counts stats; /* the counters since start, for /metrics */
     bool closing;
     void (*closed)(void *);
@@ -79,7 +92,18 @@ struct parse_job {
     char err[256];
 };
 
+/* At most this many polls are recorded in one transaction. */
+#define RECORD_BATCH 256
+
+/* The strings of a queued store_poll_rec, owned; the slot, for the log. */
+struct queued_rec {
+    struct feed_slot *slot;
+    char *etag, *last_modified, *error, *moved_to;
+    bool ingest_failed; /* the poll's document could not be stored (health) */
+};
+
 static void arm(struct poller *p);
+static void heap_fix(struct feed_slot *s);
 
 static void set_in_flight(struct feed_slot *s, bool on)
 {
@@ -90,6 +114,7 @@ static void set_in_flight(struct feed_slot *s, bool on)
         s->p->active++;
     else
         s->p->active--;
+    heap_fix(s);
 }
 
 static int64_t interval_of(const struct feed_slot *s)
@@ -101,6 +126,94 @@ static int64_t interval_of(const struct feed_slot *s)
 static bool pollable(const struct feed_slot *s)
 {
     return s->conf->enabled && !s->state->gone;
+}
+
+/* ---- the schedule: a min-heap of slots on (due, idx) ----------------------
+ *
+ * Every configured slot is in p->heap; one that is in flight, disabled or
+ * gone has the key INT64_MAX and sinks. The timer wakes for the top, and
+ * due feeds are taken from the top in (next_poll, configuration order):
+ * finding the next one costs O(log n), not a scan of every feed after each
+ * poll. Whoever changes a slot's next_poll, in_flight, state or conf calls
+ * heap_fix() (or heap_build() after changing many). */
+#define NOT_QUEUED SIZE_MAX
+
+static bool heap_before(const struct feed_slot *a, const struct feed_slot *b)
+{
+    return a->due < b->due || (a->due == b->due && a->idx < b->idx);
+}
+
+static void heap_put(struct poller *p, size_t i, struct feed_slot *s)
+{
+    p->heap[i] = s;
+    s->heap = i;
+}
+
+static void heap_up(struct poller *p, size_t i)
+{
+    struct feed_slot *s = p->heap[i];
+
+    while (i > 0 && heap_before(s, p->heap[(i - 1) / 2])) {
+        heap_put(p, i, p->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_put(p, i, s);
+}
+
+static void heap_down(struct poller *p, size_t i)
+{
+    struct feed_slot *s = p->heap[i];
+    size_t n = p->n_slots;
+
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && heap_before(p->heap[c + 1], p->heap[c]))
+            c++;
+        if (!heap_before(p->heap[c], s))
+            break;
+        heap_put(p, i, p->heap[c]);
+        i = c;
+    }
+    heap_put(p, i, s);
+}
+
+/* next_poll is in whole seconds; the start-up spread is finer. */
+static int64_t due_of(const struct feed_slot *s)
+{
+    int64_t at;
+
+    if (s->in_flight || !pollable(s))
+        return INT64_MAX;
+    at = s->state->next_poll * 1000;
+    return s->release_ms > at ? s->release_ms : at;
+}
+
+static void heap_fix(struct feed_slot *s)
+{
+    int64_t before = s->due;
+
+    if (s->heap == NOT_QUEUED)
+        return;
+    s->due = due_of(s);
+    if (s->due < before)
+        heap_up(s->p, s->heap);
+    else if (s->due > before)
+        heap_down(s->p, s->heap);
+}
+
+/* After p->slots changed (start, reload): every slot, in O(n). */
+static void heap_build(struct poller *p)
+{
+    for (size_t i = 0; i < p->n_slots; i++) {
+        struct feed_slot *s = p->slots[i];
+        s->idx = i;
+        s->due = due_of(s);
+        heap_put(p, i, s);
+    }
+    for (size_t i = p->n_slots / 2; i-- > 0;)
+        heap_down(p, i);
 }
 
 static uint64_t random64(void)
@@ -198,8 +311,15 @@ static void on_parse_work(uv_work_t *w)
                       j->res.content_type, &j->doc, j->err, sizeof(j->err));
     /* Canonical links and fingerprints off the loop; on failure (no
      * memory) the store computes what is missing. */
-    if (j->r == 0)
-        (void)dedup_prepare(j->doc, &j->dedup);
+    if (j->r == 0 && dedup_prepare(j->doc, &j->dedup) == 0) {
+        /* The change hashes too (SHA-256 of every entry's text: the
+         * largest part of an ingest on the loop otherwise). */
+        for (size_t i = 0; i < j->doc->n_entries; i++) {
+            struct entry *e = &j->doc->entries[i];
+            if (dedup_entry_hash(e, e->hash) < 0)
+                e->hash[0] = '\0';
+        }
+    }
 }
 
 /* Back on the loop: what the parse job found, as an outcome. */
@@ -325,14 +445,95 @@ static void set_error(struct feed_slot *s, const char *msg, const char *error_cl
     s->state->error_count++;
 }
 
+static void record_failed(struct feed_slot *s)
+{
+    s->p->stats.write_failed = true;
+    log_error("STORE", "feed \"%s\": cannot record the poll: %s", s->conf->name,
+              store_errmsg(s->p->store));
+}
+
+static void queued_free(struct queued_rec *q)
+{
+    free(q->etag);
+    free(q->last_modified);
+    free(q->error);
+    free(q->moved_to);
+}
+
+/* Records the queued polls in one transaction (store_record_polls: each
+ * stays atomic, with its events). Called at the end of every loop turn
+ * that queued one, and before anything else the poller stores, so that
+ * the records keep their order with the feed's other writes. */
+static void flush_records(struct poller *p)
+{
+    int results[RECORD_BATCH];
+    int r;
+
+    if (p->n_recs == 0)
+        return;
+    r = store_record_polls(p->store, p->recs, p->n_recs, results);
+    p->stats.write_failed = false;
+    for (size_t i = 0; i < p->n_recs; i++) {
+        if (r < 0 || results[i] < 0)
+            record_failed(p->queued[i].slot);
+        if (p->queued[i].ingest_failed)
+            p->stats.write_failed = true; /* its document could not be stored */
+        queued_free(&p->queued[i]);
+    }
+    p->n_recs = 0;
+    uv_check_stop(&p->commit);
+    uv_prepare_stop(&p->commit_early);
+}
+
+static void on_commit(uv_check_t *h)
+{
+    flush_records(h->data);
+}
+
+static void on_commit_early(uv_prepare_t *h)
+{
+    flush_records(h->data);
+}
+
+static bool copy_field(char **dst, const char **field)
+{
+    if (!*field)
+        return true;
+    *dst = strdup(*field);
+    *field = *dst;
+    return *dst != NULL;
+}
+
+/* A poll without a document is queued and recorded with the others of
+ * this loop turn: a group commit instead of one transaction per 304. The
+ * feed's in-memory state is already up to date; only the row waits. */
 static void record(struct feed_slot *s, struct store_poll *poll)
 {
-    int r = store_record_poll(s->p->store, s->state->id, poll);
+    struct poller *p = s->p;
+    struct store_poll_rec *rec;
+    struct queued_rec *q;
 
-    s->p->stats.write_failed = r < 0;
-    if (r < 0)
-        log_error("STORE", "feed \"%s\": cannot record the poll: %s", s->conf->name,
-                  store_errmsg(s->p->store));
+    if (p->n_recs == RECORD_BATCH)
+        flush_records(p);
+    rec = &p->recs[p->n_recs];
+    q = &p->queued[p->n_recs];
+    *rec = (struct store_poll_rec){.feed_id = s->state->id, .poll = *poll};
+    *q = (struct queued_rec){.slot = s};
+    /* error_class and hint_source are string literals. */
+    if (!copy_field(&q->etag, &rec->poll.etag) ||
+        !copy_field(&q->last_modified, &rec->poll.last_modified) ||
+        !copy_field(&q->error, &rec->poll.error) ||
+        !copy_field(&q->moved_to, &rec->poll.moved_to)) {
+        queued_free(q);
+        if (store_record_poll(p->store, s->state->id, poll) < 0)
+            record_failed(s);
+        return;
+    }
+    rec->poll.body_hash = NULL; /* not read without a document */
+    if (p->n_recs++ == 0) {
+        uv_check_start(&p->commit, on_commit);
+        uv_prepare_start(&p->commit_early, on_commit_early);
+    }
 }
 
 static void fail(struct feed_slot *s, struct store_poll *poll, const struct outcome *o)
@@ -388,6 +589,7 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
     poll->etag = res->etag;
     poll->last_modified = res->last_modified;
     poll->body_hash = o->hash;
+    flush_records(p);
     r = store_ingest(p->store, s->state->id, o->doc, poll, &stats);
     if (r < 0) {
         /* Nothing was stored; the validators stay as they were, so the next
@@ -401,9 +603,12 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
         poll->error_class = o->error_class;
         set_error(s, o->error, o->error_class, poll->status);
         record(s, poll);
+        if (p->n_recs)
+            p->queued[p->n_recs - 1].ingest_failed = true;
         p->stats.write_failed = true;
         return;
     }
+    p->stats.write_failed = false;
     stored_200(s, res, o);
     s->state->error_count = 0;
     p->stats.entries_new += stats.added;
@@ -507,6 +712,7 @@ static void conclude(struct feed_slot *s, const struct fetch_result *res, struct
         apply_move(s, poll.moved_to);
     count_poll(s->p, res, o, stored_size);
     feed_free(o->doc);
+    heap_fix(s);
     arm(s->p);
 }
 
@@ -685,6 +891,7 @@ static void poll_feed(struct feed_slot *s)
     if (r < 0) {
         log_error("FETCH", "feed \"%s\": cannot start a transfer: %s", c->name, strerror(-r));
         s->state->next_poll = clock_now() + interval_of(s);
+        heap_fix(s);
         return;
     }
     set_in_flight(s, true);
@@ -694,17 +901,17 @@ static void poll_feed(struct feed_slot *s)
 static void on_timer(uv_timer_t *t)
 {
     struct poller *p = t->data;
-    int64_t now = clock_now();
+    int64_t now = clock_now_ms();
 
     if (p->draining)
         return;
     /* Due feeds beyond max_active wait for a poll to finish (conclude()
      * re-arms): a fast network cannot pile up more bodies and parsed
-     * documents than the store keeps up with. */
-    for (size_t i = 0; i < p->n_slots && p->active < p->max_active; i++) {
-        struct feed_slot *s = p->slots[i];
-        if (!s->in_flight && pollable(s) && s->state->next_poll <= now)
-            poll_feed(s);
+     * documents than the store keeps up with. poll_feed() moves the top
+     * down (in flight, or rescheduled when it cannot start). */
+    while (p->n_slots > 0 && p->active < p->max_active && p->heap[0]->due <= now) {
+        p->heap[0]->release_ms = 0;
+        poll_feed(p->heap[0]);
     }
     arm(p);
 }
@@ -712,7 +919,7 @@ static void on_timer(uv_timer_t *t)
 /* Wakes at the earliest due time of the feeds not in flight. */
 static void arm(struct poller *p)
 {
-    int64_t now = clock_now(), next = INT64_MAX;
+    int64_t now = clock_now_ms(), next = p->n_slots > 0 ? p->heap[0]->due : INT64_MAX;
 
     if (p->closing)
         return;
@@ -724,16 +931,11 @@ static void arm(struct poller *p)
         uv_timer_stop(&p->timer); /* the next conclude() re-arms */
         return;
     }
-    for (size_t i = 0; i < p->n_slots; i++) {
-        const struct feed_slot *s = p->slots[i];
-        if (!s->in_flight && pollable(s) && s->state->next_poll < next)
-            next = s->state->next_poll;
-    }
     if (next == INT64_MAX) {
         uv_timer_stop(&p->timer);
         return;
     }
-    uv_timer_start(&p->timer, on_timer, next <= now ? 0 : (uint64_t)(next - now) * 1000, 0);
+    uv_timer_start(&p->timer, on_timer, next <= now ? 0 : (uint64_t)(next - now), 0);
 }
 
 /* A slot for the feed fc, registered in the store (its state loaded). */
@@ -745,6 +947,7 @@ static struct feed_slot *slot_new(struct poller *p, const struct feed_conf *fc)
         return NULL;
     s->p = p;
     s->conf = fc;
+    s->heap = NOT_QUEUED; /* until heap_build() */
     s->hints = (struct doc_hints){.ttl = -1, .sy_period = -1};
     if (store_feed_register(p->store, fc->name, fc->url, &s->state) < 0) {
         log_error("STORE", "feed \"%s\": cannot register: %s", fc->name, store_errmsg(p->store));
@@ -807,7 +1010,10 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
                          .changed = changed,
                          .userdata = userdata};
     p->slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->slots));
-    if (!p->slots) {
+    p->heap = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->heap));
+    p->recs = calloc(RECORD_BATCH, sizeof(*p->recs));
+    p->queued = calloc(RECORD_BATCH, sizeof(*p->queued));
+    if (!p->slots || !p->heap || !p->recs || !p->queued) {
         r = -ENOMEM;
         goto err;
     }
@@ -821,17 +1027,23 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     r = retain(p, cfg);
     if (r < 0)
         goto err;
+    heap_build(p);
     p->max_active = (unsigned)cfg->max_concurrent * 2;
     uv_timer_init(loop, &p->timer);
     uv_idle_init(loop, &p->drain);
-    p->timer.data = p->drain.data = p;
-    p->open_handles = 2;
+    uv_check_init(loop, &p->commit);
+    uv_prepare_init(loop, &p->commit_early);
+    p->timer.data = p->drain.data = p->commit.data = p->commit_early.data = p;
+    p->open_handles = 4;
     *ret = p;
     return 0;
 err:
     for (size_t i = 0; i < p->n_slots; i++)
         slot_free(p->slots[i]);
     free(p->slots);
+    free(p->heap);
+    free(p->recs);
+    free(p->queued);
     free(p);
     return r;
 }
@@ -839,15 +1051,21 @@ err:
 int poller_reload(struct poller *p, const struct config *cfg)
 {
     struct feed_slot **slots = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*slots));
+    struct feed_slot **heap = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*heap));
     struct feed_slot **retired;
     size_t n = 0, gone = 0;
     int r = 0;
 
-    if (!slots)
+    if (!slots || !heap) {
+        free(slots);
+        free(heap);
         return -ENOMEM;
+    }
+    flush_records(p); /* before the feeds' rows change */
     retired = realloc(p->retired, (p->n_retired + p->n_slots + 1) * sizeof(*retired));
     if (!retired) {
         free(slots);
+        free(heap);
         return -ENOMEM;
     }
     p->retired = retired;
@@ -904,11 +1122,15 @@ int poller_reload(struct poller *p, const struct config *cfg)
         gone++;
         s->retired = true;
         s->discard = s->in_flight;
+        s->heap = NOT_QUEUED;
         p->retired[p->n_retired++] = s;
     }
     free(p->slots);
+    free(p->heap);
     p->slots = slots;
+    p->heap = heap;
     p->n_slots = n;
+    heap_build(p);
     p->cfg = cfg;
     p->max_active = (unsigned)cfg->max_concurrent * 2;
     if (retain(p, cfg) < 0)
@@ -918,28 +1140,43 @@ int poller_reload(struct poller *p, const struct config *cfg)
 }
 
 /* Feeds that are due at start-up (new ones, or all of them after a long
- * outage) are spread over a window instead of fired at once: one second
- * per 200 feeds (times are whole seconds), at most 5 s, and never more
- * than the smallest of their intervals. */
+ * outage) are spread over a window instead of fired at once, in their
+ * configuration order (which interleaves sites when the file does).
+ *
+ * The window is no longer than what the global cap enforces anyway: at
+ * most max_concurrent transfers run at once (and max_active feeds are in
+ * progress), each site sees at most per_site of them and one start per
+ * site_gap, so due feeds are never fired at once whatever the window. On
+ * top of that the spread releases one feed per transfer slot every
+ * SCHEDULE_SPREAD_SLOT_MS (about the fastest a poll completes, even on a
+ * LAN), at most 5 s and never more than the smallest of their intervals:
+ * 10,000 due feeds at max_concurrent 64 take 1.6 s, where the former one
+ * second per 200 feeds (whole seconds) took 5 s and left the transfer
+ * slots idle most of that time. Release times are in milliseconds; the
+ * stored next_poll keeps whole seconds. */
 void poller_start(struct poller *p)
 {
-    int64_t now = clock_now(), window;
+    int64_t now = clock_now(), now_ms = clock_now_ms(), shortest = -1, window;
     unsigned due = 0, k = 0;
 
-    for (size_t i = 0; i < p->n_slots; i++)
-        due += pollable(p->slots[i]) && p->slots[i]->state->next_poll <= now;
-    window = due / 200 < 5 ? due / 200 : 5;
     for (size_t i = 0; i < p->n_slots; i++) {
-        if (pollable(p->slots[i]) && p->slots[i]->state->next_poll <= now &&
-            interval_of(p->slots[i]) < window)
-            window = interval_of(p->slots[i]);
+        struct feed_slot *s = p->slots[i];
+        if (pollable(s) && s->state->next_poll <= now) {
+            due++;
+            if (shortest < 0 || interval_of(s) < shortest)
+                shortest = interval_of(s);
+        }
     }
+    window = schedule_spread_window_ms(due, p->cfg->max_concurrent, shortest);
     for (size_t i = 0; i < p->n_slots; i++) {
-        struct store_feed_state *st = p->slots[i]->state;
-        if (pollable(p->slots[i]) && st->next_poll <= now)
-            st->next_poll = now + schedule_spread(k++, due, window);
+        struct feed_slot *s = p->slots[i];
+        if (pollable(s) && s->state->next_poll <= now) {
+            s->release_ms = now_ms + schedule_spread(k++, due, window);
+            s->state->next_poll = s->release_ms / 1000;
+        }
     }
-    log_info("FETCH", "polling %zu feeds (%u due, spread over %llds)", p->n_slots, due,
+    heap_build(p);
+    log_info("FETCH", "polling %zu feeds (%u due, spread over %lld ms)", p->n_slots, due,
              (long long)window);
     arm(p);
 }
@@ -952,6 +1189,9 @@ static void free_poller(struct poller *p)
     for (size_t i = 0; i < p->n_slots; i++)
         slot_free(p->slots[i]);
     free(p->slots);
+    free(p->heap);
+    free(p->recs);
+    free(p->queued);
     for (size_t i = 0; i < p->n_retired; i++)
         slot_free(p->retired[i]);
     free(p->retired);
@@ -976,6 +1216,7 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
 
     if (p->closing)
         return;
+    flush_records(p); /* polls that completed are kept */
     p->closing = true;
     p->closed = done;
     p->closed_ud = userdata;
@@ -990,6 +1231,8 @@ void poller_close(struct poller *p, void (*done)(void *userdata), void *userdata
     uv_idle_stop(&p->drain);
     uv_close((uv_handle_t *)&p->timer, on_closed);
     uv_close((uv_handle_t *)&p->drain, on_closed);
+    uv_close((uv_handle_t *)&p->commit, on_closed);
+    uv_close((uv_handle_t *)&p->commit_early, on_closed);
 }
 
 void poller_drain(struct poller *p)

@@ -116,3 +116,14 @@ int64_t schedule_spread(unsigned k, unsigned n, int64_t window)
         return 0;
     return (int64_t)k * window / (int64_t)n;
 }
+
+int64_t schedule_spread_window_ms(unsigned n, unsigned max_concurrent, int64_t shortest_interval)
+{
+    int64_t w = (int64_t)n * SCHEDULE_SPREAD_SLOT_MS / (max_concurrent ? max_concurrent : 1);
+
+    if (w > SCHEDULE_SPREAD_MAX_MS)
+        w = SCHEDULE_SPREAD_MAX_MS;
+    if (shortest_interval >= 0 && w > shortest_interval * 1000)
+        w = shortest_interval * 1000;
+    return w;
+}

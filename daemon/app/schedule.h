@@ -56,7 +56,15 @@ int64_t schedule_next(const struct schedule_policy *p, const struct schedule_inp
 int64_t schedule_learn(const int64_t *times, unsigned n);
 
 /* Spreads a start-up: the k-th of n due feeds is delayed by
- * k * window / n seconds, so that all due feeds are not fired at once. */
+ * k * window / n (any unit), so that all due feeds are not fired at once. */
 int64_t schedule_spread(unsigned k, unsigned n, int64_t window);
+
+/* The start-up window for n due feeds, in milliseconds: one feed per
+ * transfer slot (max_concurrent of them) every SCHEDULE_SPREAD_SLOT_MS, at
+ * most SCHEDULE_SPREAD_MAX_MS, and never more than shortest_interval
+ * (seconds), the smallest interval among them. */
+#define SCHEDULE_SPREAD_SLOT_MS 10
+#define SCHEDULE_SPREAD_MAX_MS  5000
+int64_t schedule_spread_window_ms(unsigned n, unsigned max_concurrent, int64_t shortest_interval);
 
 #endif

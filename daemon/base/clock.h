@@ -14,6 +14,9 @@
 #define CLOCK_RFC1123_LEN 30 /* "Mon, 02 Jan 2006 15:04:05 GMT" + NUL */
 
 int64_t clock_now(void);
+
+/* The same in milliseconds. */
+int64_t clock_now_ms(void);
 /* Milliseconds, monotonic: for durations only. */
 int64_t clock_mono_ms(void);
 

@@ -159,6 +159,9 @@ struct entry {
     bool prepared;
     char *canon;        /* the canonical link, NULL without a usable link */
     struct story_fp fp; /* fp.n_terms 0: none */
+    /* dedup_entry_hash() when computed ahead (the poller's thread pool), else "";
+     * store_ingest() uses it once and clears it. HASH_HEX_LEN + 1 bytes. */
+    char hash[64 + 1];
 };
 
 /* skip_hours bit h: hour h (0-23, UTC) is skipped. skip_days bit d:

@@ -211,6 +211,9 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT,
 };
 
@@ -234,10 +237,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " last_error = NULL, error_class = NULL, error_count = 0,"
                          " last_poll = ?10, last_success = ?10, next_poll = ?11,"
                          " body_hash = ?12, body_size = ?13, last_doc = ?10 WHERE id = ?1",
-    [ST_FEED_POLLED_OK] = "UPDATE feeds SET last_status = ?2, last_error = NULL,"
+/* A poll without a document: its update and its counters (?10-?15, as
+ * in ST_FEED_COUNTERS) in one statement. */
+#define POLL_COUNTERS                                                                              \
+    " polls = polls + 1, not_modified = not_modified + ?10,"                                       \
+    " bytes_saved = bytes_saved + ?10 * body_size, throttled = throttled + ?11,"                   \
+    " retry_after = coalesce(?12, retry_after), hint = ?13, hint_source = ?14,"                    \
+    " last_outcome = ?15,"
+    [ST_FEED_POLLED_OK] = "UPDATE feeds SET" POLL_COUNTERS " last_status = ?2, last_error = NULL,"
                           " error_class = NULL, error_count = 0, last_poll = ?3,"
                           " last_success = ?3, next_poll = ?4 WHERE id = ?1",
-    [ST_FEED_POLLED_ERR] = "UPDATE feeds SET last_status = ?2, last_error = ?3,"
+    [ST_FEED_POLLED_ERR] = "UPDATE feeds SET" POLL_COUNTERS " last_status = ?2, last_error = ?3,"
                            " error_count = error_count + 1, last_poll = ?4, next_poll = ?5,"
                            " error_class = ?6, gone = max(gone, ?7) WHERE id = ?1",
     [ST_FEED_VALIDATORS] = "UPDATE feeds SET etag = ?2, last_modified = ?3, body_size = ?4"
@@ -351,6 +361,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT poll",
+    [ST_RELEASE] = "RELEASE poll",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO poll",
 };
 
 struct store {
@@ -1444,7 +1457,12 @@ static int ingest_entry(struct store *s, int64_t feed_id, struct entry *e, bool 
             return r;
         id_rule = key[0] == 'g' ? "guid" : key[0] == 'l' ? "link" : "hash";
     }
-    r = dedup_entry_hash(e, hash);
+    if (e->hash[0]) {
+        memcpy(hash, e->hash, sizeof(hash)); /* computed on the thread pool */
+        e->hash[0] = '\0';
+    } else {
+        r = dedup_entry_hash(e, hash);
+    }
     if (r == 0)
         r = find_by_key(s, feed_id, key, &f);
     if (r == 0 && e->canon && link_ok) {
@@ -1580,30 +1598,49 @@ static int feed_ingested(struct store *s, int64_t feed_id, const struct feed *do
     return run(s, ST_FEED_INGESTED, "updating a feed");
 }
 
+/* Binds a poll's counters and hints from parameter i on: not modified,
+ * throttled, retry_after, hint, hint_source, outcome. */
+static void bind_counters(sqlite3_stmt *st, int i, const struct store_poll *poll,
+                          const char *outcome)
+{
+    bool not_modified = poll->status == 304 || poll->unchanged;
+
+    sqlite3_bind_int(st, i, not_modified && !poll->error);
+    sqlite3_bind_int(st, i + 1, poll->status == 429);
+    if (poll->retry_after > 0)
+        sqlite3_bind_int64(st, i + 2, poll->retry_after);
+    else
+        sqlite3_bind_null(st, i + 2);
+    if (poll->hint > 0)
+        sqlite3_bind_int64(st, i + 3, poll->hint);
+    else
+        sqlite3_bind_null(st, i + 3);
+    bind_text(st, i + 4, poll->hint > 0 ? poll->hint_source : NULL);
+    bind_text(st, i + 5, outcome);
+}
+
+static int poll_events(struct store *s, int64_t feed_id, const struct store_poll *poll);
+
 /* What every poll records besides its own update: counters, hints, a move
  * and a gone feed's event. Runs first, inside the poll's transaction. */
 static int poll_extras(struct store *s, int64_t feed_id, const struct store_poll *poll,
                        const char *outcome)
 {
     sqlite3_stmt *st = s->stmt[ST_FEED_COUNTERS];
-    bool not_modified = poll->status == 304 || poll->unchanged;
     int r;
 
     sqlite3_bind_int64(st, 1, feed_id);
-    sqlite3_bind_int(st, 2, not_modified && !poll->error);
-    sqlite3_bind_int(st, 3, poll->status == 429);
-    if (poll->retry_after > 0)
-        sqlite3_bind_int64(st, 4, poll->retry_after);
-    else
-        sqlite3_bind_null(st, 4);
-    if (poll->hint > 0)
-        sqlite3_bind_int64(st, 5, poll->hint);
-    else
-        sqlite3_bind_null(st, 5);
-    bind_text(st, 6, poll->hint > 0 ? poll->hint_source : NULL);
-    bind_text(st, 7, outcome);
+    bind_counters(st, 2, poll, outcome);
     r = run(s, ST_FEED_COUNTERS, "counting a poll");
-    if (r == 0 && poll->moved_to) {
+    return r == 0 ? poll_events(s, feed_id, poll) : r;
+}
+
+/* A move (with its event), a gone feed's event and the poll's own event. */
+static int poll_events(struct store *s, int64_t feed_id, const struct store_poll *poll)
+{
+    int r = 0;
+
+    if (poll->moved_to) {
         sqlite3_bind_int64(s->stmt[ST_FEED_MOVED], 1, feed_id);
         bind_text(s->stmt[ST_FEED_MOVED], 2, poll->moved_to);
         r = run(s, ST_FEED_MOVED, "moving a feed");
@@ -1710,20 +1747,16 @@ static const char *outcome_of(const struct store_poll *poll)
     return poll->status == 304 ? "not modified" : "polled";
 }
 
-int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll)
+/* One poll's record, inside a transaction. */
+static int record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll)
 {
     enum stmt_id id = poll->error ? ST_FEED_POLLED_ERR : ST_FEED_POLLED_OK;
     sqlite3_stmt *st = s->stmt[id];
-    int r = begin(s);
+    int r = brief_load(s, feed_id, NULL);
 
-    if (r < 0)
-        return r;
-    r = brief_load(s, feed_id, NULL);
-    if (r == 0)
-        r = poll_extras(s, feed_id, poll, outcome_of(poll));
     if (r < 0) {
         brief_clear(s);
-        return end(s, r);
+        return r;
     }
     sqlite3_bind_int64(st, 1, feed_id);
     sqlite3_bind_int(st, 2, poll->status);
@@ -1737,10 +1770,51 @@ int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll 
         sqlite3_bind_int64(st, 3, poll->polled_at);
         sqlite3_bind_int64(st, 4, poll->next_poll);
     }
+    bind_counters(st, 10, poll, outcome_of(poll));
     r = run(s, id, "recording a poll");
+    if (r == 0)
+        r = poll_events(s, feed_id, poll);
     if (r == 0 && !poll->error && poll->unchanged)
         r = record_validators(s, feed_id, poll);
     brief_clear(s);
+    return r;
+}
+
+int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll)
+{
+    int r = begin(s);
+
+    if (r < 0)
+        return r;
+    return end(s, record_poll(s, feed_id, poll));
+}
+
+int store_record_polls(struct store *s, const struct store_poll_rec *recs, size_t n,
+                       int *ret_results)
+{
+    int r;
+
+    if (n == 1) {
+        ret_results[0] = store_record_poll(s, recs[0].feed_id, &recs[0].poll);
+        return ret_results[0];
+    }
+    r = begin(s);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        int one = run(s, ST_SAVEPOINT, "starting a savepoint");
+
+        if (one < 0) {
+            r = one;
+            break;
+        }
+        one = record_poll(s, recs[i].feed_id, &recs[i].poll);
+        /* This poll alone is undone; the others stay. */
+        if (one < 0 && (r = run(s, ST_ROLLBACK_TO, "rolling back a poll")) < 0)
+            break;
+        r = run(s, ST_RELEASE, "releasing a savepoint");
+        ret_results[i] = one;
+    }
     return end(s, r);
 }
 

@@ -176,6 +176,19 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
  * Counters and moves as for store_ingest(). */
 int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll);
 
+/* Records n polls as store_record_poll() would, in one transaction (a group
+ * commit: the commit is most of what a 304 costs). Each poll stays atomic:
+ * it runs in its own savepoint, and one whose statements or event hook
+ * fail is rolled back alone, with its error in ret_results[i] (0 for the
+ * recorded ones). Returns 0 when the transaction committed, else the
+ * error, and then no poll was recorded. */
+struct store_poll_rec {
+    int64_t feed_id;
+    struct store_poll poll;
+};
+int store_record_polls(struct store *s, const struct store_poll_rec *recs, size_t n,
+                       int *ret_results);
+
 /* What store_merged() reads. */
 struct store_merged_opts {
     enum dedup_level level;    /* none: every entry; link / story: one per group */

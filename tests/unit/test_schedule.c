@@ -142,10 +142,24 @@ static void test_spread(void **state)
     assert_int_equal(schedule_spread(0, 1, 60), 0);
 }
 
+/* One due feed per transfer slot every 10 ms, at most 5 s and never more
+ * than the shortest interval. */
+static void test_spread_window(void **state)
+{
+    (void)state;
+    assert_int_equal(schedule_spread_window_ms(10000, 64, 3600), 1562);
+    assert_int_equal(schedule_spread_window_ms(10000, 16, 3600), 5000);
+    assert_int_equal(schedule_spread_window_ms(200, 16, 3600), 125);
+    assert_int_equal(schedule_spread_window_ms(1, 16, 3600), 0);
+    assert_int_equal(schedule_spread_window_ms(10000, 16, 2), 2000);
+    assert_int_equal(schedule_spread_window_ms(10000, 0, 3600), 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interval_and_jitter),
+        cmocka_unit_test(test_spread_window),
         cmocka_unit_test(test_hints_are_floors),
         cmocka_unit_test(test_adaptive_replaces_interval_within_bounds),
         cmocka_unit_test(test_configured_interval_beyond_bounds),

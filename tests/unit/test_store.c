@@ -1725,6 +1725,56 @@ static void test_event_hook_failure_rolls_back(void **state)
     store_close(s);
 }
 
+/* Several polls in one transaction: each is atomic on its own, so the one
+ * whose event hook fails is rolled back alone, with its delivery. */
+static void test_record_polls_grouped(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = -1};
+    struct store_feed_state *st;
+    struct store_poll_rec recs[3] = {
+        {.poll = {.status = 304, .polled_at = 2000000100, .next_poll = 2000000200}},
+        {.poll = {.status = 500,
+                  .error = "HTTP 500",
+                  .error_class = "http",
+                  .polled_at = 2000000100,
+                  .next_poll = 2000000300}},
+        {.poll = {.status = 304, .polled_at = 2000000100, .next_poll = 2000000400}},
+    };
+    const char *names[3] = {"a", "b", "c"};
+    int results[3] = {1, 1, 1};
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(store_feed_register(s, names[i], "https://example.org/feed", &st), 0);
+        recs[i].feed_id = st->id;
+        store_feed_state_free(st);
+    }
+    store_set_event_hook(s, record_event, &rec);
+    rec.fail_kind = STORE_EVENT_POLL_FAILED;
+    rec.fail_nth = 1;
+    assert_int_equal(store_record_polls(s, recs, 3, results), 0);
+    assert_int_equal(results[0], 0);
+    assert_int_equal(results[1], -EIO);
+    assert_int_equal(results[2], 0);
+    assert_string_equal(kinds(&rec), "poll.ok,poll.failed,poll.ok");
+    /* a and c recorded with their events; b not at all. */
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries"), 2);
+    assert_int_equal(query_int("SELECT sum(polls) FROM feeds"), 2);
+    assert_int_equal(query_int("SELECT next_poll FROM feeds WHERE name = 'a'"), 2000000200);
+    assert_int_equal(query_int("SELECT next_poll FROM feeds WHERE name = 'c'"), 2000000400);
+    assert_int_equal(query_int("SELECT polls + error_count FROM feeds WHERE name = 'b'"), 0);
+
+    /* One poll alone is store_record_poll(). */
+    recorder_reset(&rec);
+    rec.fail_kind = -1;
+    assert_int_equal(store_record_polls(s, &recs[1], 1, results), 0);
+    assert_int_equal(results[0], 0);
+    assert_int_equal(query_int("SELECT error_count FROM feeds WHERE name = 'b'"), 1);
+    recorder_reset(&rec);
+    store_close(s);
+}
+
 static void test_event_hook_poll_errors(void **state)
 {
     struct store *s = open_db();
@@ -2017,6 +2067,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_hook_new_and_revised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_failure_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_poll_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_polls_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_gone_and_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_joined_by_link, setup, teardown),
     };
