@@ -77,6 +77,7 @@ struct daemon {
     struct admin *admin;      /* /metrics and /healthz */
     double start_time;        /* epoch seconds */
     uv_timer_t maintenance;   /* retention and WAL checkpoints */
+    bool pruning;             /* a retention scan is on the thread pool */
     bool stopping;
 };
 
@@ -128,54 +129,114 @@ static double monitor_recent(const struct loop_monitor *m)
     return (double)worst / 1e9;
 }
 
-/* Retention and a WAL checkpoint, every maintenance_interval: one batch
- * of at most PRUNE_BATCH entries per loop turn, so that a large backlog is
- * pruned in short transactions. */
-#define PRUNE_BATCH 1000
+/* Retention and a WAL checkpoint, every maintenance_interval. The scan for
+ * entries to prune reads the whole table: it runs on the thread pool, on
+ * its own read-only connection; the loop thread then deletes what it found
+ * (at most PRUNE_BATCH, re-checked, one short transaction) and comes back
+ * soon while there is more. */
+#define PRUNE_BATCH 500
+
+struct prune_job {
+    uv_work_t work;
+    struct daemon *d;
+    struct store_retention rt;
+    int64_t *protect; /* ids the outputs show, collected on the loop */
+    char *path;
+    int64_t *ids;
+    size_t n;
+    int r;
+    char err[256];
+};
+
+static void on_maintenance(uv_timer_t *t);
+
+static void checkpoint_and_rearm(struct daemon *d, uint64_t delay_ms)
+{
+    int frames = 0, written = 0;
+
+    if (store_checkpoint(d->store, &frames, &written) < 0)
+        log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
+    else
+        log_debug("STORE", "WAL checkpoint: %d of %d frames written back", written, frames);
+    uv_timer_start(&d->maintenance, on_maintenance, delay_ms, 0);
+}
+
+static void prune_work(uv_work_t *w)
+{
+    struct prune_job *j = w->data;
+
+    j->r = store_prune_candidates(j->path, &j->rt, &j->ids, &j->n, j->err, sizeof(j->err));
+}
+
+static void prune_done(uv_work_t *w, int status)
+{
+    struct prune_job *j = w->data;
+    struct daemon *d = j->d;
+    size_t deleted = 0;
+    int r = status < 0 ? status : j->r;
+
+    d->pruning = false;
+    if (!d->stopping && !d->draining) {
+        if (r < 0)
+            log_error("STORE", "retention: cannot look for old entries: %s",
+                      status < 0 ? uv_strerror(status) : j->err);
+        else if (j->n && store_prune_ids(d->store, j->ids, j->n, &deleted) < 0)
+            log_error("STORE", "retention: cannot prune: %s", store_errmsg(d->store));
+        if (deleted) {
+            log_info("STORE", "retention: %zu old entries pruned", deleted);
+            on_changed(d); /* archive pages may have lost entries */
+        }
+        /* A full batch: more to do, soon (in short transactions). */
+        if (r == 0 && j->n == PRUNE_BATCH)
+            uv_timer_start(&d->maintenance, on_maintenance, 100, 0);
+        else
+            checkpoint_and_rearm(d, (uint64_t)d->cfg->maintenance_interval * 1000);
+    }
+    free(j->protect);
+    free(j->path);
+    free(j->ids);
+    free(j);
+}
 
 static void on_maintenance(uv_timer_t *t)
 {
     struct daemon *d = t->data;
     const struct config *c = d->cfg;
-    struct store_retention rt = {
-        .keep_seconds = c->keep_days * 86400,
-        .keep_per_feed = c->keep_per_feed,
-        .max_rows = PRUNE_BATCH,
-        .now = clock_now(),
-    };
-    int64_t *ids = NULL;
-    size_t n = 0, deleted = 0;
-    int r = 0;
+    struct prune_job *j;
+    size_t n = 0;
 
-    if (d->stopping || d->draining)
+    if (d->stopping || d->draining || d->pruning)
         return;
-    if (rt.keep_seconds || rt.keep_per_feed) {
-        r = publish_entry_ids(d->publisher, &ids, &n);
-        rt.protect = ids;
-        rt.n_protect = n;
-        if (r == 0)
-            r = store_prune(d->store, &rt, &deleted);
-        free(ids);
-        if (r < 0)
-            log_error("STORE", "retention: cannot prune: %s",
-                      r == -ENOMEM ? "out of memory" : store_errmsg(d->store));
-        else if (deleted)
-            log_info("STORE", "retention: %zu old entries pruned", deleted);
-    }
-    if (deleted == PRUNE_BATCH) {
-        uv_timer_start(t, on_maintenance, 100, 0); /* more to do: soon */
+    if (!c->keep_days && !c->keep_per_feed) {
+        checkpoint_and_rearm(d, (uint64_t)c->maintenance_interval * 1000);
         return;
     }
-    if (deleted)
-        on_changed(d); /* archive pages may have lost entries */
-    {
-        int frames = 0, written = 0;
-        if (store_checkpoint(d->store, &frames, &written) < 0)
-            log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
-        else
-            log_debug("STORE", "WAL checkpoint: %d of %d frames written back", written, frames);
+    j = calloc(1, sizeof(*j));
+    if (!j || !(j->path = strdup(c->database)) ||
+        publish_entry_ids(d->publisher, &j->protect, &n) < 0) {
+        log_error("STORE", "retention: out of memory (or the outputs cannot be read)");
+        if (j)
+            free(j->path);
+        free(j);
+        checkpoint_and_rearm(d, (uint64_t)c->maintenance_interval * 1000);
+        return;
     }
-    uv_timer_start(t, on_maintenance, (uint64_t)c->maintenance_interval * 1000, 0);
+    j->d = d;
+    j->work.data = j;
+    j->rt = (struct store_retention){.keep_seconds = c->keep_days * 86400,
+                                     .keep_per_feed = c->keep_per_feed,
+                                     .protect = j->protect,
+                                     .n_protect = n,
+                                     .max_rows = PRUNE_BATCH,
+                                     .now = clock_now()};
+    if (uv_queue_work(&d->loop, &j->work, prune_work, prune_done) < 0) {
+        free(j->protect);
+        free(j->path);
+        free(j);
+        checkpoint_and_rearm(d, (uint64_t)c->maintenance_interval * 1000);
+        return;
+    }
+    d->pruning = true;
 }
 
 static void on_monitor_tick(uv_timer_t *t)

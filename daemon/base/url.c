@@ -520,6 +520,19 @@ int url_canonical(const char *url, const struct url_canon_opts *opts, char **ret
     c = curl_url_set(h, CURLUPART_URL, buf, 0);
     if (c == CURLUE_OK)
         c = curl_url_get(h, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT);
+    /* curl decodes a percent-encoded host without normalizing the result
+     * ("%34" gives "4", which it writes "0.0.0.4"): round trips until the
+     * form is stable, so that it is canonical. */
+    for (int i = 0; i < 2 && c == CURLUE_OK && memchr(buf + skip, '%', strcspn(buf + skip, "/?"));
+         i++) {
+        char *again = NULL;
+
+        c = curl_url_set(h, CURLUPART_URL, s, 0);
+        if (c == CURLUE_OK)
+            c = curl_url_get(h, CURLUPART_URL, &again, CURLU_NO_DEFAULT_PORT);
+        curl_free(s);
+        s = again;
+    }
     if (c != CURLUE_OK)
         r = from_curlu(c);
     else if (has_control(s)) /* curl decodes "%7F" in a host, and keeps it */
@@ -536,7 +549,7 @@ out:
 
 bool url_is_http(const char *s)
 {
-    const char *rest;
+    const char *rest, *at;
 
     if (strncasecmp(s, "http://", 7) == 0)
         rest = s + 7;
@@ -544,7 +557,11 @@ bool url_is_http(const char *s)
         rest = s + 8;
     else
         return false;
-    if (*rest == '\0' || *rest == '/' || *rest == ':')
+    /* The host follows the user info, which may start with ":" ("http://:pw@host/"). */
+    at = memrchr(rest, '@', strcspn(rest, "/?#"));
+    if (at)
+        rest = at + 1;
+    if (*rest == '\0' || *rest == '/' || *rest == ':' || *rest == '?' || *rest == '#')
         return false;
     for (; *s; s++) {
         if ((unsigned char)*s <= 0x20 || *s == 0x7f)

@@ -24,7 +24,7 @@
 #include "feed/story_index.h"
 #include "base/log.h"
 
-#define APPLICATION_ID 0x48524c44 /* "HRLD" */
+#define APPLICATION_ID       0x48524c44 /* "HRLD" */
 #define STORE_DAEMON_BUSY_MS 20
 
 static const char *const migrations[] = {
@@ -203,8 +203,7 @@ enum stmt_id {
     ST_HOOK_ENABLE,
     ST_STORY_SOURCES,
     ST_ENTRY_SEEN,
-    ST_PRUNE,
-    ST_PRUNE_RANKED,
+    ST_PRUNE_ONE,
     ST_CHECKPOINT,
     ST_HOOK_COUNTS,
     ST_COUNT_STORIES,
@@ -338,20 +337,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " JOIN feeds f ON f.id = e.feed_id"
                          " WHERE e.story = ?1 OR e.id = ?1 ORDER BY e.id LIMIT ?2",
     [ST_ENTRY_SEEN] = "UPDATE entries SET last_seen = ?2 WHERE id = ?1",
-#define PRUNE_KEEP                                                                                 \
-    " AND doc IS NOT NULL AND seen < doc"                                                          \
-    " AND id NOT IN (SELECT entry_id FROM deliveries WHERE state = 'pending'"                      \
-    " AND entry_id IS NOT NULL) AND id NOT IN (SELECT value FROM json_each(?3)) LIMIT ?4)"
-    [ST_PRUNE] = "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT e.id AS id,"
-                 " e.first_seen AS first, coalesce(e.last_seen, e.first_seen) AS seen,"
-                 " f.last_doc AS doc FROM entries e JOIN feeds f ON f.id = e.feed_id"
-                 " WHERE e.first_seen < ?1) WHERE ?2 = 0" PRUNE_KEEP,
-    [ST_PRUNE_RANKED] = "DELETE FROM entries WHERE id IN (SELECT id FROM (SELECT e.id AS id,"
-                        " e.first_seen AS first, coalesce(e.last_seen, e.first_seen) AS seen,"
-                        " f.last_doc AS doc, row_number() OVER (PARTITION BY e.feed_id"
-                        " ORDER BY e.sort_time DESC, e.id DESC) AS rank"
-                        " FROM entries e JOIN feeds f ON f.id = e.feed_id)"
-                        " WHERE (first < ?1 OR rank > ?2)" PRUNE_KEEP,
+    /* Deletes one candidate of store_prune_candidates() unless, since the
+     * scan, a delivery came to announce it or its feed's document had it
+     * again. */
+    [ST_PRUNE_ONE] = "DELETE FROM entries WHERE id = ?1"
+                     " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE entry_id = ?1"
+                     " AND state = 'pending') AND coalesce(last_seen, first_seen) <"
+                     " (SELECT last_doc FROM feeds WHERE feeds.id = entries.feed_id)",
     [ST_CHECKPOINT] = "PRAGMA wal_checkpoint(PASSIVE)",
     [ST_HOOK_COUNTS] = "SELECT coalesce(sum(state = 'pending' AND attempts = 0), 0),"
                        " coalesce(sum(state = 'pending' AND attempts > 0), 0),"
@@ -2488,14 +2480,36 @@ int store_story_sources(struct store *s, int64_t story, size_t max,
 
 /* ---- maintenance ----------------------------------------------------------------- */
 
-int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_deleted)
-{
-    enum stmt_id id = rt->keep_per_feed > 0 ? ST_PRUNE_RANKED : ST_PRUNE;
-    sqlite3_stmt *st = s->stmt[id];
-    struct buf protect;
-    int r;
+/* The scan: every entry may be read (a full pass, with a window function
+ * for keep_per_feed), so it runs on its own read-only connection, off the
+ * loop thread. */
+#define PRUNE_KEEP                                                                                 \
+    " AND doc IS NOT NULL AND seen < doc"                                                          \
+    " AND id NOT IN (SELECT entry_id FROM deliveries WHERE state = 'pending'"                      \
+    " AND entry_id IS NOT NULL) AND id NOT IN (SELECT value FROM json_each(?3)) LIMIT ?4"
+static const char prune_sql[] = "SELECT id FROM (SELECT e.id AS id, e.first_seen AS first,"
+                                " coalesce(e.last_seen, e.first_seen) AS seen, f.last_doc AS doc"
+                                " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                                " WHERE e.first_seen < ?1) WHERE ?2 = 0" PRUNE_KEEP;
+static const char prune_ranked_sql[] =
+    "SELECT id FROM (SELECT e.id AS id, e.first_seen AS first,"
+    " coalesce(e.last_seen, e.first_seen) AS seen, f.last_doc AS doc,"
+    " row_number() OVER (PARTITION BY e.feed_id ORDER BY e.sort_time DESC, e.id DESC) AS rank"
+    " FROM entries e JOIN feeds f ON f.id = e.feed_id)"
+    " WHERE (first < ?1 OR rank > ?2)" PRUNE_KEEP;
 
-    *ret_deleted = 0;
+int store_prune_candidates(const char *path, const struct store_retention *rt, int64_t **ret_ids,
+                           size_t *ret_n, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct buf protect;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+
+    *ret_ids = NULL;
+    *ret_n = 0;
     if (rt->keep_seconds <= 0 && rt->keep_per_feed <= 0)
         return 0;
     buf_init(&protect, SIZE_MAX / 2);
@@ -2504,22 +2518,81 @@ int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_d
         buf_printf(&protect, i ? ",%lld" : "%lld", (long long)rt->protect[i]);
     buf_putc(&protect, ']');
     if (protect.err) {
+        snprintf(err, errlen, "out of memory");
         buf_release(&protect);
         return -ENOMEM;
     }
-    /* No age limit: every entry is old enough (then rank decides). */
-    sqlite3_bind_int64(st, 1, rt->keep_seconds > 0 ? rt->now - rt->keep_seconds : INT64_MAX);
-    sqlite3_bind_int64(st, 2, rt->keep_per_feed > 0 ? rt->keep_per_feed : 0);
-    sqlite3_bind_text(st, 3, protect.data, (int)protect.len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)(rt->max_rows ? rt->max_rows : 1000));
-    buf_release(&protect);
-    r = begin(s);
-    if (r == 0) {
-        r = run(s, id, "pruning old entries");
-        if (r == 0)
-            *ret_deleted = (size_t)sqlite3_changes(s->db);
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, rt->keep_per_feed > 0 ? prune_ranked_sql : prune_sql, -1, &st,
+                                NULL);
+    if (rc == SQLITE_OK) {
+        /* No age limit: every entry is old enough (then rank decides). */
+        sqlite3_bind_int64(st, 1, rt->keep_seconds > 0 ? rt->now - rt->keep_seconds : INT64_MAX);
+        sqlite3_bind_int64(st, 2, rt->keep_per_feed > 0 ? rt->keep_per_feed : 0);
+        sqlite3_bind_text(st, 3, protect.data, (int)protect.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)(rt->max_rows ? rt->max_rows : 1000));
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                int64_t *v = realloc(ids, ncap * sizeof(*v));
+                if (!v) {
+                    r = -ENOMEM;
+                    snprintf(err, errlen, "out of memory");
+                    break;
+                }
+                ids = v;
+                cap = ncap;
+            }
+            ids[n++] = sqlite3_column_int64(st, 0);
+        }
     }
-    return end(s, r);
+    if (r == 0 && rc != SQLITE_DONE) {
+        snprintf(err, errlen, "finding entries to prune: %s",
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        r = -EIO;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    buf_release(&protect);
+    if (r < 0) {
+        free(ids);
+        return r;
+    }
+    *ret_ids = ids;
+    *ret_n = n;
+    return 0;
+}
+
+int store_prune_ids(struct store *s, const int64_t *ids, size_t n, size_t *ret_deleted)
+{
+    int r = begin(s);
+
+    *ret_deleted = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        sqlite3_bind_int64(s->stmt[ST_PRUNE_ONE], 1, ids[i]);
+        r = run(s, ST_PRUNE_ONE, "pruning an old entry");
+        if (r == 0)
+            *ret_deleted += (size_t)sqlite3_changes(s->db);
+    }
+    r = end(s, r);
+    if (r < 0)
+        *ret_deleted = 0;
+    return r;
+}
+
+int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_deleted)
+{
+    int64_t *ids;
+    size_t n;
+    int r = store_prune_candidates(s->path, rt, &ids, &n, s->errmsg, sizeof(s->errmsg));
+
+    *ret_deleted = 0;
+    if (r < 0)
+        return r;
+    r = store_prune_ids(s, ids, n, ret_deleted);
+    free(ids);
+    return r;
 }
 
 int store_checkpoint(struct store *s, int *ret_frames, int *ret_done)

@@ -279,6 +279,15 @@ struct store_retention {
     int64_t now;
 };
 int store_prune(struct store *s, const struct store_retention *rt, size_t *ret_deleted);
+/* The two halves of store_prune(), for a daemon that must not block: the
+ * scan for up to max_rows candidates reads the whole entries table, on its
+ * own read-only connection to the database at path (safe on any thread;
+ * nothing shared); the deletion, on the store's thread, re-checks each
+ * candidate (a delivery may have come to announce it, or its feed's
+ * document may have had it again) in one short transaction. */
+int store_prune_candidates(const char *path, const struct store_retention *rt, int64_t **ret_ids,
+                           size_t *ret_n, char *err, size_t errlen);
+int store_prune_ids(struct store *s, const int64_t *ids, size_t n, size_t *ret_deleted);
 /* -ENOENT (message in store_errmsg()) when the database file was deleted
  * or replaced since it was opened (SQLite would go on writing to the
  * unlinked file), -EROFS when its write permissions were taken away
