@@ -150,6 +150,12 @@ static const struct canon_case cases[] = {
      * and keeps the DEL; a canonical form has no control characters. */
     {"http://a%7Fb/", NULL, NULL},
     {"https://Ex%7fample.org/a?b", &both, NULL},
+    /* fuzz/regressions/fuzz_url-encoded-ipv4-host: curl decodes "%34" to
+     * "4" but rewrites the IPv4 number only on the next parse; the
+     * canonical form is the stable one. */
+    {"http://%34/", NULL, "http://0.0.0.4/"},
+    {"HTTP://%34//`E/x", &both, "https://0.0.0.4//%60E/x"},
+    {"http://%30x7f.1/a", NULL, "http://127.0.0.1/a"},
 };
 
 static void check(const struct canon_case *c)
@@ -311,6 +317,34 @@ static void test_null_url(void **state)
     assert_null(out);
 }
 
+/* fuzz/regressions/fuzz_url-empty-user: the canonical form of
+ * "http://:pw@0x7f.1/a//" is "https://:pw@127.0.0.1/a", which has a host:
+ * url_is_http() took the ":" of the user info for an empty host. */
+static void test_is_http(void **state)
+{
+    char *out = NULL;
+
+    (void)state;
+    assert_true(url_is_http("http://example.org/feed"));
+    assert_true(url_is_http("HTTPS://example.org"));
+    assert_true(url_is_http("https://:pw@127.0.0.1/a"));
+    assert_true(url_is_http("http://user:pw@example.org:8080/"));
+    assert_false(url_is_http("http://"));
+    assert_false(url_is_http("http:///a"));
+    assert_false(url_is_http("http://:80/a"));
+    assert_false(url_is_http("http://user@/a"));
+    assert_false(url_is_http("http://user:pw@:80/a"));
+    assert_false(url_is_http("https://?q"));
+    assert_false(url_is_http("https://#f"));
+    assert_false(url_is_http("ftp://example.org/"));
+    assert_false(url_is_http("http://exa mple.org/"));
+    assert_false(url_is_http("http://a\x7f.org/"));
+    assert_int_equal(url_canonical("http://:pw@0x7f.1/a//", &both, &out), 0);
+    assert_string_equal(out, "https://:pw@127.0.0.1/a");
+    assert_true(url_is_http(out));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_tracking_list),
         cmocka_unit_test(test_long_url),
         cmocka_unit_test(test_null_url),
+        cmocka_unit_test(test_is_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
