@@ -78,6 +78,7 @@ struct daemon {
     double start_time;        /* epoch seconds */
     uv_timer_t maintenance;   /* retention and WAL checkpoints */
     bool pruning;             /* a retention scan is on the thread pool */
+    bool prune_more;          /* the last scan filled its batch: the next leaves shown out */
     bool stopping;
 };
 
@@ -131,7 +132,8 @@ static double monitor_recent(const struct loop_monitor *m)
 
 /* Retention and a WAL checkpoint, every maintenance_interval. The scan for
  * entries to prune reads the whole table: it runs on the thread pool, on
- * its own read-only connection; the loop thread then deletes what it found
+ * its own read-only connection; the loop thread then drops what the
+ * outputs show (read only when the scan found something), deletes the rest
  * (at most PRUNE_BATCH, re-checked, one short transaction) and comes back
  * soon while there is more. */
 #define PRUNE_BATCH 500
@@ -168,11 +170,38 @@ static void prune_work(uv_work_t *w)
     j->r = store_prune_candidates(j->path, &j->rt, &j->ids, &j->n, j->err, sizeof(j->err));
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Drops from ids[0..*n) the entries the outputs show now. Reading the
+ * outputs costs what a render costs, so it is done only when the scan
+ * found something. Returns 0 or a negative errno. */
+static int drop_shown(struct daemon *d, int64_t *ids, size_t *n)
+{
+    int64_t *shown;
+    size_t n_shown, k = 0;
+    int r = publish_entry_ids(d->publisher, &shown, &n_shown);
+
+    if (r < 0)
+        return r;
+    qsort(shown, n_shown, sizeof(*shown), cmp_id);
+    for (size_t i = 0; i < *n; i++)
+        if (!bsearch(&ids[i], shown, n_shown, sizeof(*shown), cmp_id))
+            ids[k++] = ids[i];
+    *n = k;
+    free(shown);
+    return 0;
+}
+
 static void prune_done(uv_work_t *w, int status)
 {
     struct prune_job *j = w->data;
     struct daemon *d = j->d;
-    size_t deleted = 0;
+    size_t deleted = 0, found = j->n;
     int r = status < 0 ? status : j->r;
 
     d->pruning = false;
@@ -180,17 +209,23 @@ static void prune_done(uv_work_t *w, int status)
         if (r < 0)
             log_error("STORE", "retention: cannot look for old entries: %s",
                       status < 0 ? uv_strerror(status) : j->err);
+        else if (found && (r = drop_shown(d, j->ids, &j->n)) < 0)
+            log_error("STORE", "retention: cannot read the outputs: %s", strerror(-r));
         else if (j->n && store_prune_ids(d->store, j->ids, j->n, &deleted) < 0)
             log_error("STORE", "retention: cannot prune: %s", store_errmsg(d->store));
         if (deleted) {
             log_info("STORE", "retention: %zu old entries pruned", deleted);
             on_changed(d); /* archive pages may have lost entries */
         }
-        /* A full batch: more to do, soon (in short transactions). */
-        if (r == 0 && j->n == PRUNE_BATCH)
+        /* A full batch: more to do, soon (in short transactions); the next
+         * scans leave the entries shown out, so that they cannot fill it. */
+        if (r == 0 && found == PRUNE_BATCH) {
+            d->prune_more = true;
             uv_timer_start(&d->maintenance, on_maintenance, 100, 0);
-        else
+        } else {
+            d->prune_more = false;
             checkpoint_and_rearm(d, (uint64_t)d->cfg->maintenance_interval * 1000);
+        }
     }
     free(j->protect);
     free(j->path);
@@ -213,7 +248,7 @@ static void on_maintenance(uv_timer_t *t)
     }
     j = calloc(1, sizeof(*j));
     if (!j || !(j->path = strdup(c->database)) ||
-        publish_entry_ids(d->publisher, &j->protect, &n) < 0) {
+        (d->prune_more && publish_entry_ids(d->publisher, &j->protect, &n) < 0)) {
         log_error("STORE", "retention: out of memory (or the outputs cannot be read)");
         if (j)
             free(j->path);
