@@ -155,11 +155,13 @@ static void on_maintenance(uv_timer_t *t);
 static void checkpoint_and_rearm(struct daemon *d, uint64_t delay_ms)
 {
     int frames = 0, written = 0;
+    uint64_t t0 = uv_hrtime();
 
     if (store_checkpoint(d->store, &frames, &written) < 0)
         log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
     else
-        log_debug("STORE", "WAL checkpoint: %d of %d frames written back", written, frames);
+        log_debug("STORE", "WAL checkpoint: %d of %d frames written back (%.1f ms)", written,
+                  frames, (double)(uv_hrtime() - t0) / 1e6);
     uv_timer_start(&d->maintenance, on_maintenance, delay_ms, 0);
 }
 
@@ -203,6 +205,7 @@ static void prune_done(uv_work_t *w, int status)
     struct daemon *d = j->d;
     size_t deleted = 0, found = j->n;
     int r = status < 0 ? status : j->r;
+    uint64_t t0 = uv_hrtime();
 
     d->pruning = false;
     if (!d->stopping && !d->draining) {
@@ -214,7 +217,8 @@ static void prune_done(uv_work_t *w, int status)
         else if (j->n && store_prune_ids(d->store, j->ids, j->n, &deleted) < 0)
             log_error("STORE", "retention: cannot prune: %s", store_errmsg(d->store));
         if (deleted) {
-            log_info("STORE", "retention: %zu old entries pruned", deleted);
+            log_info("STORE", "retention: %zu old entries pruned (%.1f ms on the loop)", deleted,
+                     (double)(uv_hrtime() - t0) / 1e6);
             on_changed(d); /* archive pages may have lost entries */
         }
         /* A full batch: more to do, soon (in short transactions); the next
