@@ -156,6 +156,9 @@ static const char *const migrations[] = {
      * new). */
     "ALTER TABLE entries ADD COLUMN last_seen INTEGER;"
     "ALTER TABLE feeds ADD COLUMN last_doc INTEGER;",
+
+    /* 7: retention re-checks each candidate against the outbox. */
+    "CREATE INDEX deliveries_by_entry ON deliveries (entry_id) WHERE entry_id IS NOT NULL;",
 };
 
 enum stmt_id {

@@ -305,7 +305,7 @@ static void test_migration_from_version_1(void **state)
     (void)state;
     write_version_1();
     s = open_db();
-    assert_int_equal(query_int("PRAGMA user_version"), 6);
+    assert_int_equal(query_int("PRAGMA user_version"), 7);
     /* Migration 3: canonical links, link keys and change hashes. */
     assert_int_equal(
         query_int("SELECT count(*) FROM entries WHERE key ="
