@@ -975,6 +975,19 @@ def run_heraldd(args, timeout=20.0, cwd=None):
 # Test case base
 
 
+class EnvDaemon(Daemon):
+    """A Daemon whose process gets extra environment variables."""
+
+    def __init__(self, extra_env):
+        super().__init__()
+        self.extra_env = extra_env
+
+    def env(self):
+        env = super().env()
+        env.update(self.extra_env)
+        return env
+
+
 class HeraldTestCase(unittest.TestCase):
     """Gives each test a FixtureServer (self.server) and starts daemons that
     are killed and removed on cleanup, even when the test fails."""

@@ -10,7 +10,7 @@ import socket
 import time
 import unittest
 
-from harness import Daemon, HeraldTestCase, Route, recent, rss, wait_until
+from harness import EnvDaemon, HeraldTestCase, Route, recent, rss, wait_until
 
 ITEMS = [{"guid": "adm-%d" % i, "link": "http://adm.example.org/%d" % i,
           "title": "Admin entry %d" % i, "date": recent(20 + i)} for i in range(1, 4)]
@@ -49,17 +49,6 @@ def samples(text):
             name, _, value = line.rpartition(" ")
             out[name] = float(value)
     return out
-
-
-class EnvDaemon(Daemon):
-    def __init__(self, extra_env):
-        super().__init__()
-        self.extra_env = extra_env
-
-    def env(self):
-        env = super().env()
-        env.update(self.extra_env)
-        return env
 
 
 class AdminTest(HeraldTestCase):

@@ -8,7 +8,7 @@ import shutil
 import socket
 import unittest
 
-from harness import Daemon, HeraldTestCase, free_port, recent, require_heraldd, rss, wait_until
+from harness import EnvDaemon, HeraldTestCase, free_port, recent, require_heraldd, rss, wait_until
 
 ITEMS = [{"guid": "sa-%d" % i, "link": "http://sa.example.org/%d" % i,
           "title": "Activated entry %d" % i, "date": recent(20 + i)} for i in range(1, 4)]
@@ -23,17 +23,6 @@ def refused(port):
         return False
     except ConnectionRefusedError:
         return True
-
-
-class EnvDaemon(Daemon):
-    def __init__(self, extra_env):
-        super().__init__()
-        self.extra_env = extra_env
-
-    def env(self):
-        env = super().env()
-        env.update(self.extra_env)
-        return env
 
 
 class SocketActivationTest(HeraldTestCase):
