@@ -363,6 +363,8 @@ static void on_admin_snapshot(struct metrics_snapshot *ret, double *ret_stall_re
         poller_counts(d->poller, &ret->polls);
     if (d->store && store_count_entries(d->store, &entries) == 0)
         ret->entries = entries;
+    if (d->store)
+        store_story_index_size(d->store, &ret->story_index_entries, &ret->story_index_bytes);
     ret->database_bytes = file_size(d->cfg->database, "") + file_size(d->cfg->database, "-wal");
     ret->loop_stall_max = (double)d->monitor.worst_ns / 1e9;
     if (d->store && store_check_file(d->store) < 0)

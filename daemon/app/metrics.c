@@ -101,6 +101,11 @@ int metrics_render(const struct metrics_snapshot *s, struct buf *out)
     gauge_i64(out, "herald_entries", "Entries in the database.", s->entries);
     gauge_i64(out, "herald_stories", "Stories in the database (entries of one story count once).",
               s->stories);
+    gauge_i64(out, "herald_story_index_entries",
+              "Recent entries held in memory to recognise a story told again (dedup = story).",
+              s->story_index_entries);
+    gauge_i64(out, "herald_story_index_bytes", "Memory the story index holds, in bytes.",
+              s->story_index_bytes);
     family(out, "herald_entries_new_total", "counter", "Entries stored for the first time.");
     sample_u64(out, "herald_entries_new_total", s->polls.entries_new);
     family(out, "herald_stories_new_total", "counter",

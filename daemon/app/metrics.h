@@ -31,6 +31,8 @@ struct metrics_snapshot {
     int64_t outbox_pending;       /* webhook deliveries waiting; -1 without webhooks */
     int64_t outbox_dead;          /* given up on (see heraldd deliveries) */
     int64_t stories;              /* stories in the database (-1: unknown) */
+    int64_t story_index_entries;  /* entries in the in-memory story index */
+    int64_t story_index_bytes;    /* and the memory it holds */
     /* Webhook delivery attempts since start; has_deliveries: webhooks configured. */
     bool has_deliveries;
     uint64_t delivered, delivery_failed, delivery_dead, delivery_disabled;

@@ -40,7 +40,9 @@ struct story_index;
 struct story_index *story_index_new(void);
 void story_index_free(struct story_index *x);
 
-/* Adds rec (ignored when it has no fingerprint). Returns 0 or -ENOMEM. */
+/* Adds rec (ignored when it has no fingerprint); only its terms and their
+ * counts are kept. Returns 0, -EINVAL (more than STORY_MAX_TERMS terms)
+ * or -ENOMEM. */
 int story_index_add(struct story_index *x, const struct story_rec *rec);
 
 /* The most similar entry of another feed than `feed`, whose time is
@@ -61,5 +63,8 @@ int story_index_prune(struct story_index *x, int64_t before);
 
 /* Entries held. */
 size_t story_index_size(const struct story_index *x);
+
+/* Bytes the index has allocated (its arrays, table and rings). */
+size_t story_index_bytes(const struct story_index *x);
 
 #endif

@@ -1068,6 +1068,12 @@ static int index_load(struct store *s, int64_t now)
     return 0;
 }
 
+void store_story_index_size(const struct store *s, int64_t *ret_entries, int64_t *ret_bytes)
+{
+    *ret_entries = s->index ? (int64_t)story_index_size(s->index) : 0;
+    *ret_bytes = s->index ? (int64_t)story_index_bytes(s->index) : 0;
+}
+
 /* Loaded when first needed; pruned as the horizon moves by a window. */
 static int index_ready(struct store *s, int64_t now)
 {
@@ -1706,8 +1712,13 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
         r = feed_ingested(s, feed_id, doc, poll);
     r = end(s, r);
     brief_clear(s);
-    /* Only committed entries become story candidates. */
+    /* Only committed entries become story candidates, and only those within
+     * the horizon: an older one (a feed's archive, a backdated post) could
+     * only match others until the next prune or restart, and would hold
+     * memory until then. */
     for (size_t i = 0; r == 0 && i < pend.n && s->index; i++) {
+        if (pend.recs[i].t < poll->polled_at - 2 * s->dedup.window)
+            continue;
         if (story_index_add(s->index, &pend.recs[i]) < 0) {
             /* Out of memory: drop the index; it is reloaded when needed. */
             story_index_free(s->index);

@@ -262,6 +262,10 @@ int store_count_entries(struct store *s, int64_t *ret);
 /* Stories of active feeds: entries that started one (the others joined). */
 int store_count_stories(struct store *s, int64_t *ret);
 
+/* The story index's size (dedup = story): entries held and bytes
+ * allocated; both 0 before it is first loaded. */
+void store_story_index_size(const struct store *s, int64_t *ret_entries, int64_t *ret_bytes);
+
 /* ---- maintenance ---- */
 
 /* Which entries may go (store_prune()). An entry is pruned when Herald

@@ -90,6 +90,10 @@ class AdminTest(HeraldTestCase):
         self.assertEqual(m["herald_entries_new_total"], 3)
         self.assertEqual(m["herald_stories_new_total"], 3)
         self.assertEqual(m["herald_entries_updated_total"], 0)
+        # The story index is loaded at the first ingest (dedup = story); these
+        # titles are too short for a fingerprint, so it holds none of them.
+        self.assertEqual(m["herald_story_index_entries"], 0)
+        self.assertGreater(m["herald_story_index_bytes"], 0)
         body = len(rss(ITEMS, title="OK feed"))
         self.assertGreaterEqual(m["herald_fetch_bytes_saved_total"], body)
         self.assertGreaterEqual(m["herald_fetch_bytes_total"], body)

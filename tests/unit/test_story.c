@@ -373,6 +373,81 @@ static void test_index_picks_the_most_similar(void **state)
     story_index_free(x);
 }
 
+/* A synthetic fingerprint: a term every record has, one of its group of
+ * four, common words and a term of its own; some records count a term
+ * more than once. */
+static struct story_rec synthetic(int64_t i, int64_t t)
+{
+    struct story_rec r = {.entry = i, .story = i, .feed = 100 + i % 7, .t = t};
+    uint32_t terms[16] = {1, 2 + (uint32_t)(i / 4)};
+    unsigned n = 3 + 8 + (unsigned)(i % 4);
+
+    for (unsigned k = 2; k < n - 1; k++) /* 200 common words */
+        terms[k] = 10000u + (uint32_t)((i * 7 + k * 13) % 200) * 16 + k;
+    terms[n - 1] = 1000000u + (uint32_t)i;
+    /* Ascending and distinct, as story_fingerprint() makes them. */
+    for (unsigned k = 1; k < n; k++)
+        for (unsigned j = k; j > 0 && terms[j - 1] > terms[j]; j--) {
+            uint32_t v = terms[j];
+            terms[j] = terms[j - 1];
+            terms[j - 1] = v;
+        }
+    for (unsigned k = 1; k < n; k++)
+        assert_true(terms[k - 1] < terms[k]);
+    for (unsigned k = 0; k < n; k++) {
+        r.fp.term[k] = terms[k];
+        r.fp.tf[k] = (i % 3 == 0 && k == 2) ? 3 : 1;
+    }
+    r.fp.n_terms = (uint16_t)n;
+    return r;
+}
+
+/* Fingerprints are stored packed (counts only where one is above 1): a
+ * record found comes back with exactly the terms and counts it was added
+ * with, before and after a prune compacts the storage, and rings grow past
+ * their in-slot entries. */
+static void test_index_packed_round_trip(void **state)
+{
+    enum { N = 3000 };
+    struct story_index *x = story_index_new();
+    struct story_rec r, m;
+    double sim;
+
+    (void)state;
+    assert_non_null(x);
+    for (int64_t i = 0; i < N; i++) {
+        r = synthetic(i, T0 + i);
+        assert_int_equal(story_index_add(x, &r), 0);
+    }
+    assert_int_equal(story_index_size(x), N);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t i = pass ? N / 2 : 0; i < N; i += 37) {
+            r = synthetic(i, T0 + i);
+            assert_int_equal(story_index_match(x, &r.fp, 1, T0 + i, WINDOW, 0.9, &m, &sim), 1);
+            assert_int_equal(m.entry, i);
+            assert_int_equal(m.feed, 100 + i % 7);
+            assert_int_equal(m.t, T0 + i);
+            assert_float_equal(sim, 1.0, 1e-6);
+            assert_int_equal(m.fp.n_terms, r.fp.n_terms);
+            assert_memory_equal(m.fp.term, r.fp.term, r.fp.n_terms * sizeof(r.fp.term[0]));
+            assert_memory_equal(m.fp.tf, r.fp.tf, r.fp.n_terms);
+        }
+        if (!pass) {
+            size_t before = story_index_bytes(x);
+            assert_int_equal(story_index_prune(x, T0 + N / 2), 0);
+            assert_int_equal(story_index_size(x), N - N / 2);
+            assert_true(story_index_bytes(x) <= before);
+        }
+    }
+    /* A record past the prune horizon is gone. */
+    r = synthetic(10, T0 + 10);
+    assert_int_equal(story_index_match(x, &r.fp, 1, T0 + 10, WINDOW, 0.9, &m, &sim), 0);
+    /* More terms than a fingerprint holds are refused. */
+    r.fp.n_terms = STORY_MAX_TERMS + 1;
+    assert_int_equal(story_index_add(x, &r), -EINVAL);
+    story_index_free(x);
+}
+
 static void test_index_prune(void **state)
 {
     struct story_index *x = story_index_new();
@@ -446,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_terms_stay_utf8),
         cmocka_unit_test(test_index_picks_the_most_similar),
         cmocka_unit_test(test_index_prune),
+        cmocka_unit_test(test_index_packed_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
