@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,14 @@ struct loop_monitor {
     uint64_t report_ns;                    /* uv_hrtime() of the next debug report */
     uint64_t slot_max[LOOP_MONITOR_SLOTS]; /* longest stall of each 10 s slot */
     uint64_t slot_no[LOOP_MONITOR_SLOTS];  /* which slot (uv_hrtime() / 10 s) it holds */
+    /* verbose: the loop thread's CPU time and preemptions (getrusage) at
+     * the last tick, and over the tick interval that held the worst stall:
+     * a stall the thread spent on the CPU is work on the loop; one it did
+     * not is waiting (a blocking call, or other threads on the cores). */
+    uint64_t cpu_ns;
+    long preempted;
+    uint64_t worst_cpu_ns;
+    long worst_preempted;
 };
 
 struct daemon {
@@ -370,6 +379,23 @@ static void on_monitor_tick(uv_timer_t *t)
     uint64_t now = uv_hrtime();
     uint64_t late = now > m->due_ns ? now - m->due_ns : 0;
 
+    if (m->verbose) {
+        struct rusage ru;
+        uint64_t cpu = 0;
+        long preempted = 0;
+
+        if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+            cpu = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+                  (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+            preempted = ru.ru_nivcsw;
+        }
+        if (late > m->worst_ns && m->cpu_ns) {
+            m->worst_cpu_ns = cpu - m->cpu_ns;
+            m->worst_preempted = preempted - m->preempted;
+        }
+        m->cpu_ns = cpu;
+        m->preempted = preempted;
+    }
     monitor_note(m, now, late);
     if (m->verbose && now >= m->report_ns) {
         log_debug("MAIN", "loop: longest stall %.1f ms in the last 10 s, %.1f ms since start",
@@ -883,7 +909,11 @@ int daemon_run(const char *config_path)
     if (uv_loop_close(&d.loop) != 0)
         log_warn("MAIN", "event loop closed with handles still open");
     if (d.monitor.verbose)
-        log_info("MAIN", "loop: longest stall %.1f ms", (double)d.monitor.worst_ns / 1e6);
+        log_info("MAIN",
+                 "loop: longest stall %.1f ms (the loop thread was on a CPU for %.1f ms of "
+                 "that tick, preempted %ld times)",
+                 (double)d.monitor.worst_ns / 1e6, (double)d.monitor.worst_cpu_ns / 1e6,
+                 d.monitor.worst_preempted);
     if (status == 0)
         log_info("MAIN", "stopped");
     config_free(d.cfg);
