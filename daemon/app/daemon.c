@@ -88,11 +88,6 @@ struct daemon {
     uv_timer_t maintenance;   /* retention and WAL checkpoints */
     bool pruning;             /* a retention scan is on the thread pool */
     bool prune_more;          /* the last scan filled its batch: the next leaves shown out */
-    struct store_checkpointer *checkpointer; /* WAL checkpoints on the thread pool */
-    uv_timer_t wal_timer;                    /* watches the WAL's size */
-    bool checkpointing;                      /* a checkpoint is on the thread pool */
-    int wal_checked;                         /* WAL frames when it was last queued */
-    uint64_t checkpoint_warned;              /* uv_now() of the last failure logged */
     bool stopping;
 };
 
@@ -166,93 +161,12 @@ struct prune_job {
 
 static void on_maintenance(uv_timer_t *t);
 
-/* WAL checkpoints run on the thread pool through their own connection
- * (store_defer_checkpoints): one ends with an fsync of the database file,
- * which on the loop stalled it for as long as the disk took, hundreds of
- * times during a first poll of thousands of feeds. A checkpoint is queued
- * when the WAL has grown by WAL_CHECKPOINT_FRAMES pages (4 KiB each) since
- * the last one, and at every maintenance_interval. */
-#define WAL_CHECKPOINT_FRAMES 2000
-#define WAL_TIMER_MS          250
-
-struct checkpoint_job {
-    uv_work_t work;
-    struct daemon *d;
-    uint64_t t0;
-    int frames, written, r;
-    char err[256];
-};
-
-static void checkpoint_work(uv_work_t *w)
-{
-    struct checkpoint_job *j = w->data;
-
-    j->r =
-        store_checkpointer_run(j->d->checkpointer, &j->frames, &j->written, j->err, sizeof(j->err));
-}
-
-static void checkpoint_done(uv_work_t *w, int status)
-{
-    struct checkpoint_job *j = w->data;
-    struct daemon *d = j->d;
-
-    d->checkpointing = false;
-    if (status < 0 || j->r < 0) {
-        /* At most once a minute: a full disk fails every one. */
-        if (!d->checkpoint_warned || uv_now(&d->loop) - d->checkpoint_warned >= 60000) {
-            log_warn("STORE", "WAL checkpoint: %s", status < 0 ? uv_strerror(status) : j->err);
-            d->checkpoint_warned = uv_now(&d->loop);
-        }
-    } else {
-        log_debug("STORE", "WAL checkpoint: %d of %d frames written back (%.1f ms, off the loop)",
-                  j->written, j->frames, (double)(uv_hrtime() - j->t0) / 1e6);
-    }
-    free(j);
-}
-
-/* Queues a checkpoint unless one is running. Returns 0 or a negative errno. */
-static int checkpoint_queue(struct daemon *d)
-{
-    struct checkpoint_job *j;
-    int r;
-
-    if (d->checkpointing)
-        return 0;
-    j = calloc(1, sizeof(*j));
-    if (!j)
-        return -ENOMEM;
-    j->d = d;
-    j->work.data = j;
-    j->t0 = uv_hrtime();
-    r = uv_queue_work(&d->loop, &j->work, checkpoint_work, checkpoint_done);
-    if (r < 0) {
-        free(j);
-        return r;
-    }
-    d->checkpointing = true;
-    d->wal_checked = store_wal_frames(d->store);
-    return 0;
-}
-
-static void on_wal_timer(uv_timer_t *t)
-{
-    struct daemon *d = t->data;
-    int frames = store_wal_frames(d->store);
-
-    if (frames < d->wal_checked) /* the WAL started over */
-        d->wal_checked = 0;
-    if (!d->stopping && frames - d->wal_checked >= WAL_CHECKPOINT_FRAMES)
-        (void)checkpoint_queue(d); /* out of memory: the next tick tries again */
-}
-
 static void checkpoint_and_rearm(struct daemon *d, uint64_t delay_ms)
 {
     int frames = 0, written = 0;
     uint64_t t0 = uv_hrtime();
 
-    if (d->checkpointer && checkpoint_queue(d) == 0)
-        ; /* on the thread pool */
-    else if (store_checkpoint(d->store, &frames, &written) < 0)
+    if (store_checkpoint(d->store, &frames, &written) < 0)
         log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
     else
         log_debug("STORE", "WAL checkpoint: %d of %d frames written back (%.1f ms)", written,
@@ -508,7 +422,6 @@ static void shutdown_all(struct daemon *d)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
     uv_close((uv_handle_t *)&d->maintenance, NULL);
-    uv_close((uv_handle_t *)&d->wal_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -581,15 +494,11 @@ static int open_store(struct daemon *d)
     char err[512];
     int r = store_open(d->cfg->database, &d->store, err, sizeof(err));
 
-    if (r < 0) {
+    if (r < 0)
         log_error("STORE", "cannot open the database %s", err);
-        return r;
-    }
-    config_apply_dedup(d->cfg, d->store);
-    d->checkpointer = store_checkpointer_new(d->cfg->database);
-    if (d->checkpointer)
-        store_defer_checkpoints(d->store); /* else SQLite's own, at commit */
-    return 0;
+    else
+        config_apply_dedup(d->cfg, d->store);
+    return r;
 }
 
 /* Socket activation (contrib/heraldd.socket): the first socket passed by
@@ -842,9 +751,6 @@ static int start(struct daemon *d)
         &d->maintenance, on_maintenance,
         (uint64_t)(d->cfg->maintenance_interval < 60 ? d->cfg->maintenance_interval : 60) * 1000,
         0);
-    uv_timer_init(&d->loop, &d->wal_timer);
-    d->wal_timer.data = d;
-    uv_timer_start(&d->wal_timer, on_wal_timer, WAL_TIMER_MS, WAL_TIMER_MS);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sighup);
@@ -904,7 +810,6 @@ int daemon_run(const char *config_path)
     }
     publisher_free(d.publisher);
     admin_free(d.admin);
-    store_checkpointer_free(d.checkpointer); /* before the last checkpoint, at close */
     store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         log_warn("MAIN", "event loop closed with handles still open");
