@@ -376,7 +376,11 @@ static inline uint64_t any_equal(uint64_t w, unsigned char c)
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
     uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
+    size_t len;
+
+    if (s[0] - 1u < 0x7Fu)
+        return 1; /* ASCII but NUL, without a call */
+    len = utf8_decode(s, n, &cp);
 
     /* Also refused here: NUL and the noncharacters U+FFFE and U+FFFF. */
     if (!len || cp == 0 || cp == 0xFFFE || cp == 0xFFFF)
@@ -1218,15 +1222,54 @@ static const unsigned char text_stop[256] = {
     [0x1A] = 1, [0x1B] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['<'] = 1,  ['&'] = 1,
 };
 
+/* Whether the 8 bytes at p may hold a text_stop byte. */
+static inline bool word_stops_text(const char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return any_below(w, 0x20) | any_equal(w, '<') | any_equal(w, '&');
+}
+
+/* put_text() for a run fast_text() found: no '<', '&' or C0 control but
+ * tab and LF, so '>' is all put_escaped() would change. */
+static void fast_put_text(struct sanitizer *s, const char *p, size_t n)
+{
+    const char *end = p + n, *q = p;
+
+    while (q < end) {
+        const char *gt = memchr(q, '>', (size_t)(end - q));
+
+        if (!gt) {
+            put(&s->out, q, (size_t)(end - q));
+            break;
+        }
+        put(&s->out, q, (size_t)(gt - q));
+        put(&s->out, "&gt;", 4);
+        q = gt + 1;
+    }
+    if (!s->substance)
+        s->substance = has_substance(p, n);
+}
+
 static int fast_text(struct fast *f)
 {
     const char *q = f->p;
 
-    while (q < f->end && !text_stop[(unsigned char)*q])
-        q++;
+    for (;;) {
+        const char *stop;
+
+        while (f->end - q >= 8 && !word_stops_text(q))
+            q += 8;
+        stop = f->end - q >= 8 ? q + 8 : f->end; /* byte by byte up to there */
+        while (q < stop && !text_stop[(unsigned char)*q])
+            q++;
+        if (q < stop || q == f->end)
+            break;
+    }
     if (q < f->end && *q != '<' && *q != '&')
         return FAST_DECLINE;
-    put_text(f->s, f->p, (size_t)(q - f->p));
+    fast_put_text(f->s, f->p, (size_t)(q - f->p));
     f->p = q;
     return 0;
 }
@@ -1438,6 +1481,8 @@ static int fast_sanitize(struct sanitizer *s, const char *html, size_t len)
     pthread_once(&lx_once, lx_init);
     if (!lx.ok || utf8_valid_prefix((const unsigned char *)html, len) != len)
         return FAST_DECLINE;
+    if (buf_reserve(&s->out, len + len / 4 + 64) < 0)
+        return FAST_DECLINE; /* the output is about as long as the input */
     f.stack[0] = (unsigned char)(find_elem("div") - elems); /* the parser path's wrapper */
     while (r == 0 && f.p < f.end) {
         if (*f.p != '<')
