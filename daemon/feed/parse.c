@@ -715,7 +715,7 @@ static int xml_bozo(struct feed *f, const struct xml_state *st, bool repaired)
 static xmlDoc *parse_passes(const char *p, size_t n, struct xml_state *st, bool *ret_repaired,
                             bool *ret_oom)
 {
-    const int strict = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC;
+    const int strict = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC | XML_PARSE_COMPACT;
     const int recover = strict | XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
     xmlDoc *doc = read_xml_push(p, n, strict, st, ret_oom);
     bool changed = false;
