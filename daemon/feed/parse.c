@@ -7,8 +7,10 @@
  * UTF-8 with XML_PARSE_IGNORE_ENC, so the declaration cannot switch the
  * decoder after us.
  *
- * XML passes: a strict parse (NONET; never NOENT, DTDLOAD, DTDATTR,
- * DTDVALID, XINCLUDE or HUGE). CDATA sections join the text as with
+ * XML passes: a strict parse (NONET, COMPACT; never NOENT, DTDLOAD,
+ * DTDATTR, DTDVALID, XINCLUDE or HUGE), through the push parser where it
+ * builds the same tree (read_xml_push()), else or after its failure
+ * through the pull parser. CDATA sections join the text as with
  * NOCDATA, but a SAX hook marks their element (xml_from_cdata: titles
  * written as escaped HTML inside CDATA are decoded). When the document is
  * not well-formed, repair() rewrites what it can recognise (a bare "&" or
