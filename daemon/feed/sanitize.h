@@ -9,6 +9,9 @@
  * math, head, title. Dropped but their children kept: unknown elements
  * (html and body among them). Comments and processing instructions go.
  * No on*, style, class or id attributes; font keeps none at all.
+ * Tidy input (allowlisted tags properly nested, quoted attributes, known
+ * references) takes a one-pass fast path instead of the parser; it writes
+ * the bytes the parser path would, and declines everything else.
  *
  * URLs in href, src, srcset, cite, poster are resolved against the base URL
  * (curl URL API) and kept only when http or https, plus mailto: in a href
