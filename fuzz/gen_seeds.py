@@ -17,8 +17,10 @@ import ast
 import codecs
 import glob
 import hashlib
+import html
 import os
 import re
+import sys
 D = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S = {}
@@ -244,6 +246,25 @@ def gen_target_seeds():
     for u in urls:
         units += [b"\x00" + u, b"\x0f" + u]
     write_corpus("corpus-url", units)
+
+    # fuzz_sanitize: byte 0 picks the base URL (% 4); the HTML of the
+    # sanitizer's unit tests, the content of the parse fixtures and tidy
+    # blog HTML as bench/gen_corpus.py writes it (the fast path's input).
+    htmls = [l for l in c_literals(unit("test_sanitize.c")) if b"<" in l or b"&" in l]
+    for t in fixture_texts():
+        htmls += [m.replace(b"]]>", b"") for m in
+                  re.findall(rb"<!\[CDATA\[(.{1,8000}?)\]\]>", t, re.S)]
+        htmls += [html.unescape(m.decode("utf-8", "replace")).encode() for m in
+                  re.findall(rb"<(?:description|content|summary)[^>]*>([^<]{1,8000})</", t)
+                  if b"&lt;" in m]
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import gen_corpus
+    g = gen_corpus.Gen(7)
+    htmls += [g.html("example.org", 100, 3000).encode() for _ in range(12)]
+    units = []
+    for h in htmls:
+        units += [b"\x00" + h, b"\x01" + h]
+    write_corpus("corpus-sanitize", units)
 
 
 gen_target_seeds()

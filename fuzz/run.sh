@@ -4,7 +4,7 @@
 # a scratch directory under build-fuzz/, never into fuzz/corpus*/. Exits
 # non-zero on a crash, leak or timeout (after running the remaining targets
 # in `all` mode) and prints the reproducer's path.
-#   fuzz/run.sh TARGET [SECONDS]   TARGET: parse, http, config, date, url
+#   fuzz/run.sh TARGET [SECONDS]   TARGET: parse, http, config, date, url, sanitize
 #                                  (or fuzz_parse...); SECONDS default 60
 #   fuzz/run.sh all [SECONDS]      every target, SECONDS each
 #   fuzz/run.sh [SECONDS]          fuzz_parse (as before)
@@ -12,7 +12,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-TARGETS="fuzz_parse fuzz_http fuzz_config fuzz_date fuzz_url"
+TARGETS="fuzz_parse fuzz_http fuzz_config fuzz_date fuzz_url fuzz_sanitize"
 BUILD=build-fuzz
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
@@ -64,6 +64,7 @@ for t in $RUN; do
     fuzz_config) SEEDS=fuzz/corpus-config DICT=fuzz/config.dict MAXLEN=8192 ;;
     fuzz_date) SEEDS=fuzz/corpus-date DICT=fuzz/date.dict MAXLEN=256 ;;
     fuzz_url) SEEDS=fuzz/corpus-url DICT=fuzz/url.dict MAXLEN=4096 ;;
+    fuzz_sanitize) SEEDS=fuzz/corpus-sanitize DICT=fuzz/sanitize.dict MAXLEN=16384 ;;
     esac
     [ "$t" = fuzz_parse ] || WORK="$BUILD/corpus-work-${t#fuzz_}"
     mkdir -p "$WORK"

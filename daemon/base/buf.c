@@ -56,6 +56,15 @@ static int grow(struct buf *b, size_t need)
     return 0;
 }
 
+int buf_reserve(struct buf *b, size_t n)
+{
+    if (b->err)
+        return b->err;
+    if (n > b->max - b->len)
+        return fail(b, -E2BIG);
+    return grow(b, b->len + n);
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
     int r;

@@ -30,6 +30,10 @@ struct slice {
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
+/* Makes room for n more bytes (within max, which it does not change) so
+ * that appending them allocates nothing; contents unchanged. 0, or -E2BIG
+ * / -ENOMEM as buf_append() would fail (the buffer is then freed). */
+int buf_reserve(struct buf *b, size_t n);
 
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);

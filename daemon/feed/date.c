@@ -283,9 +283,10 @@ static bool in_list(const char *w, const char *const *list, size_t n)
     return false;
 }
 
+/* The first byte settles most calls without strncmp(). */
 static bool is_prefix(const char *w, size_t len, const char *name)
 {
-    return strncmp(w, name, len) == 0;
+    return len == 0 || (w[0] == name[0] && strncmp(w, name, len) == 0);
 }
 
 /* At least three letters: three bytes, six for a (Greek) UTF-8 word. */

@@ -7,8 +7,10 @@
  * UTF-8 with XML_PARSE_IGNORE_ENC, so the declaration cannot switch the
  * decoder after us.
  *
- * XML passes: a strict parse (NONET; never NOENT, DTDLOAD, DTDATTR,
- * DTDVALID, XINCLUDE or HUGE). CDATA sections join the text as with
+ * XML passes: a strict parse (NONET, COMPACT; never NOENT, DTDLOAD,
+ * DTDATTR, DTDVALID, XINCLUDE or HUGE), through the push parser where it
+ * builds the same tree (read_xml_push()), else or after its failure
+ * through the pull parser. CDATA sections join the text as with
  * NOCDATA, but a SAX hook marks their element (xml_from_cdata: titles
  * written as escaped HTML inside CDATA are decoded). When the document is
  * not well-formed, repair() rewrites what it can recognise (a bare "&" or
@@ -67,7 +69,8 @@
 #define HTML_ENTITIES_MAX 64          /* distinct names substituted per document */
 #define JUNK_SCAN_MAX     (64u << 10) /* how far junk before the document is skipped */
 #define ENTITY_NAME_MAX   32
-#define REPAIR_DEPTH_MAX  200 /* element levels repair() keeps (libxml2 stops at 256) */
+#define REPAIR_DEPTH_MAX  200        /* element levels repair() keeps (libxml2 stops at 256) */
+#define PUSH_MAX          (8u << 20) /* below XML_MAX_LOOKUP_LIMIT (10,000,000) */
 
 struct html_entity {
     xmlEntity ent;
@@ -219,6 +222,13 @@ static void state_release(struct xml_state *st)
         free(st->ents[i]);
 }
 
+/* Back to a fresh strict pass: what the push pass saw is forgotten. */
+static void state_reset(struct xml_state *st)
+{
+    state_release(st);
+    *st = (struct xml_state){.recording = true};
+}
+
 /* Returns the document, or NULL when not well-formed (strict) or nothing
  * could be made of it; *ret_oom tells out-of-memory apart. */
 static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st, bool *ret_oom)
@@ -235,6 +245,47 @@ static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st,
     ctxt->sax->cdataBlock = on_cdata;
     doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, NULL, opts);
     *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY;
+    xmlFreeParserCtxt(ctxt);
+    return doc;
+}
+
+/* The strict pass through the push parser, the whole text as one final
+ * chunk (as bench/sax_count does): libxml2 2.9.14's pull parser reads a
+ * CDATA section a character at a time (xmlParseCDSect), the push parser
+ * hands it over at once, and content:encoded is mostly CDATA. Same SAX2
+ * tree builder, same hooks, same limits (nodePush()'s depth limit, the
+ * entity checks). Used only where the two agree on the tree: no CR in the
+ * text (the push parser does not turn CR LF into LF inside CDATA) and
+ * below XML_MAX_LOOKUP_LIMIT (the push parser refuses larger input).
+ * Returns the document, or NULL when it is not well-formed, the push
+ * parser does not apply, or memory ran out (*ret_oom); the caller then
+ * runs the pull parser from a reset state, so errors and bozo reasons
+ * are always the pull parser's. */
+static xmlDoc *read_xml_push(const char *p, size_t n, int opts, struct xml_state *st, bool *ret_oom)
+{
+    xmlParserCtxtPtr ctxt;
+    xmlDoc *doc;
+
+    *ret_oom = false;
+    if (n < 4 || n > PUSH_MAX || memchr(p, '\r', n))
+        return NULL;
+    ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
+    *ret_oom = !ctxt;
+    if (!ctxt)
+        return NULL;
+    ctxt->_private = st;
+    ctxt->sax->serror = on_xml_error;
+    ctxt->sax->getEntity = on_get_entity;
+    ctxt->sax->cdataBlock = on_cdata;
+    xmlCtxtUseOptions(ctxt, opts);
+    xmlParseChunk(ctxt, p, (int)n, 1);
+    doc = ctxt->myDoc;
+    ctxt->myDoc = NULL;
+    *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY;
+    if (!ctxt->wellFormed || *ret_oom) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
     xmlFreeParserCtxt(ctxt);
     return doc;
 }
@@ -660,17 +711,23 @@ static int xml_bozo(struct feed *f, const struct xml_state *st, bool repaired)
     return 0;
 }
 
-/* Strict; then repaired and strict; then recover mode on the repaired
- * text. *ret_repaired tells whether the first pass failed. */
+/* Strict (push parser when it applies, else or on failure pull); then
+ * repaired and strict; then recover mode on the repaired text.
+ * *ret_repaired tells whether the first pass failed. */
 static xmlDoc *parse_passes(const char *p, size_t n, struct xml_state *st, bool *ret_repaired,
                             bool *ret_oom)
 {
-    const int strict = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC;
+    const int strict = XML_PARSE_NONET | XML_PARSE_IGNORE_ENC | XML_PARSE_COMPACT;
     const int recover = strict | XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-    xmlDoc *doc = read_xml(p, n, strict, st, ret_oom);
+    xmlDoc *doc = read_xml_push(p, n, strict, st, ret_oom);
     bool changed = false;
     struct buf b;
 
+    *ret_repaired = false;
+    if (doc || *ret_oom)
+        return doc;
+    state_reset(st);
+    doc = read_xml(p, n, strict, st, ret_oom);
     *ret_repaired = !doc && !*ret_oom;
     if (doc || *ret_oom)
         return doc;

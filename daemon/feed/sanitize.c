@@ -1,6 +1,9 @@
 /* sanitize: untrusted HTML rebuilt from an allowlist (see sanitize.h).
  *
- * One pass of libxml2's HTML parser, no tree:
+ * Two ways to the same output. The fast path (fast_sanitize(), "fast
+ * path" below) reads tidy HTML in one pass and declines anything else;
+ * the parser path, the reference, handles everything. The parser path is
+ * one pass of libxml2's HTML parser, no tree:
  *   1. clean_utf8(): invalid UTF-8, NUL, U+FFFE and U+FFFF become U+FFFD.
  *      libxml2 2.9.14 passes invalid bytes through (or switches the input
  *      to Latin-1), so this is what keeps the output valid UTF-8 (and XML
@@ -42,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <pthread.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
@@ -266,6 +271,7 @@ struct sanitizer {
     struct buf out;
     struct buf tmp;  /* one srcset value, or input with bad bytes replaced */
     struct buf url;  /* one URL, cleaned */
+    struct buf vals; /* fast path: one start tag's attribute values */
     char *base;      /* normalized http(s) base URL, or NULL; owned */
     size_t base_len; /* of base without its fragment */
     htmlParserCtxtPtr ctxt;
@@ -370,7 +376,11 @@ static inline uint64_t any_equal(uint64_t w, unsigned char c)
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
     uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
+    size_t len;
+
+    if (s[0] - 1u < 0x7Fu)
+        return 1; /* ASCII but NUL, without a call */
+    len = utf8_decode(s, n, &cp);
 
     /* Also refused here: NUL and the noncharacters U+FFFE and U+FFFF. */
     if (!len || cp == 0 || cp == 0xFFFE || cp == 0xFFFF)
@@ -978,7 +988,527 @@ static int sanitize_text(struct sanitizer *s, const char *text, size_t len)
     return s->out.err;
 }
 
-static int sanitize_markup(struct sanitizer *s, const char *html, size_t len, const char *base)
+/* ---- fast path ------------------------------------------------------------------ */
+
+/* Most feeds' HTML is tidy: lowercase or uppercase tags from the allowlist,
+ * properly nested, quoted attributes, a few entities. fast_sanitize()
+ * reads such input in one pass and writes what the parser path above
+ * would write, through the same functions (put_text, put_start_tag,
+ * put_attr, put_end_tag): the allowlist, the URL checks and the escaping
+ * are shared, only the tokenizing differs. It declines (FAST_DECLINE) the
+ * moment the input leaves the subset whose parse it can predict exactly,
+ * and sanitize_markup() then starts over on the parser path. The subset,
+ * as libxml2 2.9.14's HTML parser reads it:
+ *   - valid UTF-8 (what clean_utf8() leaves as it is), no C0 control but
+ *     tab and LF anywhere (no CR: libxml2 passes it on, browsers do not);
+ *   - text without '<'; '&' only in a complete reference: "&#N;" or
+ *     "&#xH;" of a character XML allows (htmlParseCharRef), or "&name;"
+ *     that htmlEntityLookup() knows (htmlParseEntityRef) -- decoded as
+ *     libxml2 decodes them;
+ *   - start tags "<name" (letters and digits, either case, an allowlisted
+ *     element that is not dropped) then attributes, each after white
+ *     space: name (letters, digits, '-'), bare or ="..." or ='...'; no
+ *     attribute twice; then ">" or "/>";
+ *   - a start tag never auto-closes the open element (htmlAutoClose(): the
+ *     table libxml2 consults, read once through htmlAutoCloseTag(), and by
+ *     a probe parse for an element inside itself); "/>" and libxml2's
+ *     empty elements (br, img, hr, col) close at once, like the parser
+ *     does; our other void elements (source, track, wbr) must use "/>";
+ *   - end tags "</name>" close the innermost open element, nothing else;
+ *     everything is closed at the end; at most FAST_DEPTH_MAX levels;
+ *   - no comments, processing instructions, doctypes or CDATA ("<!",
+ *     "<?" and any other '<' decline).
+ * Equality with the parser path is what makes it safe; the unit tests
+ * (test_sanitize.c) and fuzz/fuzz_sanitize.c compare the two on every
+ * input the fast path accepts. */
+
+#define N_ELEMS            (sizeof(elems) / sizeof(elems[0]))
+#define FAST_DECLINE       1
+#define FAST_DEPTH_MAX     48 /* below DEPTH_MAX: nothing is ever flattened */
+#define FAST_NAME_MAX      15
+#define FAST_ATTR_NAME_MAX 31
+#define FAST_ATTRS_MAX     16
+
+/* What libxml2's HTML parser does with the elements of elems[], learnt
+ * from libxml2 itself once per process (lx_init()). */
+static struct {
+    bool ok;                                /* the probes ran */
+    bool empty[N_ELEMS];                    /* htmlTagLookup()->empty: closed at once */
+    unsigned char closes[N_ELEMS][N_ELEMS]; /* a start tag [new] closes the open [old] */
+} lx;
+static pthread_once_t lx_once = PTHREAD_ONCE_INIT;
+
+struct probe {
+    int starts;
+    bool closed; /* the first element inside the wrapper ended before the next start */
+};
+
+static void probe_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    ((struct probe *)ctx)->starts++;
+}
+
+static void probe_end(void *ctx, const xmlChar *name)
+{
+    struct probe *p = ctx;
+
+    if (p->starts == 2)
+        p->closed = true;
+}
+
+/* Whether "<name>" closes an open <name> (htmlAutoCloseTag() cannot say:
+ * it treats equal names as no closing): parses "<div><name><name>". */
+static int probe_self_close(const char *name, bool *ret)
+{
+    static const htmlSAXHandler sax = {
+        .startElement = probe_start,
+        .endElement = probe_end,
+        .initialized = XML_SAX2_MAGIC,
+        .serror = silent,
+    };
+    const int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+                     HTML_PARSE_NOWARNING | HTML_PARSE_NODEFDTD | HTML_PARSE_NOIMPLIED |
+                     HTML_PARSE_IGNORE_ENC;
+    struct probe p = {0};
+    char in[64];
+    htmlParserCtxtPtr ctxt;
+    int n = snprintf(in, sizeof(in), "<div><%s><%s>", name, name);
+
+    ctxt = htmlCreateMemoryParserCtxt(in, n);
+    if (!ctxt)
+        return -ENOMEM;
+    *ctxt->sax = sax;
+    ctxt->userData = &p;
+    htmlCtxtUseOptions(ctxt, opts);
+    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+    htmlParseDocument(ctxt);
+    htmlFreeParserCtxt(ctxt);
+    *ret = p.closed;
+    return 0;
+}
+
+static void lx_init(void)
+{
+    xmlInitParser();
+    for (size_t i = 0; i < N_ELEMS; i++) {
+        const htmlElemDesc *d = htmlTagLookup((const xmlChar *)elems[i].name);
+        xmlNode fake = {.type = XML_ELEMENT_NODE, .name = (const xmlChar *)elems[i].name};
+        bool self = false;
+
+        lx.empty[i] = d && d->empty;
+        for (size_t j = 0; j < N_ELEMS; j++) {
+            if (j != i)
+                lx.closes[i][j] = htmlAutoCloseTag(NULL, (const xmlChar *)elems[j].name, &fake);
+        }
+        if (probe_self_close(elems[i].name, &self) < 0)
+            return; /* lx.ok stays false: the fast path stays off */
+        lx.closes[i][i] = self;
+    }
+    lx.ok = true;
+}
+
+struct fast {
+    struct sanitizer *s;
+    const char *p, *end;
+    unsigned char stack[FAST_DEPTH_MAX]; /* elems[] rows open, [0] the wrapper <div> */
+    size_t depth;
+};
+
+static inline bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* A character libxml2's HTML parser passes on from a reference (IS_CHAR),
+ * CR aside. */
+static bool fast_char_ok(uint32_t v)
+{
+    return v == 0x9 || v == 0xA || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) ||
+           (v >= 0x10000 && v <= 0x10FFFF);
+}
+
+static size_t put_utf8(char *u, uint32_t c)
+{
+    if (c < 0x80) {
+        u[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        u[0] = (char)(0xC0 | (c >> 6));
+        u[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        u[0] = (char)(0xE0 | (c >> 12));
+        u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    u[0] = (char)(0xF0 | (c >> 18));
+    u[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    u[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static int hex_value(char c)
+{
+    if (is_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The reference at p ('&') decoded into u (4 bytes at most, length in
+ * *ret_n); returns its length in the input, 0 when it is not one the
+ * fast path takes. */
+static size_t fast_reference(const char *p, const char *end, char *u, size_t *ret_n)
+{
+    const char *q = p + 1;
+    uint32_t v = 0;
+
+    if (q < end && *q == '#') {
+        bool hex = ++q < end && (*q == 'x' || *q == 'X');
+        const char *digits = q += hex;
+        int d;
+
+        while (q < end && q - digits < 8 && (d = hex ? hex_value(*q) : *q - '0') >= 0 && d < 16 &&
+               (hex || d < 10)) {
+            v = v * (hex ? 16 : 10) + (uint32_t)d;
+            q++;
+        }
+        if (q == digits || q >= end || *q != ';' || q - digits > (hex ? 6 : 7))
+            return 0;
+    } else {
+        char name[32];
+        size_t n = 0;
+        const htmlEntityDesc *d;
+
+        while (q < end && n < sizeof(name) - 1 && (is_alpha(*q) || is_digit(*q)))
+            name[n++] = *q++;
+        if (n == 0 || !is_alpha(name[0]) || q >= end || *q != ';')
+            return 0;
+        name[n] = '\0';
+        d = htmlEntityLookup((const xmlChar *)name);
+        if (!d)
+            return 0;
+        v = d->value;
+    }
+    if (!fast_char_ok(v))
+        return 0;
+    *ret_n = put_utf8(u, v);
+    return (size_t)(q + 1 - p);
+}
+
+/* Bytes that end a run of text: '<', '&' and the C0 controls but tab and
+ * LF (NUL included). */
+static const unsigned char text_stop[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1, [0x07] = 1,
+    [0x08] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1, [0x0E] = 1, [0x0F] = 1, [0x10] = 1, [0x11] = 1,
+    [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1,
+    [0x1A] = 1, [0x1B] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['<'] = 1,  ['&'] = 1,
+};
+
+/* Whether the 8 bytes at p may hold a text_stop byte. */
+static inline bool word_stops_text(const char *p)
+{
+    uint64_t w;
+
+    memcpy(&w, p, 8);
+    return any_below(w, 0x20) | any_equal(w, '<') | any_equal(w, '&');
+}
+
+/* put_text() for a run fast_text() found: no '<', '&' or C0 control but
+ * tab and LF, so '>' is all put_escaped() would change. */
+static void fast_put_text(struct sanitizer *s, const char *p, size_t n)
+{
+    const char *end = p + n, *q = p;
+
+    while (q < end) {
+        const char *gt = memchr(q, '>', (size_t)(end - q));
+
+        if (!gt) {
+            put(&s->out, q, (size_t)(end - q));
+            break;
+        }
+        put(&s->out, q, (size_t)(gt - q));
+        put(&s->out, "&gt;", 4);
+        q = gt + 1;
+    }
+    if (!s->substance)
+        s->substance = has_substance(p, n);
+}
+
+static int fast_text(struct fast *f)
+{
+    const char *q = f->p;
+
+    for (;;) {
+        const char *stop;
+
+        while (f->end - q >= 8 && !word_stops_text(q))
+            q += 8;
+        stop = f->end - q >= 8 ? q + 8 : f->end; /* byte by byte up to there */
+        while (q < stop && !text_stop[(unsigned char)*q])
+            q++;
+        if (q < stop || q == f->end)
+            break;
+    }
+    if (q < f->end && *q != '<' && *q != '&')
+        return FAST_DECLINE;
+    fast_put_text(f->s, f->p, (size_t)(q - f->p));
+    f->p = q;
+    return 0;
+}
+
+static int fast_ref(struct fast *f)
+{
+    char u[4];
+    size_t n = 0, len = fast_reference(f->p, f->end, u, &n);
+
+    if (!len)
+        return FAST_DECLINE;
+    put_text(f->s, u, n);
+    f->p += len;
+    return 0;
+}
+
+/* A name at *pp: letters and digits (and '-' when dash), either case,
+ * lowercased into name; its length, 0 when there is none or it is too
+ * long. */
+static size_t fast_name(const char **pp, const char *end, char *name, size_t max, bool dash)
+{
+    const char *q = *pp;
+    size_t n = 0;
+
+    if (q >= end || !is_alpha(*q))
+        return 0;
+    while (q < end && (is_alpha(*q) || is_digit(*q) || (dash && *q == '-'))) {
+        if (n == max)
+            return 0;
+        name[n++] = lower(*q++);
+    }
+    name[n] = '\0';
+    *pp = q;
+    return n;
+}
+
+static bool is_tag_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n';
+}
+
+/* An attribute value [p, q) decoded as htmlParseHTMLAttribute() does, as
+ * a NUL-terminated string appended to s->vals. */
+static int fast_value(struct sanitizer *s, const char *p, const char *q)
+{
+    while (p < q) {
+        const char *amp = memchr(p, '&', (size_t)(q - p));
+        const char *stop = amp ? amp : q;
+        char u[4];
+        size_t n = 0, len;
+
+        for (const char *c = p; c < stop; c++) {
+            if (text_stop[(unsigned char)*c])
+                return FAST_DECLINE; /* a C0 control */
+        }
+        put(&s->vals, p, (size_t)(stop - p));
+        if (!amp)
+            break;
+        len = fast_reference(amp, q, u, &n);
+        if (!len)
+            return FAST_DECLINE;
+        put(&s->vals, u, n);
+        p = amp + len;
+    }
+    put(&s->vals, "", 1);
+    return s->vals.err ? FAST_DECLINE : 0;
+}
+
+struct fast_attr {
+    char name[FAST_ATTR_NAME_MAX + 1];
+    size_t value; /* offset in s->vals, or SIZE_MAX for none */
+    bool kept;
+};
+
+/* The attributes of a start tag, from f->p (after the name) to its end
+ * (">" or "/>", *ret_self for the latter). */
+static int fast_attrs(struct fast *f, const struct elem_rule *el, struct fast_attr *a,
+                      size_t *ret_n, bool *ret_self)
+{
+    const char *q = f->p, *end = f->end;
+    size_t n = 0;
+
+    for (;;) {
+        const char *start = q;
+
+        while (q < end && is_tag_blank(*q))
+            q++;
+        if (q < end && *q == '>') {
+            *ret_self = false;
+            q++;
+            break;
+        }
+        if (end - q >= 2 && q[0] == '/' && q[1] == '>') {
+            *ret_self = true;
+            q += 2;
+            break;
+        }
+        if (q == start || n == FAST_ATTRS_MAX ||
+            !fast_name(&q, end, a[n].name, FAST_ATTR_NAME_MAX, true))
+            return FAST_DECLINE;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(a[i].name, a[n].name) == 0)
+                return FAST_DECLINE; /* libxml2 keeps the first: leave it to the parser */
+        }
+        a[n].kept = find_attr(el, a[n].name) != NULL;
+        a[n].value = SIZE_MAX;
+        if (q < end && *q == '=') {
+            const char *close;
+
+            if (++q >= end || (*q != '"' && *q != '\''))
+                return FAST_DECLINE;
+            close = memchr(q + 1, *q, (size_t)(end - q - 1));
+            if (!close)
+                return FAST_DECLINE;
+            if (a[n].kept) {
+                a[n].value = f->s->vals.len;
+                if (fast_value(f->s, q + 1, close))
+                    return FAST_DECLINE;
+            }
+            q = close + 1;
+        } else {
+            const char *r = q;
+
+            while (r < end && is_tag_blank(*r))
+                r++;
+            if (r >= end || *r == '=' || (r == q && *r != '>' && *r != '/'))
+                return FAST_DECLINE;
+        }
+        n++;
+    }
+    f->p = q;
+    *ret_n = n;
+    return 0;
+}
+
+/* Writes the start tag (and, for an element closed at once, its end). */
+static int fast_start_tag(struct fast *f)
+{
+    struct sanitizer *s = f->s;
+    struct fast_attr a[FAST_ATTRS_MAX];
+    const xmlChar *atts[2 * FAST_ATTRS_MAX + 1];
+    const struct elem_rule *el;
+    char name[FAST_NAME_MAX + 1];
+    size_t row, n = 0, k = 0;
+    bool self = false;
+    int r;
+
+    f->p++;
+    if (!fast_name(&f->p, f->end, name, FAST_NAME_MAX, false))
+        return FAST_DECLINE;
+    el = find_elem(name);
+    if (!el || (el->flags & EL_DROP))
+        return FAST_DECLINE;
+    row = (size_t)(el - elems);
+    if (lx.closes[row][f->stack[f->depth - 1]])
+        return FAST_DECLINE;
+    buf_reset(&s->vals);
+    if (fast_attrs(f, el, a, &n, &self))
+        return FAST_DECLINE;
+    for (size_t i = 0; i < n; i++) {
+        if (!a[i].kept)
+            continue;
+        atts[k++] = (const xmlChar *)a[i].name;
+        atts[k++] = a[i].value == SIZE_MAX ? NULL : (const xmlChar *)s->vals.data + a[i].value;
+    }
+    atts[k] = NULL;
+    if (!(self || lx.empty[row]) && (el->flags & EL_VOID))
+        return FAST_DECLINE; /* libxml2 would keep it open */
+    r = put_start_tag(s, el, k ? atts : NULL);
+    if (r < 0)
+        return FAST_DECLINE;
+    if (el->flags & EL_VOID)
+        return 0;
+    s->open[s->n_open++] = (struct open_elem){el, (unsigned)f->depth + 1};
+    if (self || lx.empty[row]) {
+        put_end_tag(s);
+        return 0;
+    }
+    if (f->depth == FAST_DEPTH_MAX)
+        return FAST_DECLINE;
+    f->stack[f->depth++] = (unsigned char)row;
+    return 0;
+}
+
+static int fast_end_tag(struct fast *f)
+{
+    char name[FAST_NAME_MAX + 1];
+    const struct elem_rule *el;
+
+    f->p += 2;
+    if (!fast_name(&f->p, f->end, name, FAST_NAME_MAX, false) || f->p >= f->end || *f->p != '>')
+        return FAST_DECLINE;
+    f->p++;
+    el = find_elem(name);
+    if (!el || f->depth < 2 || (size_t)(el - elems) != f->stack[f->depth - 1])
+        return FAST_DECLINE;
+    f->depth--;
+    put_end_tag(f->s);
+    return 0;
+}
+
+/* 0 when the whole input was written as the parser path would write it,
+ * FAST_DECLINE otherwise (s->out then holds part of it). */
+static int fast_sanitize(struct sanitizer *s, const char *html, size_t len)
+{
+    struct fast f = {.s = s, .p = html, .end = html + len, .depth = 1};
+    int r = 0;
+
+    pthread_once(&lx_once, lx_init);
+    if (!lx.ok || utf8_valid_prefix((const unsigned char *)html, len) != len)
+        return FAST_DECLINE;
+    if (buf_reserve(&s->out, len + len / 4 + 64) < 0)
+        return FAST_DECLINE; /* the output is about as long as the input */
+    f.stack[0] = (unsigned char)(find_elem("div") - elems); /* the parser path's wrapper */
+    while (r == 0 && f.p < f.end) {
+        if (*f.p != '<')
+            r = *f.p == '&' ? fast_ref(&f) : fast_text(&f);
+        else if (f.end - f.p >= 2 && f.p[1] == '/')
+            r = fast_end_tag(&f);
+        else if (f.end - f.p >= 2 && is_alpha(f.p[1]))
+            r = fast_start_tag(&f);
+        else
+            r = FAST_DECLINE;
+        if (s->out.err)
+            r = FAST_DECLINE;
+    }
+    return r == 0 && f.depth == 1 ? 0 : FAST_DECLINE;
+}
+
+/* Forgets what a declined fast pass wrote. */
+static void fast_reset(struct sanitizer *s)
+{
+    buf_reset(&s->out);
+    s->n_open = 0;
+    s->substance = false;
+}
+
+/* The parser path: libxml2's HTML parser over the input, wrapped. */
+static int slow_markup(struct sanitizer *s, const char *html, size_t len)
 {
     struct buf in;
     int r;
@@ -988,11 +1518,24 @@ static int sanitize_markup(struct sanitizer *s, const char *html, size_t len, co
     clean_utf8(&in, html, len);
     r = buf_append(&in, WRAP_CLOSE, strlen(WRAP_CLOSE));
     if (r == 0)
-        r = set_base(s, base);
-    if (r == 0)
         r = parse(s, in.data, in.len);
     buf_release(&in);
     return r;
+}
+
+static int sanitize_markup(struct sanitizer *s, const char *html, size_t len, const char *base,
+                           enum sanitize_path path)
+{
+    int r = set_base(s, base);
+
+    if (r < 0 || path == SANITIZE_SLOW)
+        return r < 0 ? r : slow_markup(s, html, len);
+    if (fast_sanitize(s, html, len) == 0)
+        return 0;
+    if (path == SANITIZE_FAST)
+        return -ENOTSUP;
+    fast_reset(s);
+    return slow_markup(s, html, len);
 }
 
 /* Trims ASCII white space at both ends (only top-level text can have any,
@@ -1015,7 +1558,8 @@ static void finish(struct sanitizer *s, char **ret)
     *ret = buf_steal(&s->out); /* data is not NULL: no allocation */
 }
 
-int sanitize_html(const char *html, size_t len, const char *base, char **ret)
+int sanitize_html_path(const char *html, size_t len, const char *base, enum sanitize_path path,
+                       char **ret)
 {
     struct sanitizer s = {0};
     char *out = NULL;
@@ -1032,12 +1576,13 @@ int sanitize_html(const char *html, size_t len, const char *base, char **ret)
     buf_init(&s.out, OUTPUT_MAX);
     buf_init(&s.tmp, OUTPUT_MAX);
     buf_init(&s.url, OUTPUT_MAX);
+    buf_init(&s.vals, OUTPUT_MAX);
     if (len == 0)
         r = 0;
     else if (!memchr(html, '<', len) && !memchr(html, '&', len))
         r = sanitize_text(&s, html, len);
     else
-        r = sanitize_markup(&s, html, len, base);
+        r = sanitize_markup(&s, html, len, base, path);
     if (r < 0)
         goto out;
     if (s.substance)
@@ -1046,10 +1591,16 @@ int sanitize_html(const char *html, size_t len, const char *base, char **ret)
     r = 0;
 out:
     free(s.base);
+    buf_release(&s.vals);
     buf_release(&s.url);
     buf_release(&s.tmp);
     buf_release(&s.out);
     return r;
+}
+
+int sanitize_html(const char *html, size_t len, const char *base, char **ret)
+{
+    return sanitize_html_path(html, len, base, SANITIZE_AUTO, ret);
 }
 
 /* ---- plain text, for notifications -------------------------------------------- */

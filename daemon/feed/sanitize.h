@@ -9,6 +9,9 @@
  * math, head, title. Dropped but their children kept: unknown elements
  * (html and body among them). Comments and processing instructions go.
  * No on*, style, class or id attributes; font keeps none at all.
+ * Tidy input (allowlisted tags properly nested, quoted attributes, known
+ * references) takes a one-pass fast path instead of the parser; it writes
+ * the bytes the parser path would, and declines everything else.
  *
  * URLs in href, src, srcset, cite, poster are resolved against the base URL
  * (curl URL API) and kept only when http or https, plus mailto: in a href
@@ -45,6 +48,23 @@
 int sanitize_html(const char *html, size_t len, const char *base, char **ret);
 
 #define SANITIZE_MAX (16u << 20)
+
+/* Which way sanitize_html_path() goes. sanitize_html() is SANITIZE_AUTO:
+ * the fast path (tidy HTML read in one pass, see sanitize.c) and, for
+ * whatever it declines, the parser path. SANITIZE_SLOW is the parser path
+ * alone (the reference); SANITIZE_FAST is the fast path alone and returns
+ * -ENOTSUP when it declines. Tests and fuzz/fuzz_sanitize.c compare them:
+ * where the fast path accepts an input, both give the same bytes. Input
+ * without '<' and '&' takes the same text-only path in all three. */
+enum sanitize_path {
+    SANITIZE_AUTO,
+    SANITIZE_SLOW,
+    SANITIZE_FAST,
+};
+
+/* sanitize_html() along one path; same contract, plus -ENOTSUP above. */
+int sanitize_html_path(const char *html, size_t len, const char *base, enum sanitize_path path,
+                       char **ret);
 
 /* Plain text of sanitize_html()'s output, for notifications: tags dropped
  * (block elements and <br> break words), the entities that output uses

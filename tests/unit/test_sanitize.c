@@ -217,12 +217,35 @@ static const struct san_case cases[] = {
      "<p><img src=\"https://x.org/a.png\"></p>"},
 };
 
+/* Both paths agree: where the fast path takes the input it writes what
+ * the parser path writes. Returns the parser path's output, or -1 in
+ * *ret_fast when the fast path declined (else 0). */
+static char *run_paths(const char *in, size_t len, const char *base, int *ret_fast)
+{
+    char *slow = (char *)"untouched", *fast = (char *)"untouched", *out = (char *)"untouched";
+    int r;
+
+    assert_int_equal(sanitize_html_path(in, len, base, SANITIZE_SLOW, &slow), 0);
+    r = sanitize_html_path(in, len, base, SANITIZE_FAST, &fast);
+    if (r != -ENOTSUP) {
+        assert_int_equal(r, 0);
+        if (!((!slow && !fast) || (slow && fast && strcmp(slow, fast) == 0)))
+            print_error("fast path differs on \"%.*s\"\n  fast: %s\n  slow: %s\n", (int)len, in,
+                        fast ? fast : "(null)", slow ? slow : "(null)");
+        assert_true((!slow && !fast) || (slow && fast && strcmp(slow, fast) == 0));
+        free(fast);
+    }
+    assert_int_equal(sanitize_html(in, len, base, &out), 0);
+    assert_true((!slow && !out) || (slow && out && strcmp(slow, out) == 0));
+    free(out);
+    if (ret_fast)
+        *ret_fast = r == -ENOTSUP ? -1 : 0;
+    return slow;
+}
+
 static char *run(const char *in, size_t len, const char *base)
 {
-    char *out = (char *)"untouched";
-
-    assert_int_equal(sanitize_html(in, len, base, &out), 0);
-    return out;
+    return run_paths(in, len, base, NULL);
 }
 
 static bool valid_utf8(const char *s)
@@ -634,6 +657,349 @@ static void test_random_bytes(void **state)
     }
 }
 
+/* ---- the fast path ------------------------------------------------------------ */
+
+struct fast_case {
+    const char *in;
+    const char *base;
+    const char *want; /* NULL: nothing remains */
+};
+
+/* Tidy HTML the fast path must take, with what both paths write. */
+static const struct fast_case fast_accepts[] = {
+    {"<p>Hello <b>world</b> &amp; <em>more</em>.</p>\n<p>Again</p>\n", NULL,
+     "<p>Hello <b>world</b> &amp; <em>more</em>.</p>\n<p>Again</p>"},
+    {"<p>A <a href=\"https://dev.example.io/a-b\">link</a>.</p>", BASE,
+     "<p>A <a href=\"https://dev.example.io/a-b\"" REL ">link</a>.</p>"},
+    {"<figure><img src=\"https://x.org/i/a.jpg\" alt=\"a b\" width=\"300\" height=\"200\"/>"
+     "<figcaption>cap</figcaption></figure>",
+     NULL,
+     "<figure><img src=\"https://x.org/i/a.jpg\" alt=\"a b\" width=\"300\" height=\"200\">"
+     "<figcaption>cap</figcaption></figure>"},
+    {"<pre><code class=\"language-c\">if (x &lt; y &amp;&amp; p-&gt;len) {\n    f(a, "
+     "b);\n}</code></pre>",
+     NULL, "<pre><code>if (x &lt; y &amp;&amp; p-&gt;len) {\n    f(a, b);\n}</code></pre>"},
+    {"<ul><li>one</li><li>two <i>2</i></li></ul><blockquote><p>q</p></blockquote><h2>T</h2>", NULL,
+     "<ul><li>one</li><li>two <i>2</i></li></ul><blockquote><p>q</p></blockquote><h2>T</h2>"},
+    {"x &lt;3 &#8212; &quot;ok&quot; &#x2019;&#X41;&nbsp;&copy;&rsquo;", NULL,
+     "x &lt;3 \xE2\x80\x94 \"ok\" \xE2\x80\x99"
+     "A\xC2\xA0\xC2\xA9\xE2\x80\x99"},
+    {"<P CLASS=\"c\">Up<BR>per</P>", NULL, "<p>Up<br>per</p>"},
+    {"a<br>b<br/>c<hr>d<hr/>e<wbr/>f", NULL, "a<br>b<br>c<hr>d<hr>e<wbr>f"},
+    {"<p/>x<b/>", NULL, "<p></p>x<b></b>"},
+    {"<img src='rel/a.png' alt='it&apos;s &amp; &lt;b&gt; \"q\"'>", BASE,
+     "<img src=\"https://ex.com/a/rel/a.png\" alt=\"it's &amp; &lt;b&gt; &quot;q&quot;\">"},
+    {"<a href=\"?x=1&amp;y=2\" title=\"t\" onclick=\"evil()\" style=\"s\">q</a>", BASE,
+     "<a href=\"https://ex.com/a/b.html?x=1&amp;y=2\" title=\"t\"" REL ">q</a>"},
+    {"<a href=\"javascript:alert(1)\">j</a><a href=\"#top\">t</a><a href=\"mailto:a@b.org\">m</a>",
+     BASE,
+     "<a" REL ">j</a><a href=\"https://ex.com/a/b.html?q=1#top\"" REL
+     ">t</a><a href=\"mailto:a@b.org\"" REL ">m</a>"},
+    {"<a href=\"&#106;avascript:x\">e</a><img src=\"data:image/png;base64,iVBO=\">", NULL,
+     "<a" REL ">e</a><img src=\"data:image/png;base64,iVBO=\">"},
+    {"<img srcset=\"a.png 1x, /b.png 2x\" src=\"c.png\">", BASE,
+     "<img srcset=\"https://ex.com/a/a.png 1x, https://ex.com/b.png 2x\" "
+     "src=\"https://ex.com/a/c.png\">"},
+    {"<video controls src=\"v.mp4\"><source src=\"v.webm\" type=\"video/webm\"/></video>", BASE,
+     "<video controls=\"\" src=\"https://ex.com/a/v.mp4\"><source src=\"https://ex.com/a/v.webm\" "
+     "type=\"video/webm\"></video>"},
+    {"<table><thead><tr><th scope=\"col\">h</th></tr></thead><tbody><tr><td colspan=\"2\">d</td>"
+     "</tr></tbody></table>",
+     NULL,
+     "<table><thead><tr><th scope=\"col\">h</th></tr></thead><tbody><tr><td colspan=\"2\">d</td>"
+     "</tr></tbody></table>"},
+    {"<font color=\"red\">f</font><span lang=\"en\" dir=\"ltr\">s</span>", NULL,
+     "<font>f</font><span lang=\"en\" dir=\"ltr\">s</span>"},
+    {"  <p>caf\xC3\xA9 \xF0\x9F\x98\x80</p>\t\n", NULL, "<p>caf\xC3\xA9 \xF0\x9F\x98\x80</p>"},
+    {"<p>&nbsp;</p>", NULL, NULL},
+    {"<p>\n\t</p><img src=\"x.png\">", NULL, "<p>\n\t</p><img src=\"x.png\">"},
+    {"a > b", NULL, "a &gt; b"},
+    {"<div><div><span>x</span></div></div>", NULL, "<div><div><span>x</span></div></div>"},
+    {"<ol start=\"3\" reversed><li value=\"4\">c</li></ol>", NULL,
+     "<ol start=\"3\" reversed=\"\"><li value=\"4\">c</li></ol>"},
+};
+
+/* Input the fast path must leave to the parser (-ENOTSUP); both paths
+ * still agree through sanitize_html(). */
+static const char *const fast_declines[] = {
+    "<p>a<!-- c -->b</p>",
+    "<?php x ?>a",
+    "<!DOCTYPE html><p>a</p>",
+    "<p>a<![CDATA[x]]></p>",
+    "a < b",
+    "<p>unclosed",
+    "<p>a</b>",
+    "</p>a",
+    "a</div>b",
+    "<p>a<p>b</p>",
+    "<p>a<ul><li>x</li></ul></p>",
+    "<li>a<li>b</li>",
+    "<p>a<div>b</div></p>",
+    "<dl><dt>a<dd>b</dd></dl>",
+    "<script>alert(1)</script>x",
+    "<style>p{}</style>x",
+    "<iframe src=\"x\"></iframe>",
+    "<custom>x</custom>",
+    "<o:p>x</o:p>",
+    "<h2-x>y</h2-x>",
+    "<a href=x>u</a>",
+    "<a href = \"x\">s</a>",
+    "<a href=\"x\"title=\"y\">t</a>",
+    "<a href=\"x\" href=\"y\">d</a>",
+    "<img src=\"a\" SRC=\"b\">",
+    "<a xml:lang=\"en\">n</a>",
+    "<a data_x=\"1\">u</a>",
+    "<wbr>x",
+    "<source src=\"a\">",
+    "a &amp b",
+    "a &unknownentity; b",
+    "a &AMP; b",
+    "a &#0; b",
+    "a &#13; b",
+    "a &#xD800; b",
+    "a &#1114112; b",
+    "a &#12345678; b",
+    "a &#x; b",
+    "a\rb<br>",
+    "a\x01b<br>",
+    "<p>a\xFF"
+    "b</p>",
+    "<p title=\"a\x01\">x</p>",
+    "<p title=\"a<b\">x</p>",
+    "<img alt=\"&bogus;\">",
+    "<p title=\"x>",
+    "<p",
+    "<p ",
+    "<p title",
+    "<br/ >",
+    "<b>x</b >",
+    "</ b>",
+    "<_x>",
+    "< p>",
+};
+
+static void test_fast_accepts(void **state)
+{
+    for (size_t i = 0; i < sizeof(fast_accepts) / sizeof(fast_accepts[0]); i++) {
+        const struct fast_case *c = &fast_accepts[i];
+        int fast = 0;
+        char *out = run_paths(c->in, strlen(c->in), c->base, &fast);
+
+        if (fast != 0)
+            print_error("fast path declined \"%s\"\n", c->in);
+        assert_int_equal(fast, 0);
+        if (!c->want) {
+            assert_null(out);
+            continue;
+        }
+        assert_non_null(out);
+        assert_string_equal(out, c->want);
+        free(out);
+    }
+}
+
+static void test_fast_declines(void **state)
+{
+    for (size_t i = 0; i < sizeof(fast_declines) / sizeof(fast_declines[0]); i++) {
+        const char *in = fast_declines[i];
+        int fast = 0;
+        char *out = run_paths(in, strlen(in), BASE, &fast);
+
+        if (fast != -1)
+            print_error("fast path took \"%s\"\n", in);
+        assert_int_equal(fast, -1);
+        free(out);
+    }
+}
+
+/* Every pair of allowlisted elements, one inside the other (and each
+ * inside itself): wherever libxml2 would close the outer one (<p> before
+ * <ul>, <li> before <li>...) the fast path must decline or agree. */
+static void test_fast_element_pairs(void **state)
+{
+    static const char *const names[] = {
+        "a",     "abbr",   "address",    "audio",   "b",    "blockquote", "br",    "caption",
+        "code",  "col",    "colgroup",   "dd",      "del",  "details",    "div",   "dl",
+        "dt",    "em",     "figcaption", "figure",  "font", "h1",         "h2",    "hr",
+        "i",     "img",    "ins",        "li",      "mark", "ol",         "p",     "picture",
+        "pre",   "q",      "rp",         "rt",      "ruby", "s",          "small", "source",
+        "span",  "strong", "sub",        "summary", "sup",  "table",      "tbody", "td",
+        "tfoot", "th",     "thead",      "time",    "tr",   "track",      "tt",    "u",
+        "ul",    "var",    "video",      "wbr",
+    };
+    const size_t n = sizeof(names) / sizeof(names[0]);
+    size_t taken = 0;
+    char in[160];
+
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            for (size_t k = 0; k < 3; k++) {
+                const char *a = names[i], *b = names[j];
+                int fast = 0;
+                char *out;
+
+                if (k == 0)
+                    snprintf(in, sizeof(in), "<%s>a<%s>b</%s>c</%s>", a, b, b, a);
+                else if (k == 1)
+                    snprintf(in, sizeof(in), "<%s>a<%s/>c</%s>", a, b, a);
+                else
+                    snprintf(in, sizeof(in), "<%s>a<%s>b</%s></%s>d", a, b, b, a);
+                out = run_paths(in, strlen(in), NULL, &fast);
+                taken += fast == 0;
+                free(out);
+            }
+        }
+    }
+    assert_true(taken > n * n); /* most pairs nest as written */
+}
+
+/* A small deterministic generator of blog-like HTML: tidy markup the fast
+ * path takes, with now and then something it must leave to the parser. */
+struct gen {
+    struct buf b;
+    uint64_t x;
+};
+
+static unsigned gen_next(struct gen *g, unsigned n)
+{
+    g->x = g->x * 6364136223846793005u + 1442695040888963407u;
+    return (unsigned)(g->x >> 33) % n;
+}
+
+static void gen_text(struct gen *g)
+{
+    static const char *const words[] = {
+        "the",    "kernel", "caf\xC3\xA9", "&amp;", "&lt;3",    "&#8212;", "&quot;ok&quot;",
+        "a > b",  "&nbsp;", "\n",          "  ",    "x&#x41;y", "&rsquo;", "\xF0\x9F\x98\x80",
+        "&copy;", "\t",
+    };
+
+    for (unsigned i = 0, n = 1 + gen_next(g, 6); i < n; i++) {
+        buf_puts(&g->b, words[gen_next(g, sizeof(words) / sizeof(words[0]))]);
+        buf_putc(&g->b, ' ');
+    }
+}
+
+static void gen_inline(struct gen *g, int depth);
+
+static void gen_attrs(struct gen *g, const char *const *attrs, size_t n)
+{
+    static const char *const values[] = {
+        "https://ex.org/p/a-b",
+        "rel/x.png",
+        "/abs?q=1&amp;r=2",
+        "#frag",
+        "javascript:x",
+        "mailto:a@b.org",
+        "data:image/png;base64,iVBO",
+        "a.png 1x, b.png 2x",
+        "t &quot;q&quot;",
+        "",
+        "caf\xC3\xA9",
+        "//cdn.ex/x",
+    };
+
+    for (unsigned i = 0, k = gen_next(g, 4); i < k; i++) {
+        const char *a = attrs[gen_next(g, (unsigned)n)];
+
+        if (strstr(g->b.data + (g->b.len > 200 ? g->b.len - 200 : 0), a) && gen_next(g, 2))
+            continue; /* a duplicate now and then, not always */
+        buf_printf(&g->b, gen_next(g, 5) ? " %s=\"%s\"" : " %s='%s'", a,
+                   values[gen_next(g, sizeof(values) / sizeof(values[0]))]);
+    }
+}
+
+static void gen_inline(struct gen *g, int depth)
+{
+    static const char *const tags[] = {"b", "i", "em", "strong", "code", "a", "span", "q", "sub"};
+    static const char *const attrs[] = {"href", "title", "class", "lang", "cite", "onclick"};
+
+    for (unsigned i = 0, n = 1 + gen_next(g, 4); i < n; i++) {
+        unsigned c = gen_next(g, 10);
+
+        if (c < 5 || depth > 6) {
+            gen_text(g);
+        } else if (c < 8) {
+            const char *t = tags[gen_next(g, sizeof(tags) / sizeof(tags[0]))];
+
+            buf_printf(&g->b, "<%s", t);
+            gen_attrs(g, attrs, sizeof(attrs) / sizeof(attrs[0]));
+            buf_puts(&g->b, ">");
+            gen_inline(g, depth + 1);
+            buf_printf(&g->b, "</%s>", t);
+        } else if (c < 9) {
+            static const char *const img_attrs[] = {"src", "alt", "width", "srcset", "style"};
+
+            buf_puts(&g->b, "<img");
+            gen_attrs(g, img_attrs, sizeof(img_attrs) / sizeof(img_attrs[0]));
+            buf_puts(&g->b, gen_next(g, 2) ? "/>" : ">");
+        } else {
+            buf_puts(&g->b, gen_next(g, 2) ? "<br>" : "<br/>");
+        }
+    }
+}
+
+static void gen_block(struct gen *g, int depth)
+{
+    static const char *const wrong[] = {
+        "<!-- c -->", "<p>", "</b>", "&bogus;", "<x-y>", "\r", "<script>1</script>", "<ul>"};
+    unsigned c = gen_next(g, 12);
+
+    if (gen_next(g, 40) == 0)
+        buf_puts(&g->b, wrong[gen_next(g, sizeof(wrong) / sizeof(wrong[0]))]);
+    if (c < 5 || depth > 4) {
+        buf_puts(&g->b, "<p>");
+        gen_inline(g, depth);
+        buf_puts(&g->b, "</p>\n");
+    } else if (c < 7) {
+        const char *list = gen_next(g, 2) ? "ul" : "ol";
+
+        buf_printf(&g->b, "<%s>", list);
+        for (unsigned i = 0, n = 1 + gen_next(g, 3); i < n; i++) {
+            buf_puts(&g->b, "<li>");
+            gen_inline(g, depth);
+            buf_puts(&g->b, "</li>");
+        }
+        buf_printf(&g->b, "</%s>\n", list);
+    } else if (c < 9) {
+        buf_puts(&g->b, "<blockquote>");
+        gen_block(g, depth + 1);
+        buf_puts(&g->b, "</blockquote>\n");
+    } else if (c < 10) {
+        buf_puts(&g->b,
+                 "<pre><code class=\"language-c\">if (x &lt; y) {\n  f();\n}</code></pre>\n");
+    } else if (c < 11) {
+        buf_puts(&g->b, "<figure><img src=\"i.jpg\" alt=\"a\"/><figcaption>");
+        gen_text(g);
+        buf_puts(&g->b, "</figcaption></figure>\n");
+    } else {
+        buf_puts(&g->b, "<h2>");
+        gen_text(g);
+        buf_puts(&g->b, "</h2>\n");
+    }
+}
+
+static void test_fast_generated(void **state)
+{
+    struct gen g = {.x = 20251126};
+    size_t taken = 0, runs = 2000;
+
+    for (size_t i = 0; i < runs; i++) {
+        int fast = 0;
+        char *out;
+
+        buf_init(&g.b, 1u << 20);
+        for (unsigned k = 0, n = 1 + gen_next(&g, 6); k < n; k++)
+            gen_block(&g, 0);
+        assert_int_equal(g.b.err, 0);
+        out = run_paths(g.b.data, g.b.len, i % 2 ? BASE : NULL, &fast);
+        taken += fast == 0;
+        free(out);
+        buf_release(&g.b);
+    }
+    assert_true(taken > runs / 2); /* the generator writes mostly tidy HTML */
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -649,6 +1015,10 @@ int main(void)
         cmocka_unit_test(test_nul_bytes),
         cmocka_unit_test(test_null_input),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_fast_accepts),
+        cmocka_unit_test(test_fast_declines),
+        cmocka_unit_test(test_fast_element_pairs),
+        cmocka_unit_test(test_fast_generated),
     };
     const size_t n_cases = sizeof(cases) / sizeof(cases[0]);
     const size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]);
