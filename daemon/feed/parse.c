@@ -70,6 +70,7 @@
 #define JUNK_SCAN_MAX     (64u << 10) /* how far junk before the document is skipped */
 #define ENTITY_NAME_MAX   32
 #define REPAIR_DEPTH_MAX  200        /* element levels repair() keeps (libxml2 stops at 256) */
+#define REPAIR_ATTRS_MAX  256        /* attributes repair() keeps on one tag */
 #define PUSH_MAX          (8u << 20) /* below XML_MAX_LOOKUP_LIMIT (10,000,000) */
 
 struct html_entity {
@@ -518,6 +519,7 @@ static const char *put_start_tag(struct repair *rp, const char *p)
 {
     const char *q = p + 1;
     bool empty = false;
+    unsigned attrs = 0;
 
     if (rp->depth >= REPAIR_DEPTH_MAX) {
         q = skip_tag(p, rp->end, &empty);
@@ -540,7 +542,16 @@ static const char *put_start_tag(struct repair *rp, const char *p)
             empty = true;
             break;
         } else if (name_start((unsigned char)*q)) {
+            size_t mark = rp->b->len;
+
             q = put_attribute(rp, q);
+            /* Past REPAIR_ATTRS_MAX the rest are left out: libxml2's
+             * recover mode appends each attribute by walking the list
+             * (a million attributes on one tag: minutes). */
+            if (++attrs > REPAIR_ATTRS_MAX && !rp->b->err) {
+                rp->b->len = mark;
+                rp->changed = true;
+            }
         } else if (*q == '<') {
             buf_putc(rp->b, '>'); /* an unclosed tag: closed before the next one */
             rp->changed = true;
@@ -642,9 +653,15 @@ static int repair(const char *p, size_t n, bool drop_subset, struct buf *b, bool
         rp.has_subset = lb && (!gt || lb < gt);
     }
     buf_init(b, 2 * n + 4096);
+    /* The first "&" and "<" at or after p, each looked for again only once
+     * p has passed it (NULL: none left): searching the rest of the text at
+     * every markup was quadratic (7 MB of "<a>" without an "&": minutes). */
+    const char *amp = memchr(p, '&', n), *lt = memchr(p, '<', n);
     while (p < rp.end && !b->err) {
-        const char *amp = memchr(p, '&', (size_t)(rp.end - p));
-        const char *lt = memchr(p, '<', (size_t)(rp.end - p));
+        if (amp && amp < p)
+            amp = memchr(p, '&', (size_t)(rp.end - p));
+        if (lt && lt < p)
+            lt = memchr(p, '<', (size_t)(rp.end - p));
         const char *next = amp && (!lt || amp < lt) ? amp : lt;
 
         if (!next) {

@@ -1103,6 +1103,50 @@ static void test_limits(void **state)
     buf_release(&b);
 }
 
+/* Hostile markup of a few MB is handled in time linear in its size (each
+ * of these took minutes before: a quadratic search in the repair pass, and
+ * libxml2's recover mode appending a million attributes one list walk at
+ * a time). No clock here: ctest's timeout is the bound. */
+static char *repeat(const char *head, const char *unit, size_t times, const char *tail)
+{
+    size_t h = strlen(head), u = strlen(unit), t = strlen(tail);
+    char *s = malloc(h + u * times + t + 1);
+
+    assert_non_null(s);
+    memcpy(s, head, h);
+    for (size_t i = 0; i < times; i++)
+        memcpy(s + h + i * u, unit, u);
+    memcpy(s + h + u * times, tail, t + 1);
+    return s;
+}
+
+static void test_hostile_markup_is_linear(void **state)
+{
+    static const struct {
+        const char *head, *unit, *tail;
+        size_t times;
+    } cases[] = {
+        {"<rss><channel>", "<a>", "", 1000000},           /* nested, no "&" anywhere */
+        {"<rss><channel><item><title>", "<", "", 3000000}, /* bare "<" */
+        {"<rss><channel><item><title>", "<!", "", 1500000},
+        {"<rss><channel><item a=\"b\"", " a=\"b\"", "", 400000}, /* unclosed, duplicates */
+    };
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *s = repeat(cases[i].head, cases[i].unit, cases[i].times, cases[i].tail);
+        struct feed *f = NULL;
+        int r = feed_parse(s, strlen(s), NULL, NULL, &f, err, sizeof(err));
+
+        assert_true(r == 0 || r == -EBADMSG);
+        if (r == 0)
+            assert_true(f->bozo); /* recovered, and said so */
+        feed_free(f);
+        free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1137,6 +1181,7 @@ int main(void)
         cmocka_unit_test(test_no_empty_entries),
         cmocka_unit_test(test_links_relative),
         cmocka_unit_test(test_atom_entry_document),
+        cmocka_unit_test(test_hostile_markup_is_linear),
     };
     int r;
 
