@@ -1126,7 +1126,7 @@ static void test_hostile_markup_is_linear(void **state)
         const char *head, *unit, *tail;
         size_t times;
     } cases[] = {
-        {"<rss><channel>", "<a>", "", 1000000},           /* nested, no "&" anywhere */
+        {"<rss><channel>", "<a>", "", 1000000},            /* nested, no "&" anywhere */
         {"<rss><channel><item><title>", "<", "", 3000000}, /* bare "<" */
         {"<rss><channel><item><title>", "<!", "", 1500000},
         {"<rss><channel><item a=\"b\"", " a=\"b\"", "", 400000}, /* unclosed, duplicates */
