@@ -230,6 +230,16 @@ static void state_reset(struct xml_state *st)
     *st = (struct xml_state){.recording = true};
 }
 
+/* Our hooks on a parser context: errors recorded, HTML entities, CDATA
+ * marked. */
+static void hook(xmlParserCtxtPtr ctxt, struct xml_state *st)
+{
+    ctxt->_private = st;
+    ctxt->sax->serror = on_xml_error;
+    ctxt->sax->getEntity = on_get_entity;
+    ctxt->sax->cdataBlock = on_cdata;
+}
+
 /* Returns the document, or NULL when not well-formed (strict) or nothing
  * could be made of it; *ret_oom tells out-of-memory apart. */
 static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st, bool *ret_oom)
@@ -240,10 +250,7 @@ static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st,
     *ret_oom = !ctxt;
     if (!ctxt)
         return NULL;
-    ctxt->_private = st;
-    ctxt->sax->serror = on_xml_error;
-    ctxt->sax->getEntity = on_get_entity;
-    ctxt->sax->cdataBlock = on_cdata;
+    hook(ctxt, st);
     doc = xmlCtxtReadMemory(ctxt, p, (int)n, NULL, NULL, opts);
     *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY;
     xmlFreeParserCtxt(ctxt);
@@ -274,10 +281,7 @@ static xmlDoc *read_xml_push(const char *p, size_t n, int opts, struct xml_state
     *ret_oom = !ctxt;
     if (!ctxt)
         return NULL;
-    ctxt->_private = st;
-    ctxt->sax->serror = on_xml_error;
-    ctxt->sax->getEntity = on_get_entity;
-    ctxt->sax->cdataBlock = on_cdata;
+    hook(ctxt, st);
     xmlCtxtUseOptions(ctxt, opts);
     xmlParseChunk(ctxt, p, (int)n, 1);
     doc = ctxt->myDoc;
