@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -90,6 +92,12 @@ static void process(struct buf *b, double start_time)
     family(b, "process_start_time_seconds", "gauge",
            "Start time of the process since unix epoch in seconds.");
     buf_printf(b, "process_start_time_seconds %.3f\n", start_time);
+    gauge_i64(b, "herald_heap_bytes_in_use", "Memory allocated with malloc and in use, in bytes.",
+              p.heap_in_use);
+    gauge_i64(b, "herald_heap_bytes_free",
+              "Memory malloc holds from the system but has free, in bytes.", p.heap_free);
+    gauge_i64(b, "herald_sqlite_memory_bytes",
+              "Memory SQLite has allocated (page cache, statements), in bytes.", p.sqlite_bytes);
 }
 
 int metrics_render(const struct metrics_snapshot *s, struct buf *out)
@@ -164,6 +172,10 @@ void metrics_read_process(struct metrics_process *ret)
     FILE *f;
 
     *ret = (struct metrics_process){.resident_bytes = -1, .virtual_bytes = -1, .max_fds = -1};
+    struct mallinfo2 mi = mallinfo2();
+    ret->heap_in_use = (int64_t)(mi.uordblks + mi.hblkhd);
+    ret->heap_free = (int64_t)mi.fordblks;
+    ret->sqlite_bytes = sqlite3_memory_used();
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         ret->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;

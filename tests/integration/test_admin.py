@@ -103,6 +103,10 @@ class AdminTest(HeraldTestCase):
         self.assertGreater(m["herald_database_bytes"], 0)
         self.assertGreater(m["process_resident_memory_bytes"], 0)
         self.assertGreater(m["process_open_fds"], 3)
+        # Where the memory is: SQLite's part is inside malloc's in-use figure.
+        self.assertGreater(m["herald_sqlite_memory_bytes"], 0)
+        self.assertGreater(m["herald_heap_bytes_in_use"], m["herald_sqlite_memory_bytes"])
+        self.assertGreaterEqual(m["herald_heap_bytes_free"], 0)
         self.assertAlmostEqual(m["process_start_time_seconds"], time.time(), delta=120)
         self.assertEqual(d.fetch("/healthz").body, b"ok\n")
         self.assertStopsCleanly(d)
