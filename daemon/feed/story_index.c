@@ -1,15 +1,17 @@
 /* story_index: see story_index.h.
  *
- * Records live in one array; their fingerprints are packed into two
- * shared arrays (term hashes, and counts only for the records that have a
- * term more than once), so a record costs its terms plus 56 bytes rather
- * than a full struct story_fp. Each term has a slot in an open-addressing
- * table: its document frequency and a ring of the STORY_INDEX_SCAN newest
- * records that have it, contiguous so that a lookup reads it in one go
- * (the two entries of a rare term's ring sit in the slot itself).
- * Comparing a candidate costs its norm (a probe per term) and one merge of
- * two sorted term lists. Pruning compacts the records and rebuilds the
- * table: O(n), run rarely (when the horizon has moved).
+ * Each term has a slot in an open-addressing table: its number (an id
+ * given when the term is first seen), its document frequency and a ring
+ * of the STORY_INDEX_SCAN newest records that have it, contiguous so that
+ * a lookup reads it in one go (the two entries of a rare term's ring sit
+ * in the slot itself). A record keeps its terms as their ids, ascending,
+ * each as a varint of the gap from the previous one (one or two bytes
+ * where four-byte hashes took four), followed by their counts only when
+ * one is above 1: with its row ids and times a record costs about 48
+ * bytes plus 1.5 per term. Comparing a candidate decodes its ids, reaches
+ * their slots through an array (no probing) and merges them with the
+ * probe's ids. Pruning builds a new index from the records kept (new ids,
+ * dense again): O(n), run rarely (when the horizon has moved).
  */
 #include "feed/story_index.h"
 
@@ -22,9 +24,11 @@
 #define INLINE_RING 2 /* ring entries kept in the slot itself */
 
 _Static_assert(STORY_INDEX_SCAN <= UINT8_MAX, "a ring's length fits in a byte");
+_Static_assert(STORY_MAX_TERMS <= UINT8_MAX, "a record's term count fits in a byte");
 
 struct slot {
-    uint32_t term;
+    uint32_t term;          /* its hash */
+    uint32_t id;            /* its number in the records' codes */
     uint32_t df;            /* records with the term */
     float ldf;              /* ln(df + 0.5), kept with df: lookups take no logarithm */
     uint8_t cap, len, next; /* of the ring */
@@ -35,16 +39,16 @@ struct slot {
     } ring;                            /* the newest records with it, oldest overwritten */
 };
 
-#define NO_TF UINT32_MAX
+#define HAS_TF 1u /* a record's codes end with a count per term */
 
 struct rec {
     int64_t entry;
     int64_t story;
-    uint32_t off;    /* its first term in x->terms */
-    uint32_t tf_off; /* its first count in x->tfs; NO_TF: every count is 1 */
+    uint32_t off;    /* its codes in x->codes */
     float norm;      /* its vector's norm, computed at ... */
     float norm_logn; /* ... this log_n(); again when N moved by 2 % or more */
-    uint16_t n;      /* terms */
+    uint8_t n;       /* terms */
+    uint8_t flags;   /* HAS_TF */
 };
 
 /* What a walk over a term's list looks at, apart from the records. */
@@ -53,10 +57,17 @@ struct meta {
     int64_t feed;
 };
 
-/* A fingerprint as the index sees it: packed or a caller's story_fp. */
+/* A fingerprint as hashes: a caller's story_fp. */
 struct fpv {
     const uint32_t *term;
     const uint8_t *tf; /* NULL: every count is 1 */
+    unsigned n;
+};
+
+/* A record's terms decoded: ids ascending and their counts. */
+struct ids {
+    uint32_t id[STORY_MAX_TERMS];
+    uint8_t tf[STORY_MAX_TERMS];
     unsigned n;
 };
 
@@ -64,13 +75,13 @@ struct story_index {
     struct rec *recs;
     struct meta *meta; /* parallel to recs */
     size_t n_recs, cap_recs, cap_meta;
-    uint32_t *terms; /* every record's terms, packed */
-    size_t n_terms, cap_terms;
-    uint8_t *tfs; /* the counts of the records that need them */
-    size_t n_tfs, cap_tfs;
+    uint8_t *codes; /* every record's term ids (and counts), packed */
+    size_t n_codes, cap_codes;
+    uint32_t *id_slot; /* a term's id -> its slot in the table; x->used ids */
+    size_t cap_ids;
     struct slot *table;
     size_t cap_table; /* a power of two */
-    size_t used;      /* slots in use */
+    size_t used;      /* slots in use, = ids given */
     size_t ring_heap; /* ring entries allocated outside the slots */
 };
 
@@ -97,15 +108,20 @@ static void table_free(struct slot *t, size_t cap)
     free(t);
 }
 
+static void release(struct story_index *x)
+{
+    free(x->recs);
+    free(x->meta);
+    free(x->codes);
+    free(x->id_slot);
+    table_free(x->table, x->cap_table);
+}
+
 void story_index_free(struct story_index *x)
 {
     if (!x)
         return;
-    free(x->recs);
-    free(x->meta);
-    free(x->terms);
-    free(x->tfs);
-    table_free(x->table, x->cap_table);
+    release(x);
     free(x);
 }
 
@@ -117,17 +133,8 @@ size_t story_index_size(const struct story_index *x)
 size_t story_index_bytes(const struct story_index *x)
 {
     return sizeof(*x) + x->cap_recs * sizeof(*x->recs) + x->cap_meta * sizeof(*x->meta) +
-           x->cap_terms * sizeof(*x->terms) + x->cap_tfs + x->cap_table * sizeof(*x->table) +
+           x->cap_codes + x->cap_ids * sizeof(*x->id_slot) + x->cap_table * sizeof(*x->table) +
            x->ring_heap * sizeof(uint32_t);
-}
-
-static struct fpv view_rec(const struct story_index *x, const struct rec *r)
-{
-    return (struct fpv){
-        .term = x->terms + r->off,
-        .tf = r->tf_off == NO_TF ? NULL : x->tfs + r->tf_off,
-        .n = r->n,
-    };
 }
 
 static struct fpv view_fp(const struct story_fp *fp)
@@ -138,6 +145,47 @@ static struct fpv view_fp(const struct story_fp *fp)
 static uint8_t tf_at(const struct fpv *v, unsigned i)
 {
     return v->tf ? v->tf[i] : 1;
+}
+
+/* Appends v as a varint (7 bits a byte, low first) at p; returns the end. */
+static uint8_t *put_varint(uint8_t *p, uint32_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static void decode(const struct story_index *x, const struct rec *r, struct ids *ret)
+{
+    const uint8_t *p = x->codes + r->off;
+    uint32_t id = 0;
+
+    ret->n = r->n;
+    for (unsigned i = 0; i < r->n; i++) {
+        uint32_t v = 0;
+        unsigned shift = 0;
+        uint8_t b;
+
+        do {
+            b = *p++;
+            v |= (uint32_t)(b & 0x7f) << shift;
+            shift += 7;
+        } while (b & 0x80);
+        id += v;
+        ret->id[i] = id;
+    }
+    if (r->flags & HAS_TF)
+        memcpy(ret->tf, p, r->n);
+    else
+        memset(ret->tf, 1, r->n);
+}
+
+static const struct slot *slot_of(const struct story_index *x, uint32_t id)
+{
+    return &x->table[x->id_slot[id]];
 }
 
 static struct slot *find(const struct slot *table, size_t cap, uint32_t term)
@@ -169,9 +217,13 @@ static int grow_table(struct story_index *x)
     if (!t)
         return -ENOMEM;
     for (size_t i = 0; i < x->cap_table; i++)
-        if (x->table[i].used)
-            *find(t, cap, x->table[i].term) = x->table[i]; /* inline rings move too */
-    free(x->table);                                        /* the heap rings moved to t */
+        if (x->table[i].used) {
+            struct slot *sl = find(t, cap, x->table[i].term);
+
+            *sl = x->table[i]; /* inline rings move too */
+            x->id_slot[sl->id] = (uint32_t)(sl - t);
+        }
+    free(x->table); /* the heap rings moved to t */
     x->table = t;
     x->cap_table = cap;
     return 0;
@@ -192,21 +244,6 @@ static int reserve(void **arr, size_t *cap, size_t need, size_t size)
     *arr = p;
     *cap = n;
     return 0;
-}
-
-/* Gives back what a shrunken array no longer needs (after a prune). */
-static void trim(void **arr, size_t *cap, size_t n, size_t size)
-{
-    size_t want = n < 256 ? 256 : n + n / 4;
-    void *p;
-
-    if (*cap <= 2 * want)
-        return;
-    p = realloc(*arr, want * size);
-    if (p) {
-        *arr = p;
-        *cap = want;
-    }
 }
 
 /* 1 + ln(tf) for tf 1 ... 255 (index 0 unused). */
@@ -249,21 +286,15 @@ static double norm_of(const struct story_index *x, double logn, const struct fpv
     return sqrt(n);
 }
 
-/* Files record r under its terms. Returns 0 or -ENOMEM (r is then in the
- * rings of some of its terms only: harmless, a lookup may miss it). */
-static int post(struct story_index *x, uint32_t r)
+/* Files record r under the terms whose slots are given. Returns 0 or
+ * -ENOMEM (r is then in the rings of some of its terms only: harmless, a
+ * lookup may miss it). */
+static int post(struct story_index *x, uint32_t r, const struct ids *ids)
 {
-    const uint32_t *term = x->terms + x->recs[r].off;
-    unsigned n = x->recs[r].n;
-
-    for (unsigned i = 0; i < n; i++) {
-        struct slot *sl = find(x->table, x->cap_table, term[i]);
+    for (unsigned i = 0; i < ids->n; i++) {
+        struct slot *sl = &x->table[x->id_slot[ids->id[i]]];
         uint32_t *ring;
 
-        if (!sl->used) {
-            *sl = (struct slot){.term = term[i], .cap = INLINE_RING, .used = true};
-            x->used++;
-        }
         if (sl->len == sl->cap && sl->cap < STORY_INDEX_SCAN) {
             /* Not yet wrapped: the entries are in order, next is 0. */
             unsigned cap = sl->cap * 2u;
@@ -304,6 +335,8 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
     const struct story_fp *fp = &rec->fp;
     unsigned n = fp->n_terms;
     bool counts = false;
+    struct ids ids;
+    uint8_t *p;
 
     if (!n)
         return 0;
@@ -311,11 +344,12 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
         return -EINVAL;
     for (unsigned i = 0; i < n && !counts; i++)
         counts = fp->tf[i] > 1;
-    if (x->n_recs >= UINT32_MAX - 1 || x->n_terms + n >= UINT32_MAX || x->n_tfs + n >= UINT32_MAX ||
+    if (x->n_recs >= UINT32_MAX - 1 || x->used + n >= UINT32_MAX ||
+        x->n_codes + 6 * n >= UINT32_MAX ||
         reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0 ||
         reserve((void **)&x->meta, &x->cap_meta, x->n_recs + 1, sizeof(*x->meta)) < 0 ||
-        reserve((void **)&x->terms, &x->cap_terms, x->n_terms + n, sizeof(*x->terms)) < 0 ||
-        (counts && reserve((void **)&x->tfs, &x->cap_tfs, x->n_tfs + n, 1) < 0))
+        reserve((void **)&x->codes, &x->cap_codes, x->n_codes + 6 * n, 1) < 0 ||
+        reserve((void **)&x->id_slot, &x->cap_ids, x->used + n, sizeof(*x->id_slot)) < 0)
         return -ENOMEM;
     /* At most half full, counting the terms this record may add: most
      * lookups are of terms the table lacks, and linear probing's misses
@@ -323,25 +357,49 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
     while ((x->used + n) * 2 > x->cap_table)
         if (grow_table(x) < 0)
             return -ENOMEM;
+    /* Each term's id (a new one for a term first seen), then ids ascending
+     * with their counts. */
+    ids.n = n;
+    for (unsigned i = 0; i < n; i++) {
+        struct slot *sl = find(x->table, x->cap_table, fp->term[i]);
+        uint32_t id;
+        uint8_t tf = fp->tf[i] ? fp->tf[i] : 1;
+        unsigned k;
+
+        if (!sl->used) {
+            *sl = (struct slot){
+                .term = fp->term[i], .id = (uint32_t)x->used, .cap = INLINE_RING, .used = true};
+            x->id_slot[x->used++] = (uint32_t)(sl - x->table);
+        }
+        id = sl->id;
+        for (k = i; k > 0 && ids.id[k - 1] > id; k--) {
+            ids.id[k] = ids.id[k - 1];
+            ids.tf[k] = ids.tf[k - 1];
+        }
+        ids.id[k] = id;
+        ids.tf[k] = tf;
+    }
     x->recs[x->n_recs] = (struct rec){
         .entry = rec->entry,
         .story = rec->story,
-        .off = (uint32_t)x->n_terms,
-        .tf_off = counts ? (uint32_t)x->n_tfs : NO_TF,
-        .n = (uint16_t)n,
+        .off = (uint32_t)x->n_codes,
+        .n = (uint8_t)n,
+        .flags = counts ? HAS_TF : 0,
     };
-    memcpy(x->terms + x->n_terms, fp->term, n * sizeof(*fp->term));
-    x->n_terms += n;
+    p = x->codes + x->n_codes;
+    for (unsigned i = 0; i < n; i++)
+        p = put_varint(p, ids.id[i] - (i ? ids.id[i - 1] : 0));
     if (counts) {
-        memcpy(x->tfs + x->n_tfs, fp->tf, n);
-        x->n_tfs += n;
+        memcpy(p, ids.tf, n);
+        p += n;
     }
+    x->n_codes = (size_t)(p - x->codes);
     x->meta[x->n_recs] = (struct meta){rec->t, rec->feed};
-    return post(x, (uint32_t)x->n_recs++);
+    return post(x, (uint32_t)x->n_recs++, &ids);
 }
 
-/* The dot product of a (weights wa) and b: a merge of sorted terms, with
- * the document frequencies of now. */
+/* The dot product of two fingerprints: a merge of sorted hashes, with the
+ * document frequencies of now. */
 static double dot(const struct story_index *x, double logn, const struct fpv *a, const double *wa,
                   const struct fpv *b)
 {
@@ -362,23 +420,6 @@ static double dot(const struct story_index *x, double logn, const struct fpv *a,
     return d;
 }
 
-/* Cosine of a (weights wa, norm na) and record b, with b's cached norm,
- * refreshed when the number of entries held moved enough to shift every
- * idf. */
-static double cosine_rec(const struct story_index *x, double logn, const struct fpv *a,
-                         const double *wa, double na, struct rec *b)
-{
-    struct fpv vb = view_rec(x, b);
-
-    if (b->norm_logn == 0 || fabs(logn - b->norm_logn) > 0.02) {
-        b->norm = (float)norm_of(x, logn, &vb);
-        b->norm_logn = (float)logn;
-    }
-    if (na == 0 || b->norm == 0)
-        return 0;
-    return dot(x, logn, a, wa, &vb) / (na * b->norm);
-}
-
 double story_index_similarity(const struct story_index *x, const struct story_fp *a,
                               const struct story_fp *b)
 {
@@ -393,6 +434,50 @@ double story_index_similarity(const struct story_index *x, const struct story_fp
 
     na = sqrt(na);
     return na == 0 || nb == 0 ? 0 : dot(x, logn, &va, wa, &vb) / (na * nb);
+}
+
+/* The probe's terms that the index has: ids ascending, with weights. */
+struct probe_ids {
+    uint32_t id[STORY_MAX_TERMS];
+    double w[STORY_MAX_TERMS];
+    unsigned n;
+};
+
+/* Cosine of the probe (its known terms a, norm na) and record b, with b's
+ * cached norm, refreshed when the number of entries held moved enough to
+ * shift every idf. */
+static double cosine_rec(const struct story_index *x, double logn, const struct probe_ids *a,
+                         double na, struct rec *b)
+{
+    struct ids vb;
+    double d = 0;
+    unsigned i = 0, j = 0;
+
+    decode(x, b, &vb);
+    if (b->norm_logn == 0 || fabs(logn - b->norm_logn) > 0.02) {
+        double nb = 0;
+
+        for (unsigned k = 0; k < vb.n; k++) {
+            double w = tf_weight(vb.tf[k]) * idf_of(logn, slot_of(x, vb.id[k]));
+            nb += w * w;
+        }
+        b->norm = (float)sqrt(nb);
+        b->norm_logn = (float)logn;
+    }
+    if (na == 0 || b->norm == 0)
+        return 0;
+    while (i < a->n && j < vb.n) {
+        if (a->id[i] < vb.id[j]) {
+            i++;
+        } else if (a->id[i] > vb.id[j]) {
+            j++;
+        } else {
+            d += a->w[i] * tf_weight(vb.tf[j]) * idf_of(logn, slot_of(x, vb.id[j]));
+            i++;
+            j++;
+        }
+    }
+    return d / (na * b->norm);
 }
 
 /* A term of the probe, to walk rarest first. */
@@ -415,12 +500,33 @@ struct cand {
     uint32_t hits;
 };
 
+/* Fills ret->fp with record r's terms as hashes, ascending, and counts. */
+static void rec_fp(const struct story_index *x, const struct rec *r, struct story_fp *ret)
+{
+    struct ids v;
+
+    decode(x, r, &v);
+    ret->n_terms = (uint16_t)v.n;
+    for (unsigned i = 0; i < v.n; i++) {
+        uint32_t term = slot_of(x, v.id[i])->term;
+        unsigned k;
+
+        for (k = i; k > 0 && ret->term[k - 1] > term; k--) {
+            ret->term[k] = ret->term[k - 1];
+            ret->tf[k] = ret->tf[k - 1];
+        }
+        ret->term[k] = term;
+        ret->tf[k] = v.tf[i];
+    }
+}
+
 int story_index_match(const struct story_index *x, const struct story_fp *fp, int64_t feed,
                       int64_t t, int64_t window, double min_similarity, struct story_rec *ret,
                       double *ret_similarity)
 {
-    double wa[STORY_MAX_TERMS], na = 0, best_sim = 0, logn;
+    double na = 0, best_sim = 0, logn;
     struct probe probe[STORY_MAX_TERMS];
+    struct probe_ids known = {.n = 0};
     struct cand cand[CAND_CAP];
     uint32_t list[CAND_CAP];
     struct fpv va = view_fp(fp);
@@ -433,11 +539,19 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
     logn = log_n(x);
     for (unsigned i = 0; i < va.n; i++) {
         const struct slot *sl = lookup(x, va.term[i]);
+        double w = tf_weight(tf_at(&va, i)) * idf_of(logn, sl);
+        unsigned k;
 
-        wa[i] = tf_weight(tf_at(&va, i)) * idf_of(logn, sl);
-        na += wa[i] * wa[i];
-        if (sl)
-            probe[n_probe++].slot = sl;
+        na += w * w;
+        if (!sl)
+            continue;
+        probe[n_probe++].slot = sl;
+        for (k = known.n++; k > 0 && known.id[k - 1] > sl->id; k--) {
+            known.id[k] = known.id[k - 1];
+            known.w[k] = known.w[k - 1];
+        }
+        known.id[k] = sl->id;
+        known.w[k] = w;
     }
     na = sqrt(na);
     memset(cand, 0, sizeof(cand));
@@ -487,7 +601,7 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
             if (cd->hits != hits)
                 continue;
             compared++;
-            sim = cosine_rec(x, logn, &va, wa, na, (struct rec *)r);
+            sim = cosine_rec(x, logn, &known, na, (struct rec *)r);
             if (sim >= min_similarity &&
                 (sim > best_sim || (sim == best_sim && best && r->entry < best->entry))) {
                 best = r;
@@ -499,67 +613,46 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
         return 0;
 
     size_t i = (size_t)(best - x->recs);
-    struct fpv vb = view_rec(x, best);
 
     *ret = (struct story_rec){
         .entry = best->entry,
         .story = best->story,
         .feed = x->meta[i].feed,
         .t = x->meta[i].t,
-        .fp.n_terms = (uint16_t)vb.n,
     };
-    memcpy(ret->fp.term, vb.term, vb.n * sizeof(*vb.term));
-    for (unsigned k = 0; k < vb.n; k++)
-        ret->fp.tf[k] = tf_at(&vb, k);
+    rec_fp(x, best, &ret->fp);
     *ret_similarity = best_sim;
     return 1;
 }
 
 int story_index_prune(struct story_index *x, int64_t before)
 {
-    size_t keep = 0, n_terms = 0, n_tfs = 0;
-    struct slot *old = x->table;
-    size_t old_cap = x->cap_table;
+    struct story_index y = {0};
+    size_t keep = 0;
 
     for (size_t i = 0; i < x->n_recs; i++)
         keep += x->meta[i].t >= before;
     if (keep == x->n_recs)
         return 0;
-    x->table = old_cap ? calloc(old_cap, sizeof(*x->table)) : NULL;
-    if (old_cap && !x->table) {
-        x->table = old;
-        return -ENOMEM;
-    }
-    /* Compact in order: every destination is at or before its source. */
-    keep = 0;
+    /* A new index of the records kept, in order (each term's ring again
+     * holds its newest records): the ids are dense again and the arrays
+     * sized for what is left. */
     for (size_t i = 0; i < x->n_recs; i++) {
-        struct rec r = x->recs[i];
+        struct story_rec r;
 
         if (x->meta[i].t < before)
             continue;
-        memmove(x->terms + n_terms, x->terms + r.off, r.n * sizeof(*x->terms));
-        r.off = (uint32_t)n_terms;
-        n_terms += r.n;
-        if (r.tf_off != NO_TF) {
-            memmove(x->tfs + n_tfs, x->tfs + r.tf_off, r.n);
-            r.tf_off = (uint32_t)n_tfs;
-            n_tfs += r.n;
-        }
-        x->meta[keep] = x->meta[i];
-        x->recs[keep++] = r;
-    }
-    x->n_recs = keep;
-    x->n_terms = n_terms;
-    x->n_tfs = n_tfs;
-    x->used = 0;
-    x->ring_heap = 0;
-    table_free(old, old_cap);
-    trim((void **)&x->recs, &x->cap_recs, keep, sizeof(*x->recs));
-    trim((void **)&x->meta, &x->cap_meta, keep, sizeof(*x->meta));
-    trim((void **)&x->terms, &x->cap_terms, n_terms, sizeof(*x->terms));
-    trim((void **)&x->tfs, &x->cap_tfs, n_tfs, 1);
-    for (size_t i = 0; i < x->n_recs; i++)
-        if (post(x, (uint32_t)i) < 0)
+        r = (struct story_rec){.entry = x->recs[i].entry,
+                               .story = x->recs[i].story,
+                               .feed = x->meta[i].feed,
+                               .t = x->meta[i].t};
+        rec_fp(x, &x->recs[i], &r.fp);
+        if (story_index_add(&y, &r) < 0) {
+            release(&y);
             return -ENOMEM;
+        }
+    }
+    release(x);
+    *x = y;
     return 0;
 }

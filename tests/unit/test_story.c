@@ -504,6 +504,48 @@ static void test_index_prune(void **state)
     story_index_free(x);
 }
 
+/* Term ids are varints of their gaps: records whose terms are all new
+ * (23,501 ids: first codes of three bytes), huge hashes, the largest count and
+ * the most terms come back exactly, through table growth and a prune. */
+static void test_index_codes_round_trip(void **state)
+{
+    enum { N = 500 };
+    struct story_index *x = story_index_new();
+    struct story_rec r, m;
+    double sim;
+
+    (void)state;
+    assert_non_null(x);
+    for (int pass = 0; pass < 3; pass++) {
+        for (int64_t i = 0; i < N; i++) {
+            r = (struct story_rec){.entry = i, .story = 7 * i, .feed = 1 + i % 3, .t = T0 + i};
+            r.fp.n_terms = STORY_MAX_TERMS;
+            for (unsigned k = 0; k < STORY_MAX_TERMS; k++) {
+                r.fp.term[k] =
+                    k == 0 ? 5u
+                           : UINT32_MAX - (STORY_MAX_TERMS - k) * 7919u * N + (uint32_t)i * 7919u;
+                r.fp.tf[k] = (uint8_t)(k == 1 && i % 2 ? 255 : 1);
+            }
+            if (pass == 0) {
+                assert_int_equal(story_index_add(x, &r), 0);
+                continue;
+            }
+            if (pass == 2 && i < N / 2)
+                continue;
+            assert_int_equal(story_index_match(x, &r.fp, 99, T0 + i, WINDOW, 0.99, &m, &sim), 1);
+            assert_int_equal(m.entry, i);
+            assert_int_equal(m.story, 7 * i);
+            assert_int_equal(m.feed, 1 + i % 3);
+            assert_int_equal(m.fp.n_terms, STORY_MAX_TERMS);
+            assert_memory_equal(m.fp.term, r.fp.term, sizeof(r.fp.term));
+            assert_memory_equal(m.fp.tf, r.fp.tf, STORY_MAX_TERMS);
+        }
+        if (pass == 1)
+            assert_int_equal(story_index_prune(x, T0 + N / 2), 0);
+    }
+    story_index_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_index_picks_the_most_similar),
         cmocka_unit_test(test_index_prune),
         cmocka_unit_test(test_index_packed_round_trip),
+        cmocka_unit_test(test_index_codes_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
