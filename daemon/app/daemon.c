@@ -87,6 +87,7 @@ struct daemon {
     struct admin *admin;      /* /metrics and /healthz */
     double start_time;        /* epoch seconds */
     uv_timer_t maintenance;   /* retention and WAL checkpoints */
+    uv_timer_t trim_timer;    /* gives the allocator's free pages back */
     bool pruning;             /* a retention scan is on the thread pool */
     bool prune_more;          /* the last scan filled its batch: the next leaves shown out */
     bool stopping;
@@ -161,6 +162,22 @@ struct prune_job {
 };
 
 static void on_maintenance(uv_timer_t *t);
+
+/* Pages of freed memory stay in the process until malloc's heap top can
+ * shrink, which chunks still in use below it prevent: parse trees, HTTP
+ * bodies and rendered outputs come and go between long-lived allocations,
+ * and RSS would creep up with that scatter. Once a minute every arena's
+ * wholly free pages go back (madvise; a few ms for a large heap). */
+#define TRIM_PERIOD_MS 60000
+
+static void on_trim(uv_timer_t *t)
+{
+    uint64_t t0 = uv_hrtime();
+
+    (void)t;
+    if (malloc_trim(0))
+        log_debug("MAIN", "free memory given back (%.1f ms)", (double)(uv_hrtime() - t0) / 1e6);
+}
 
 static void checkpoint_and_rearm(struct daemon *d, uint64_t delay_ms)
 {
@@ -423,6 +440,7 @@ static void shutdown_all(struct daemon *d)
         httpd_close(d->httpd, NULL, NULL);
     uv_close((uv_handle_t *)&d->refresh_timer, NULL);
     uv_close((uv_handle_t *)&d->maintenance, NULL);
+    uv_close((uv_handle_t *)&d->trim_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -752,6 +770,9 @@ static int start(struct daemon *d)
         &d->maintenance, on_maintenance,
         (uint64_t)(d->cfg->maintenance_interval < 60 ? d->cfg->maintenance_interval : 60) * 1000,
         0);
+    uv_timer_init(&d->loop, &d->trim_timer);
+    uv_unref((uv_handle_t *)&d->trim_timer);
+    uv_timer_start(&d->trim_timer, on_trim, TRIM_PERIOD_MS, TRIM_PERIOD_MS);
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sighup);
