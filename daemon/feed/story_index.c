@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,16 @@ struct ids {
     unsigned n;
 };
 
+/* Candidates and how many of the probe's terms they share. */
+#define CAND_CAP 2048 /* a power of two, above STORY_INDEX_BUDGET */
+
+struct cand {
+    uint32_t rec; /* + 1; 0: empty */
+    uint32_t hits;
+};
+
 struct story_index {
+    struct cand *cand; /* a match's table of candidates, CAND_CAP, empty between matches */
     struct rec *recs;
     struct meta *meta; /* parallel to recs */
     size_t n_recs, cap_recs, cap_meta;
@@ -85,9 +95,36 @@ struct story_index {
     size_t ring_heap; /* ring entries allocated outside the slots */
 };
 
+/* Logarithms the index takes all the time, computed once: 1 + ln(tf) for
+ * tf 1 ... 255 (index 0 unused) and ln(df + 0.5) for the smaller df. */
+#define LDF_TABLE 4096
+static double tf_table[256];
+static float ldf_table[LDF_TABLE];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void make_tables(void)
+{
+    for (int i = 1; i < 256; i++)
+        tf_table[i] = 1 + log(i);
+    for (int i = 0; i < LDF_TABLE; i++)
+        ldf_table[i] = (float)log(i + 0.5);
+}
+
+static float ldf_of(uint32_t df)
+{
+    return df < LDF_TABLE ? ldf_table[df] : (float)log(df + 0.5);
+}
+
 struct story_index *story_index_new(void)
 {
-    return calloc(1, sizeof(struct story_index));
+    struct story_index *x = calloc(1, sizeof(*x));
+
+    pthread_once(&tables_once, make_tables);
+    if (x && !(x->cand = calloc(CAND_CAP, sizeof(*x->cand)))) {
+        free(x);
+        return NULL;
+    }
+    return x;
 }
 
 static uint32_t *ring_of(struct slot *sl)
@@ -110,6 +147,7 @@ static void table_free(struct slot *t, size_t cap)
 
 static void release(struct story_index *x)
 {
+    free(x->cand);
     free(x->recs);
     free(x->meta);
     free(x->codes);
@@ -158,27 +196,35 @@ static uint8_t *put_varint(uint8_t *p, uint32_t v)
     return p;
 }
 
+/* A record's codes: its n counts first when HAS_TF, then the varints. */
+static const uint8_t *varints_of(const struct story_index *x, const struct rec *r)
+{
+    return x->codes + r->off + (r->flags & HAS_TF ? r->n : 0);
+}
+
+static uint32_t get_varint(const uint8_t **pp)
+{
+    const uint8_t *p = *pp;
+    uint32_t v = *p++ & 0x7f;
+
+    for (unsigned shift = 7; p[-1] & 0x80; shift += 7)
+        v |= (uint32_t)(*p++ & 0x7f) << shift;
+    *pp = p;
+    return v;
+}
+
 static void decode(const struct story_index *x, const struct rec *r, struct ids *ret)
 {
-    const uint8_t *p = x->codes + r->off;
+    const uint8_t *p = varints_of(x, r);
     uint32_t id = 0;
 
     ret->n = r->n;
     for (unsigned i = 0; i < r->n; i++) {
-        uint32_t v = 0;
-        unsigned shift = 0;
-        uint8_t b;
-
-        do {
-            b = *p++;
-            v |= (uint32_t)(b & 0x7f) << shift;
-            shift += 7;
-        } while (b & 0x80);
-        id += v;
+        id += get_varint(&p);
         ret->id[i] = id;
     }
     if (r->flags & HAS_TF)
-        memcpy(ret->tf, p, r->n);
+        memcpy(ret->tf, x->codes + r->off, r->n);
     else
         memset(ret->tf, 1, r->n);
 }
@@ -249,12 +295,7 @@ static int reserve(void **arr, size_t *cap, size_t need, size_t size)
 /* 1 + ln(tf) for tf 1 ... 255 (index 0 unused). */
 static double tf_weight(uint8_t tf)
 {
-    static double table[256];
-
-    if (table[1] == 0) /* the index is used from one thread */
-        for (int i = 1; i < 256; i++)
-            table[i] = 1 + log(i);
-    return table[tf ? tf : 1];
+    return tf_table[tf ? tf : 1];
 }
 
 /* ln(N + 1) of the index now: idf = logn - ln(df + 0.5), at least 0. */
@@ -286,116 +327,133 @@ static double norm_of(const struct story_index *x, double logn, const struct fpv
     return sqrt(n);
 }
 
-/* Files record r under the terms whose slots are given. Returns 0 or
- * -ENOMEM (r is then in the rings of some of its terms only: harmless, a
- * lookup may miss it). */
-static int post(struct story_index *x, uint32_t r, const struct ids *ids)
+/* Files record r in the ring of sl and counts it in sl's df. Returns 0
+ * or -ENOMEM (nothing changed). */
+static int post(struct story_index *x, struct slot *sl, uint32_t r)
 {
-    for (unsigned i = 0; i < ids->n; i++) {
-        struct slot *sl = &x->table[x->id_slot[ids->id[i]]];
-        uint32_t *ring;
+    uint32_t *ring;
 
-        if (sl->len == sl->cap && sl->cap < STORY_INDEX_SCAN) {
-            /* Not yet wrapped: the entries are in order, next is 0. */
-            unsigned cap = sl->cap * 2u;
-            uint32_t *heap;
+    if (sl->len == sl->cap && sl->cap < STORY_INDEX_SCAN) {
+        /* Not yet wrapped: the entries are in order, next is 0. */
+        unsigned cap = sl->cap * 2u;
+        uint32_t *heap;
 
-            if (cap > STORY_INDEX_SCAN)
-                cap = STORY_INDEX_SCAN;
-            if (sl->cap > INLINE_RING) {
-                heap = realloc(sl->ring.heap, cap * sizeof(*heap));
-                if (!heap)
-                    return -ENOMEM;
-            } else {
-                heap = malloc(cap * sizeof(*heap));
-                if (!heap)
-                    return -ENOMEM;
-                memcpy(heap, sl->ring.inline_, sizeof(sl->ring.inline_));
-            }
-            sl->ring.heap = heap;
-            x->ring_heap += cap - (sl->cap > INLINE_RING ? sl->cap : 0);
-            sl->cap = (uint8_t)cap;
-        }
-        ring = ring_of(sl);
-        sl->df++;
-        sl->ldf = (float)log(sl->df + 0.5);
-        if (sl->len < sl->cap) {
-            ring[sl->len++] = r;
-            sl->next = (uint8_t)(sl->len % sl->cap);
+        if (cap > STORY_INDEX_SCAN)
+            cap = STORY_INDEX_SCAN;
+        if (sl->cap > INLINE_RING) {
+            heap = realloc(sl->ring.heap, cap * sizeof(*heap));
+            if (!heap)
+                return -ENOMEM;
         } else {
-            ring[sl->next] = r; /* full: the oldest goes */
-            sl->next = (uint8_t)((sl->next + 1) % sl->cap);
+            heap = malloc(cap * sizeof(*heap));
+            if (!heap)
+                return -ENOMEM;
+            memcpy(heap, sl->ring.inline_, sizeof(sl->ring.inline_));
         }
+        sl->ring.heap = heap;
+        x->ring_heap += cap - (sl->cap > INLINE_RING ? sl->cap : 0);
+        sl->cap = (uint8_t)cap;
+    }
+    ring = ring_of(sl);
+    sl->df++;
+    sl->ldf = ldf_of(sl->df);
+    if (sl->len < sl->cap) {
+        ring[sl->len++] = r;
+        sl->next = (uint8_t)(sl->len % sl->cap);
+    } else {
+        ring[sl->next] = r; /* full: the oldest goes */
+        sl->next = (uint8_t)((sl->next + 1) % sl->cap);
     }
     return 0;
+}
+
+/* Room for one more record of n terms, n_new of them not in the table.
+ * Returns 0 or -ENOMEM. */
+static int make_room(struct story_index *x, unsigned n, size_t n_new)
+{
+    if (x->n_recs >= UINT32_MAX - 1 || x->used + n_new >= UINT32_MAX ||
+        x->n_codes + 6 * n >= UINT32_MAX ||
+        reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0 ||
+        reserve((void **)&x->meta, &x->cap_meta, x->n_recs + 1, sizeof(*x->meta)) < 0 ||
+        reserve((void **)&x->codes, &x->cap_codes, x->n_codes + 6 * n, 1) < 0 ||
+        reserve((void **)&x->id_slot, &x->cap_ids, x->used + n_new, sizeof(*x->id_slot)) < 0)
+        return -ENOMEM;
+    /* At most half full, counting the terms this record may add: most
+     * lookups are of terms the table lacks, and linear probing's misses
+     * grow fast past that (2.5 probes at half, 6 at 70 %). */
+    while ((x->used + n_new) * 2 > x->cap_table)
+        if (grow_table(x) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* Appends a record whose terms are keys (id << 8 | count), ascending. */
+static void put_record(struct story_index *x, int64_t entry, int64_t story, int64_t t, int64_t feed,
+                       const uint64_t *key, unsigned n)
+{
+    bool counts = false;
+    uint8_t *p = x->codes + x->n_codes;
+    uint32_t prev = 0;
+
+    for (unsigned i = 0; i < n && !counts; i++)
+        counts = (key[i] & 0xff) > 1;
+    x->recs[x->n_recs] = (struct rec){
+        .entry = entry,
+        .story = story,
+        .off = (uint32_t)x->n_codes,
+        .n = (uint8_t)n,
+        .flags = counts ? HAS_TF : 0,
+    };
+    if (counts)
+        for (unsigned i = 0; i < n; i++)
+            *p++ = (uint8_t)key[i];
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t id = (uint32_t)(key[i] >> 8);
+
+        p = put_varint(p, id - prev);
+        prev = id;
+    }
+    x->n_codes = (size_t)(p - x->codes);
+    x->meta[x->n_recs++] = (struct meta){t, feed};
 }
 
 int story_index_add(struct story_index *x, const struct story_rec *rec)
 {
     const struct story_fp *fp = &rec->fp;
     unsigned n = fp->n_terms;
-    bool counts = false;
-    struct ids ids;
-    uint8_t *p;
+    uint64_t key[STORY_MAX_TERMS];
+    uint32_t r = (uint32_t)x->n_recs;
+    int ret = 0;
 
     if (!n)
         return 0;
     if (n > STORY_MAX_TERMS)
         return -EINVAL;
-    for (unsigned i = 0; i < n && !counts; i++)
-        counts = fp->tf[i] > 1;
-    if (x->n_recs >= UINT32_MAX - 1 || x->used + n >= UINT32_MAX ||
-        x->n_codes + 6 * n >= UINT32_MAX ||
-        reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0 ||
-        reserve((void **)&x->meta, &x->cap_meta, x->n_recs + 1, sizeof(*x->meta)) < 0 ||
-        reserve((void **)&x->codes, &x->cap_codes, x->n_codes + 6 * n, 1) < 0 ||
-        reserve((void **)&x->id_slot, &x->cap_ids, x->used + n, sizeof(*x->id_slot)) < 0)
+    if (make_room(x, n, n) < 0)
         return -ENOMEM;
-    /* At most half full, counting the terms this record may add: most
-     * lookups are of terms the table lacks, and linear probing's misses
-     * grow fast past that (2.5 probes at half, 6 at 70 %). */
-    while ((x->used + n) * 2 > x->cap_table)
-        if (grow_table(x) < 0)
-            return -ENOMEM;
-    /* Each term's id (a new one for a term first seen), then ids ascending
-     * with their counts. */
-    ids.n = n;
+    /* Each term's slot (a new id for a term first seen) takes the record
+     * into its ring; then the ids ascending, with their counts. A ring
+     * that cannot grow leaves the record out of it: harmless, a lookup
+     * may miss it. */
     for (unsigned i = 0; i < n; i++) {
         struct slot *sl = find(x->table, x->cap_table, fp->term[i]);
-        uint32_t id;
-        uint8_t tf = fp->tf[i] ? fp->tf[i] : 1;
-        unsigned k;
+        uint64_t k;
+        unsigned j;
 
         if (!sl->used) {
             *sl = (struct slot){
                 .term = fp->term[i], .id = (uint32_t)x->used, .cap = INLINE_RING, .used = true};
             x->id_slot[x->used++] = (uint32_t)(sl - x->table);
         }
-        id = sl->id;
-        for (k = i; k > 0 && ids.id[k - 1] > id; k--) {
-            ids.id[k] = ids.id[k - 1];
-            ids.tf[k] = ids.tf[k - 1];
-        }
-        ids.id[k] = id;
-        ids.tf[k] = tf;
+        if (ret == 0)
+            ret = post(x, sl, r);
+        k = (uint64_t)sl->id << 8 | (fp->tf[i] ? fp->tf[i] : 1);
+        for (j = i; j > 0 && key[j - 1] > k; j--)
+            key[j] = key[j - 1];
+        key[j] = k;
     }
-    x->recs[x->n_recs] = (struct rec){
-        .entry = rec->entry,
-        .story = rec->story,
-        .off = (uint32_t)x->n_codes,
-        .n = (uint8_t)n,
-        .flags = counts ? HAS_TF : 0,
-    };
-    p = x->codes + x->n_codes;
-    for (unsigned i = 0; i < n; i++)
-        p = put_varint(p, ids.id[i] - (i ? ids.id[i - 1] : 0));
-    if (counts) {
-        memcpy(p, ids.tf, n);
-        p += n;
-    }
-    x->n_codes = (size_t)(p - x->codes);
-    x->meta[x->n_recs] = (struct meta){rec->t, rec->feed};
-    return post(x, (uint32_t)x->n_recs++, &ids);
+    put_record(x, rec->entry, rec->story, rec->t, rec->feed, key, n);
+    return ret;
 }
 
 /* The dot product of two fingerprints: a merge of sorted hashes, with the
@@ -436,10 +494,11 @@ double story_index_similarity(const struct story_index *x, const struct story_fp
     return na == 0 || nb == 0 ? 0 : dot(x, logn, &va, wa, &vb) / (na * nb);
 }
 
-/* The probe's terms that the index has: ids ascending, with weights. */
+/* The probe's terms that the index has: ids ascending, with their weights
+ * and idf (a shared term's idf is the same on both sides: no lookup). */
 struct probe_ids {
     uint32_t id[STORY_MAX_TERMS];
-    double w[STORY_MAX_TERMS];
+    double w[STORY_MAX_TERMS], idf[STORY_MAX_TERMS];
     unsigned n;
 };
 
@@ -449,14 +508,16 @@ struct probe_ids {
 static double cosine_rec(const struct story_index *x, double logn, const struct probe_ids *a,
                          double na, struct rec *b)
 {
-    struct ids vb;
+    const uint8_t *p = varints_of(x, b), *tf = b->flags & HAS_TF ? x->codes + b->off : NULL;
     double d = 0;
-    unsigned i = 0, j = 0;
+    uint32_t id = 0;
+    unsigned i = 0;
 
-    decode(x, b, &vb);
     if (b->norm_logn == 0 || fabs(logn - b->norm_logn) > 0.02) {
+        struct ids vb;
         double nb = 0;
 
+        decode(x, b, &vb);
         for (unsigned k = 0; k < vb.n; k++) {
             double w = tf_weight(vb.tf[k]) * idf_of(logn, slot_of(x, vb.id[k]));
             nb += w * w;
@@ -466,39 +527,19 @@ static double cosine_rec(const struct story_index *x, double logn, const struct 
     }
     if (na == 0 || b->norm == 0)
         return 0;
-    while (i < a->n && j < vb.n) {
-        if (a->id[i] < vb.id[j]) {
+    /* A merge of the two ascending id lists, decoding b's as it goes and
+     * stopping at the end of the probe's. */
+    for (unsigned j = 0; j < b->n && i < a->n; j++) {
+        id += get_varint(&p);
+        while (i < a->n && a->id[i] < id)
             i++;
-        } else if (a->id[i] > vb.id[j]) {
-            j++;
-        } else {
-            d += a->w[i] * tf_weight(vb.tf[j]) * idf_of(logn, slot_of(x, vb.id[j]));
+        if (i < a->n && a->id[i] == id) {
+            d += a->w[i] * tf_weight(tf ? tf[j] : 1) * a->idf[i];
             i++;
-            j++;
         }
     }
     return d / (na * b->norm);
 }
-
-/* A term of the probe, to walk rarest first. */
-struct probe {
-    const struct slot *slot;
-};
-
-static int cmp_probe(const void *a, const void *b)
-{
-    uint32_t p = ((const struct probe *)a)->slot->df, q = ((const struct probe *)b)->slot->df;
-
-    return p < q ? -1 : p > q;
-}
-
-/* Candidates and how many of the probe's terms they share. */
-#define CAND_CAP 2048 /* a power of two, above STORY_INDEX_BUDGET */
-
-struct cand {
-    uint32_t rec; /* + 1; 0: empty */
-    uint32_t hits;
-};
 
 /* Fills ret->fp with record r's terms as hashes, ascending, and counts. */
 static void rec_fp(const struct story_index *x, const struct rec *r, struct story_fp *ret)
@@ -525,10 +566,13 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
                       double *ret_similarity)
 {
     double na = 0, best_sim = 0, logn;
-    struct probe probe[STORY_MAX_TERMS];
+    const struct slot *probe[STORY_MAX_TERMS];
+    uint64_t order[STORY_MAX_TERMS]; /* df << 8 | position in probe: rarest first, stable */
     struct probe_ids known = {.n = 0};
-    struct cand cand[CAND_CAP];
-    uint32_t list[CAND_CAP];
+    uint64_t by_id[STORY_MAX_TERMS];                       /* id << 8 | position in fp, to sort */
+    double w_at[STORY_MAX_TERMS], idf_at[STORY_MAX_TERMS]; /* by position in fp */
+    struct cand *cand = x->cand;
+    uint32_t list[STORY_INDEX_BUDGET];
     struct fpv va = view_fp(fp);
     const struct rec *best = NULL;
     size_t n_probe = 0, n_list = 0, walked = 0, useful = 0;
@@ -539,29 +583,37 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
     logn = log_n(x);
     for (unsigned i = 0; i < va.n; i++) {
         const struct slot *sl = lookup(x, va.term[i]);
-        double w = tf_weight(tf_at(&va, i)) * idf_of(logn, sl);
+        double idf = idf_of(logn, sl), w = tf_weight(tf_at(&va, i)) * idf;
         unsigned k;
 
         na += w * w;
         if (!sl)
             continue;
-        probe[n_probe++].slot = sl;
-        for (k = known.n++; k > 0 && known.id[k - 1] > sl->id; k--) {
-            known.id[k] = known.id[k - 1];
-            known.w[k] = known.w[k - 1];
-        }
-        known.id[k] = sl->id;
-        known.w[k] = w;
+        for (k = (unsigned)n_probe; k > 0 && order[k - 1] > ((uint64_t)sl->df << 8 | n_probe); k--)
+            order[k] = order[k - 1];
+        order[k] = (uint64_t)sl->df << 8 | n_probe;
+        probe[n_probe++] = sl;
+        for (k = known.n; k > 0 && by_id[k - 1] > ((uint64_t)sl->id << 8 | i); k--)
+            by_id[k] = by_id[k - 1];
+        by_id[k] = (uint64_t)sl->id << 8 | i;
+        known.n++;
+        w_at[i] = w;
+        idf_at[i] = idf;
+    }
+    for (unsigned k = 0; k < known.n; k++) {
+        unsigned i = by_id[k] & 0xff;
+
+        known.id[k] = (uint32_t)(by_id[k] >> 8);
+        known.w[k] = w_at[i];
+        known.idf[k] = idf_at[i];
     }
     na = sqrt(na);
-    memset(cand, 0, sizeof(cand));
     /* The rarest terms first, each ring newest first: records of other
      * feeds within the window are counted per shared term, until
      * STORY_INDEX_PROBES terms gave some or the budget is spent. A term
      * that only the probing feed's own entries have is passed over. */
-    qsort(probe, n_probe, sizeof(probe[0]), cmp_probe);
     for (size_t p = 0; p < n_probe && useful < STORY_INDEX_PROBES; p++) {
-        const struct slot *sl = probe[p].slot;
+        const struct slot *sl = probe[order[p] & 0xff];
         const uint32_t *ring = ring_of_c(sl);
         bool gave = false;
 
@@ -609,6 +661,8 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
             }
         }
     }
+    for (size_t c = 0; c < n_list; c++)
+        cand[list[c]] = (struct cand){0};
     if (!best)
         return 0;
 
@@ -628,31 +682,72 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
 int story_index_prune(struct story_index *x, int64_t before)
 {
     struct story_index y = {0};
-    size_t keep = 0;
+    uint32_t *remap;
+    size_t keep = 0, n_ids = 0;
+    struct ids v;
 
     for (size_t i = 0; i < x->n_recs; i++)
         keep += x->meta[i].t >= before;
     if (keep == x->n_recs)
         return 0;
     /* A new index of the records kept, in order (each term's ring again
-     * holds its newest records): the ids are dense again and the arrays
-     * sized for what is left. */
+     * holds its newest records), without the terms only pruned records
+     * had. The ids that stay are renumbered densely in the same order, so
+     * a record's ids stay ascending and its codes are copied through the
+     * map: no hashing, no sorting. */
+    remap = calloc(x->used ? x->used : 1, sizeof(*remap));
+    if (!remap)
+        return -ENOMEM;
+    for (size_t i = 0; i < x->n_recs; i++)
+        if (x->meta[i].t >= before) {
+            decode(x, &x->recs[i], &v);
+            for (unsigned k = 0; k < v.n; k++)
+                remap[v.id[k]] = 1;
+        }
+    for (size_t id = 0; id < x->used; id++)
+        if (remap[id])
+            remap[id] = (uint32_t)++n_ids; /* new id + 1; 0: gone */
+    if (n_ids && (reserve((void **)&y.id_slot, &y.cap_ids, n_ids, sizeof(*y.id_slot)) < 0 ||
+                  reserve((void **)&y.recs, &y.cap_recs, keep, sizeof(*y.recs)) < 0 ||
+                  reserve((void **)&y.meta, &y.cap_meta, keep, sizeof(*y.meta)) < 0))
+        goto oom;
+    while (n_ids * 2 > y.cap_table)
+        if (grow_table(&y) < 0)
+            goto oom;
+    for (size_t id = 0; id < x->used; id++)
+        if (remap[id]) {
+            const struct slot *o = slot_of(x, (uint32_t)id);
+            struct slot *sl = find(y.table, y.cap_table, o->term);
+
+            *sl = (struct slot){
+                .term = o->term, .id = remap[id] - 1, .cap = INLINE_RING, .used = true};
+            y.id_slot[y.used++] = (uint32_t)(sl - y.table);
+        }
     for (size_t i = 0; i < x->n_recs; i++) {
-        struct story_rec r;
+        const struct rec *o = &x->recs[i];
+        uint64_t key[STORY_MAX_TERMS];
 
         if (x->meta[i].t < before)
             continue;
-        r = (struct story_rec){.entry = x->recs[i].entry,
-                               .story = x->recs[i].story,
-                               .feed = x->meta[i].feed,
-                               .t = x->meta[i].t};
-        rec_fp(x, &x->recs[i], &r.fp);
-        if (story_index_add(&y, &r) < 0) {
-            release(&y);
-            return -ENOMEM;
+        decode(x, o, &v);
+        if (make_room(&y, v.n, 0) < 0)
+            goto oom;
+        for (unsigned k = 0; k < v.n; k++) {
+            uint32_t id = remap[v.id[k]] - 1;
+
+            key[k] = (uint64_t)id << 8 | v.tf[k];
+            (void)post(&y, &y.table[y.id_slot[id]], (uint32_t)y.n_recs); /* see add */
         }
+        put_record(&y, o->entry, o->story, x->meta[i].t, x->meta[i].feed, key, v.n);
     }
+    free(remap);
+    y.cand = x->cand;
+    x->cand = NULL;
     release(x);
     *x = y;
     return 0;
+oom:
+    free(remap);
+    release(&y);
+    return -ENOMEM;
 }
