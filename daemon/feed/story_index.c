@@ -5,13 +5,14 @@
  * of the STORY_INDEX_SCAN newest records that have it, contiguous so that
  * a lookup reads it in one go (the two entries of a rare term's ring sit
  * in the slot itself). A record keeps its terms as their ids, ascending,
- * each as a varint of the gap from the previous one (one or two bytes
- * where four-byte hashes took four), followed by their counts only when
- * one is above 1: with its row ids and times a record costs about 48
- * bytes plus 1.5 per term. Comparing a candidate decodes its ids, reaches
- * their slots through an array (no probing) and merges them with the
- * probe's ids. Pruning builds a new index from the records kept (new ids,
- * dense again): O(n), run rarely (when the horizon has moved).
+ * each a varint of the gap from the previous one (one or two bytes where
+ * a hash took four), preceded by their counts only when one is above 1:
+ * with its row ids and times a record costs 48 bytes plus about 1.5 a
+ * term. Comparing a candidate merges its ids, decoded as the merge goes,
+ * with the probe's, which carry their weights: no lookup per term. Pruning
+ * builds a new index of the records kept, with the ids that are still
+ * used renumbered in the same order: O(n), run rarely (when the horizon
+ * has moved).
  */
 #include "feed/story_index.h"
 
