@@ -43,9 +43,14 @@ struct slot {
 
 #define HAS_TF 1u /* a record's codes end with a count per term */
 
-struct rec {
+/* A record: its row ids (read only for a match and a prune), what a
+ * comparison needs, and what a walk over a term's ring looks at. */
+struct rowids {
     int64_t entry;
     int64_t story;
+};
+
+struct rec {
     uint32_t off;    /* its codes in x->codes */
     float norm;      /* its vector's norm, computed at ... */
     float norm_logn; /* ... this log_n(); again when N moved by 2 % or more */
@@ -53,10 +58,9 @@ struct rec {
     uint8_t flags;   /* HAS_TF */
 };
 
-/* What a walk over a term's list looks at, apart from the records. */
 struct meta {
-    int64_t t;
-    int64_t feed;
+    int32_t t;     /* its time - x->t_base */
+    uint32_t feed; /* its feed's row id */
 };
 
 /* A fingerprint as hashes: a caller's story_fp. */
@@ -83,9 +87,11 @@ struct cand {
 
 struct story_index {
     struct cand *cand; /* a match's table of candidates, CAND_CAP, empty between matches */
-    struct rec *recs;
-    struct meta *meta; /* parallel to recs */
-    size_t n_recs, cap_recs, cap_meta;
+    struct rowids *rows;
+    struct rec *recs;  /* parallel to rows */
+    struct meta *meta; /* parallel to rows */
+    size_t n_recs, cap_rows, cap_recs, cap_meta;
+    int64_t t_base; /* the first record's time: meta's times are relative to it */
     uint8_t *codes; /* every record's term ids (and counts), packed */
     size_t n_codes, cap_codes;
     uint32_t *id_slot; /* a term's id -> its slot in the table; x->used ids */
@@ -149,6 +155,7 @@ static void table_free(struct slot *t, size_t cap)
 static void release(struct story_index *x)
 {
     free(x->cand);
+    free(x->rows);
     free(x->recs);
     free(x->meta);
     free(x->codes);
@@ -171,9 +178,9 @@ size_t story_index_size(const struct story_index *x)
 
 size_t story_index_bytes(const struct story_index *x)
 {
-    return sizeof(*x) + x->cap_recs * sizeof(*x->recs) + x->cap_meta * sizeof(*x->meta) +
-           x->cap_codes + x->cap_ids * sizeof(*x->id_slot) + x->cap_table * sizeof(*x->table) +
-           x->ring_heap * sizeof(uint32_t);
+    return sizeof(*x) + x->cap_rows * sizeof(*x->rows) + x->cap_recs * sizeof(*x->recs) +
+           x->cap_meta * sizeof(*x->meta) + x->cap_codes + x->cap_ids * sizeof(*x->id_slot) +
+           x->cap_table * sizeof(*x->table) + x->ring_heap * sizeof(uint32_t);
 }
 
 static struct fpv view_fp(const struct story_fp *fp)
@@ -374,6 +381,7 @@ static int make_room(struct story_index *x, unsigned n, size_t n_new)
 {
     if (x->n_recs >= UINT32_MAX - 1 || x->used + n_new >= UINT32_MAX ||
         x->n_codes + 6 * n >= UINT32_MAX ||
+        reserve((void **)&x->rows, &x->cap_rows, x->n_recs + 1, sizeof(*x->rows)) < 0 ||
         reserve((void **)&x->recs, &x->cap_recs, x->n_recs + 1, sizeof(*x->recs)) < 0 ||
         reserve((void **)&x->meta, &x->cap_meta, x->n_recs + 1, sizeof(*x->meta)) < 0 ||
         reserve((void **)&x->codes, &x->cap_codes, x->n_codes + 6 * n, 1) < 0 ||
@@ -398,9 +406,8 @@ static void put_record(struct story_index *x, int64_t entry, int64_t story, int6
 
     for (unsigned i = 0; i < n && !counts; i++)
         counts = (key[i] & 0xff) > 1;
+    x->rows[x->n_recs] = (struct rowids){entry, story};
     x->recs[x->n_recs] = (struct rec){
-        .entry = entry,
-        .story = story,
         .off = (uint32_t)x->n_codes,
         .n = (uint8_t)n,
         .flags = counts ? HAS_TF : 0,
@@ -415,7 +422,7 @@ static void put_record(struct story_index *x, int64_t entry, int64_t story, int6
         prev = id;
     }
     x->n_codes = (size_t)(p - x->codes);
-    x->meta[x->n_recs++] = (struct meta){t, feed};
+    x->meta[x->n_recs++] = (struct meta){(int32_t)(t - x->t_base), (uint32_t)feed};
 }
 
 int story_index_add(struct story_index *x, const struct story_rec *rec)
@@ -428,7 +435,10 @@ int story_index_add(struct story_index *x, const struct story_rec *rec)
 
     if (!n)
         return 0;
-    if (n > STORY_MAX_TERMS)
+    if (!x->n_recs && !x->t_base)
+        x->t_base = rec->t;
+    if (n > STORY_MAX_TERMS || rec->feed < 0 || rec->feed > UINT32_MAX ||
+        rec->t - x->t_base < INT32_MIN || rec->t - x->t_base > INT32_MAX)
         return -EINVAL;
     if (make_room(x, n, n) < 0)
         return -ENOMEM;
@@ -575,13 +585,15 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
     struct cand *cand = x->cand;
     uint32_t list[STORY_INDEX_BUDGET];
     struct fpv va = view_fp(fp);
-    const struct rec *best = NULL;
+    size_t best = SIZE_MAX; /* its record */
     size_t n_probe = 0, n_list = 0, walked = 0, useful = 0;
     uint32_t most = 0;
+    int64_t rel; /* t as the records' times are kept */
 
     if (!fp->n_terms || !x->n_recs)
         return 0;
     logn = log_n(x);
+    rel = t - x->t_base;
     for (unsigned i = 0; i < va.n; i++) {
         const struct slot *sl = lookup(x, va.term[i]);
         double idf = idf_of(logn, sl), w = tf_weight(tf_at(&va, i)) * idf;
@@ -621,10 +633,10 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
         for (unsigned k = 0; k < sl->len && walked < STORY_INDEX_BUDGET; k++, walked++) {
             uint32_t r = ring[(sl->next + sl->cap - 1 - k) % sl->cap];
             const struct meta *m = &x->meta[r];
-            int64_t dt = m->t > t ? m->t - t : t - m->t;
+            int64_t dt = m->t > rel ? m->t - rel : rel - m->t;
             size_t h;
 
-            if (m->feed == feed || dt > window)
+            if ((int64_t)m->feed == feed || dt > window)
                 continue;
             gave = true;
             for (h = (r * 0x9e3779b1u) & (CAND_CAP - 1); cand[h].rec && cand[h].rec != r + 1;
@@ -648,15 +660,16 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
     for (uint32_t hits = most; hits >= floor && compared < STORY_INDEX_COMPARE; hits--) {
         for (size_t c = 0; c < n_list && compared < STORY_INDEX_COMPARE; c++) {
             const struct cand *cd = &cand[list[c]];
-            const struct rec *r = &x->recs[cd->rec - 1];
+            size_t r = cd->rec - 1;
             double sim;
 
             if (cd->hits != hits)
                 continue;
             compared++;
-            sim = cosine_rec(x, logn, &known, na, (struct rec *)r);
+            sim = cosine_rec(x, logn, &known, na, (struct rec *)&x->recs[r]);
             if (sim >= min_similarity &&
-                (sim > best_sim || (sim == best_sim && best && r->entry < best->entry))) {
+                (sim > best_sim ||
+                 (sim == best_sim && best != SIZE_MAX && x->rows[r].entry < x->rows[best].entry))) {
                 best = r;
                 best_sim = sim;
             }
@@ -664,29 +677,32 @@ int story_index_match(const struct story_index *x, const struct story_fp *fp, in
     }
     for (size_t c = 0; c < n_list; c++)
         cand[list[c]] = (struct cand){0};
-    if (!best)
+    if (best == SIZE_MAX)
         return 0;
-
-    size_t i = (size_t)(best - x->recs);
-
     *ret = (struct story_rec){
-        .entry = best->entry,
-        .story = best->story,
-        .feed = x->meta[i].feed,
-        .t = x->meta[i].t,
+        .entry = x->rows[best].entry,
+        .story = x->rows[best].story,
+        .feed = x->meta[best].feed,
+        .t = x->t_base + x->meta[best].t,
     };
-    rec_fp(x, best, &ret->fp);
+    rec_fp(x, &x->recs[best], &ret->fp);
     *ret_similarity = best_sim;
     return 1;
 }
 
 int story_index_prune(struct story_index *x, int64_t before)
 {
-    struct story_index y = {0};
+    struct story_index y = {.t_base = x->t_base};
     uint32_t *remap;
     size_t keep = 0, n_ids = 0;
     struct ids v;
 
+    /* In the records' terms: before them all, or after them all. */
+    if (before - x->t_base <= INT32_MIN)
+        return 0;
+    if (before - x->t_base > INT32_MAX)
+        before = x->t_base + (int64_t)INT32_MAX + 1;
+    before -= x->t_base;
     for (size_t i = 0; i < x->n_recs; i++)
         keep += x->meta[i].t >= before;
     if (keep == x->n_recs)
@@ -709,6 +725,7 @@ int story_index_prune(struct story_index *x, int64_t before)
         if (remap[id])
             remap[id] = (uint32_t)++n_ids; /* new id + 1; 0: gone */
     if (n_ids && (reserve((void **)&y.id_slot, &y.cap_ids, n_ids, sizeof(*y.id_slot)) < 0 ||
+                  reserve((void **)&y.rows, &y.cap_rows, keep, sizeof(*y.rows)) < 0 ||
                   reserve((void **)&y.recs, &y.cap_recs, keep, sizeof(*y.recs)) < 0 ||
                   reserve((void **)&y.meta, &y.cap_meta, keep, sizeof(*y.meta)) < 0))
         goto oom;
@@ -739,7 +756,8 @@ int story_index_prune(struct story_index *x, int64_t before)
             key[k] = (uint64_t)id << 8 | v.tf[k];
             (void)post(&y, &y.table[y.id_slot[id]], (uint32_t)y.n_recs); /* see add */
         }
-        put_record(&y, o->entry, o->story, x->meta[i].t, x->meta[i].feed, key, v.n);
+        put_record(&y, x->rows[i].entry, x->rows[i].story, x->t_base + x->meta[i].t,
+                   x->meta[i].feed, key, v.n);
     }
     free(remap);
     y.cand = x->cand;

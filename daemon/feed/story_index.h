@@ -41,8 +41,9 @@ struct story_index *story_index_new(void);
 void story_index_free(struct story_index *x);
 
 /* Adds rec (ignored when it has no fingerprint); only its terms and their
- * counts are kept. Returns 0, -EINVAL (more than STORY_MAX_TERMS terms)
- * or -ENOMEM. */
+ * counts are kept. Returns 0, -EINVAL (more than STORY_MAX_TERMS terms, a
+ * feed id outside 0 ... 2^32 - 1, or a time more than 68 years from the
+ * first record's: rec is left out) or -ENOMEM. */
 int story_index_add(struct story_index *x, const struct story_rec *rec);
 
 /* The most similar entry of another feed than `feed`, whose time is

@@ -1057,8 +1057,10 @@ static int index_load(struct store *s, int64_t now)
          * row): made again from the stored title and lead. */
         story_fingerprint((const char *)sqlite3_column_text(st, 4),
                           (const char *)sqlite3_column_text(st, 5), &rec.fp);
-        if ((r = story_index_add(x, &rec)) < 0)
+        /* An entry it cannot hold (-EINVAL: a date decades away) is left out. */
+        if ((r = story_index_add(x, &rec)) == -ENOMEM)
             break;
+        r = 0;
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = fail(s, rc, "loading the story index");
@@ -1724,8 +1726,9 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
     for (size_t i = 0; r == 0 && i < pend.n && s->index; i++) {
         if (pend.recs[i].t < poll->polled_at - 2 * s->dedup.window)
             continue;
-        if (story_index_add(s->index, &pend.recs[i]) < 0) {
-            /* Out of memory: drop the index; it is reloaded when needed. */
+        if (story_index_add(s->index, &pend.recs[i]) == -ENOMEM) {
+            /* Out of memory: drop the index; it is reloaded when needed. An
+             * entry it cannot hold (-EINVAL: a date decades away) is left out. */
             story_index_free(s->index);
             s->index = NULL;
         }

@@ -546,6 +546,41 @@ static void test_index_codes_round_trip(void **state)
     story_index_free(x);
 }
 
+/* Times are kept relative to the first record's, feeds in 32 bits: what
+ * does not fit is refused (and left out), and prunes far from every
+ * record's time keep all or nothing. */
+static void test_index_limits(void **state)
+{
+    struct story_index *x = story_index_new();
+    struct story_rec r = synthetic(1, T0), m;
+    double sim;
+
+    (void)state;
+    assert_non_null(x);
+    assert_int_equal(story_index_add(x, &r), 0);
+    r = synthetic(2, T0 + 3000000000LL); /* 95 years on */
+    assert_int_equal(story_index_add(x, &r), -EINVAL);
+    r = synthetic(3, T0 - 3000000000LL);
+    assert_int_equal(story_index_add(x, &r), -EINVAL);
+    r = synthetic(4, T0 + 60);
+    r.feed = (int64_t)UINT32_MAX + 1;
+    assert_int_equal(story_index_add(x, &r), -EINVAL);
+    r.feed = -1;
+    assert_int_equal(story_index_add(x, &r), -EINVAL);
+    r.feed = UINT32_MAX;
+    assert_int_equal(story_index_add(x, &r), 0);
+    assert_int_equal(story_index_size(x), 2);
+    assert_int_equal(story_index_match(x, &r.fp, 1, T0 + 60, WINDOW, 0.99, &m, &sim), 1);
+    assert_int_equal(m.entry, 4);
+    assert_int_equal(m.feed, UINT32_MAX);
+    assert_int_equal(m.t, T0 + 60);
+    assert_int_equal(story_index_prune(x, T0 - 4000000000LL), 0);
+    assert_int_equal(story_index_size(x), 2);
+    assert_int_equal(story_index_prune(x, T0 + 4000000000LL), 0);
+    assert_int_equal(story_index_size(x), 0);
+    story_index_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_index_prune),
         cmocka_unit_test(test_index_packed_round_trip),
         cmocka_unit_test(test_index_codes_round_trip),
+        cmocka_unit_test(test_index_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
