@@ -389,31 +389,25 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 }
 
 /* Length of the longest prefix of s (n bytes) that utf8_seq() accepts in
- * full. Eight ASCII bytes, none NUL, are taken at once: the common case. */
+ * full. ASCII runs without NUL, the common case, are taken at once. */
 static size_t utf8_valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
 
     while (i < n) {
-        size_t stop = n;
+        size_t len;
 
-        if (n - i >= 8) {
-            uint64_t w;
-
-            memcpy(&w, s + i, 8);
-            if (!((w & HIGHS) | any_below(w, 1))) { /* ASCII, no NUL */
-                i += 8;
-                continue;
-            }
-            stop = i + 8; /* sequence by sequence up to there */
+        i += utf8_ascii_prefix(s + i, n - i, 1);
+        if (i == n)
+            break;
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2; /* U+0080..U+07FF, without a call */
+            continue;
         }
-        while (i < stop) {
-            size_t len = utf8_seq(s + i, n - i);
-
-            if (!len)
-                return i;
-            i += len;
-        }
+        len = utf8_seq(s + i, n - i);
+        if (!len)
+            return i;
+        i += len;
     }
     return n;
 }
