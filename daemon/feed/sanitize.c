@@ -666,6 +666,8 @@ static int check_url(const struct sanitizer *s, const char *url, unsigned flags,
         return URL_AS_IS;
     if (!sl && url[0] == '#')
         return URL_ON_BASE; /* curl 7.88 resolves "#x" against the base's directory */
+    if (sl && url_is_plain_absolute(url))
+        return URL_AS_IS; /* url_resolve() would copy it as it is */
     r = url_resolve(sl ? NULL : s->base, url, &abs);
     if (r == -ENOMEM)
         return r;
