@@ -1466,14 +1466,14 @@ static int fast_start_tag(struct fast *f)
 static int fast_end_tag(struct fast *f)
 {
     char name[FAST_NAME_MAX + 1];
-    const struct elem_rule *el;
 
     f->p += 2;
     if (!fast_name(&f->p, f->end, name, FAST_NAME_MAX, false) || f->p >= f->end || *f->p != '>')
         return FAST_DECLINE;
     f->p++;
-    el = find_elem(name);
-    if (!el || f->depth < 2 || (size_t)(el - elems) != f->stack[f->depth - 1])
+    /* Only the innermost open element may end here: one comparison with
+     * its name instead of a lookup (names in elems[] are unique). */
+    if (f->depth < 2 || strcmp(name, elems[f->stack[f->depth - 1]].name) != 0)
         return FAST_DECLINE;
     f->depth--;
     put_end_tag(f->s);
