@@ -810,6 +810,8 @@ static bool parse_rfc822(const char *p, int64_t *ret)
             return false;
         p += 5;
     }
+    if (!is_digit(p[0]))
+        return false; /* p[1] may lie past the end */
     n = is_digit(p[1]) ? 2 : 1;
     if (!digits(p, n, &f.day) || p[n] != ' ')
         return false;
