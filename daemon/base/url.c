@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,11 +14,31 @@ static int from_curlu(CURLUcode c)
     return c == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
 }
 
+/* Bytes curl would encode or reject (controls, space, non-ASCII, \ " < >
+ * ` { } | ^) and "%": bit c of the 128-bit set, low word and high word. */
+#define PLAIN_BAD_LO                                                                               \
+    (UINT64_C(0x1FFFFFFFF) | UINT64_C(1) << '"' | UINT64_C(1) << '%' | UINT64_C(1) << '<' |        \
+     UINT64_C(1) << '>')
+#define PLAIN_BAD_HI                                                                               \
+    (UINT64_C(1) << ('\\' - 64) | UINT64_C(1) << ('^' - 64) | UINT64_C(1) << ('`' - 64) |          \
+     UINT64_C(1) << ('{' - 64) | UINT64_C(1) << ('|' - 64) | UINT64_C(1) << ('}' - 64) |           \
+     UINT64_C(1) << (0x7F - 64))
+
+/* True when c is in the set {lo, hi} (bytes from 0x80 always are). */
+static inline bool in_set(unsigned char c, uint64_t lo, uint64_t hi)
+{
+    if (c >= 0x80)
+        return true;
+    return ((c < 64 ? lo >> c : hi >> (c - 64)) & 1) != 0;
+}
+
 /* An absolute http(s) URL that RFC 3986 resolution would leave as it is:
- * no dot segments, no characters curl would encode or reject. Copied
- * without a round trip through curl, the common case by far in feeds. */
+ * no dot segments, no characters curl would encode or reject, no user
+ * info. Copied without a round trip through curl, the common case by far
+ * in feeds. */
 static bool plain_absolute(const char *ref)
 {
+    const uint64_t hi = PLAIN_BAD_HI | UINT64_C(1) << ('@' - 64);
     const char *p;
 
     if (!strncmp(ref, "http://", 7))
@@ -26,13 +47,12 @@ static bool plain_absolute(const char *ref)
         p = ref + 8;
     else
         return false;
-    if (!*p || *p == '/' || strchr(ref, '@'))
+    if (!*p || *p == '/')
         return false;
     for (; *p; p++) {
         unsigned char c = (unsigned char)*p;
 
-        if (c <= 0x20 || c >= 0x7F || c == '\\' || c == '"' || c == '<' || c == '>' || c == '`' ||
-            c == '{' || c == '}' || c == '|' || c == '^' || c == '%')
+        if (in_set(c, PLAIN_BAD_LO, hi))
             return false;
         if (c == '/' && p[1] == '.' &&
             (p[2] == '/' || p[2] == '\0' || p[2] == '?' || p[2] == '#' ||
@@ -40,6 +60,11 @@ static bool plain_absolute(const char *ref)
             return false;
     }
     return true;
+}
+
+bool url_is_plain_absolute(const char *ref)
+{
+    return plain_absolute(ref);
 }
 
 /* A reference without a scheme, dot segments or characters needing
@@ -67,10 +92,7 @@ static bool plain_relative(const char *ref)
             return false; /* a scheme, or a segment curl would treat as one */
     }
     for (const char *p = ref; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-
-        if (c <= 0x20 || c >= 0x7F || c == '\\' || c == '"' || c == '<' || c == '>' || c == '`' ||
-            c == '{' || c == '}' || c == '|' || c == '^' || c == '%')
+        if (in_set((unsigned char)*p, PLAIN_BAD_LO, PLAIN_BAD_HI))
             return false;
     }
     return true;

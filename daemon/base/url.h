@@ -22,6 +22,9 @@
  * frees), -EINVAL when base or ref is not usable (relative ref without a
  * base, malformed input), or -ENOMEM. */
 int url_resolve(const char *base, const char *ref, char **ret);
+/* True when url_resolve() returns ref as it is written whatever the base:
+ * an absolute http(s) URL with nothing to normalize (see above). */
+bool url_is_plain_absolute(const char *ref);
 
 /* The query parameters url_canonical() always removes, NULL-terminated:
  * "utm_" (a prefix: an entry ending in "_" matches every name that starts

@@ -105,26 +105,21 @@ static void note(struct charset_result *r, const char *why)
 /* Offset of the first byte that needs a repair, or len. */
 static size_t utf8_clean_prefix(const unsigned char *p, size_t len)
 {
-    const uint64_t high = 0x8080808080808080ull, space = 0x2020202020202020ull;
     size_t i = 0;
 
     while (i < len) {
         uint32_t cp;
         size_t n;
 
-        /* Eight printable ASCII bytes at once: no high bit set, and no
-         * byte below 0x20 (the classic "has less than" word trick). */
-        if (len - i >= 8) {
-            uint64_t w;
-
-            memcpy(&w, p + i, 8);
-            if (!(w & high) && !((w - space) & ~w & high)) {
-                i += 8;
-                continue;
-            }
-        }
+        i += utf8_ascii_prefix(p + i, len - i, 0x20); /* printable ASCII */
+        if (i == len)
+            break;
         if ((p[i] >= 0x20 && p[i] < 0x80) || p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
             i++;
+            continue;
+        }
+        if (p[i] >= 0xC2 && p[i] <= 0xDF && len - i >= 2 && (p[i + 1] & 0xC0) == 0x80) {
+            i += 2; /* U+0080..U+07FF, all XML characters, without a call */
             continue;
         }
         n = utf8_decode(p + i, len - i, &cp);

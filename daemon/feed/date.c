@@ -758,6 +758,94 @@ static int64_t parse_loose(const char *str)
     return make_time(&l.f);
 }
 
+/* ---- the common RFC 822 form ------------------------------------------------------ */
+
+/* Three ASCII letters at p, lower-cased, matched against names (each
+ * three letters, lower case); index + 1, or 0. */
+static int word3(const char *p, const char *const *names, int n)
+{
+    char w[3];
+
+    for (int i = 0; i < 3; i++) {
+        if (!is_alpha(p[i]))
+            return 0;
+        w[i] = lower(p[i]);
+    }
+    for (int i = 0; i < n; i++) {
+        if (!memcmp(w, names[i], 3))
+            return i + 1;
+    }
+    return 0;
+}
+
+static bool digits(const char *p, int n, int *ret)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (!is_digit(p[i]))
+            return false;
+        v = v * 10 + (p[i] - '0');
+    }
+    *ret = v;
+    return true;
+}
+
+/* "Thu, 02 Oct 2025 19:00:57 +0100": English weekday (optional), day,
+ * month, four-digit year, hh:mm[:ss], a numeric offset or GMT, UT, UTC, Z
+ * - the form nearly every RSS date has - read straight into the fields.
+ * False for anything else, which parse_loose() reads; for what this
+ * accepts it reaches the same fields (weekday ignored, "mar" a month,
+ * day before year) and the same make_time(). */
+static bool parse_rfc822(const char *p, int64_t *ret)
+{
+    static const char *const days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                         "jul", "aug", "sep", "oct", "nov", "dec"};
+    struct tm_fields f = {0};
+    int n, hh, mm;
+
+    if (is_alpha(*p)) {
+        if (!word3(p, days, 7) || p[3] != ',' || p[4] != ' ')
+            return false;
+        p += 5;
+    }
+    if (!is_digit(p[0]))
+        return false; /* p[1] may lie past the end */
+    n = is_digit(p[1]) ? 2 : 1;
+    if (!digits(p, n, &f.day) || p[n] != ' ')
+        return false;
+    p += n + 1;
+    if (!(f.mon = word3(p, months, 12)) || p[3] != ' ')
+        return false;
+    p += 4;
+    if (!digits(p, 4, &f.year) || p[4] != ' ' || !is_digit(p[5]))
+        return false;
+    p += 5;
+    n = is_digit(p[1]) ? 2 : 1;
+    if (!digits(p, n, &f.hour) || p[n] != ':' || !digits(p + n + 1, 2, &f.min))
+        return false;
+    p += n + 3;
+    if (*p == ':') {
+        if (!digits(p + 1, 2, &f.sec))
+            return false;
+        p += 3;
+    }
+    if (*p++ != ' ')
+        return false;
+    if ((*p == '+' || *p == '-') && digits(p + 1, 4, &n) && p[5] == '\0') {
+        hh = n / 100;
+        mm = n % 100;
+        if (hh > 23 || mm > 59)
+            return false;
+        f.offset = (*p == '-' ? -1 : 1) * (hh * 60 + mm);
+    } else if (strcmp(p, "GMT") && strcmp(p, "UT") && strcmp(p, "UTC") && strcmp(p, "Z")) {
+        return false;
+    }
+    *ret = make_time(&f);
+    return true;
+}
+
 int64_t date_parse(const char *s)
 {
     struct scan sc = {s};
@@ -769,7 +857,7 @@ int64_t date_parse(const char *s)
     if (!*sc.p)
         return TIME_NONE;
     t = parse_iso(sc.p);
-    if (t == TIME_NONE)
+    if (t == TIME_NONE && !parse_rfc822(sc.p, &t))
         t = parse_loose(sc.p);
     return t;
 }

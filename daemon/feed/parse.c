@@ -9,8 +9,9 @@
  *
  * XML passes: a strict parse (NONET, COMPACT; never NOENT, DTDLOAD,
  * DTDATTR, DTDVALID, XINCLUDE or HUGE), through the push parser where it
- * builds the same tree (read_xml_push()), else or after its failure
- * through the pull parser. CDATA sections join the text as with
+ * builds the same tree (read_xml_push(); that tree is built into an
+ * arena by tree.h rather than by SAX2's node-by-node malloc()), else or
+ * after its failure through the pull parser. CDATA sections join the text as with
  * NOCDATA, but a SAX hook marks their element (xml_from_cdata: titles
  * written as escaped HTML inside CDATA are decoded). When the document is
  * not well-formed, repair() rewrites what it can recognise (a bare "&" or
@@ -64,6 +65,7 @@
 #include "base/buf.h"
 #include "feed/charset.h"
 #include "feed/readers.h"
+#include "feed/tree.h"
 #include "feed/xml.h"
 
 #define HTML_ENTITIES_MAX 64          /* distinct names substituted per document */
@@ -81,6 +83,7 @@ struct html_entity {
 
 /* Per-parse state, reached from the libxml2 context's _private. */
 struct xml_state {
+    struct tree tree;             /* first: tree.h finds it at _private */
     char error[200];              /* first error of the strict pass */
     int code;                     /* its xmlParserErrors code */
     char ns_error[120];           /* first namespace error (the document stays well-formed) */
@@ -212,15 +215,17 @@ static void on_cdata(void *user, const xmlChar *value, int len)
 {
     xmlParserCtxtPtr ctxt = user;
 
-    xmlSAX2Characters(ctxt, value, len);
+    ctxt->sax->characters(ctxt, value, len);
     if (ctxt->node)
         ctxt->node->_private = (void *)xml_cdata_mark;
 }
 
+/* After the document is freed (tree_free_doc()). */
 static void state_release(struct xml_state *st)
 {
     for (size_t i = 0; i < st->n_ents; i++)
         free(st->ents[i]);
+    tree_release(&st->tree);
 }
 
 /* Back to a fresh strict pass: what the push pass saw is forgotten. */
@@ -268,7 +273,9 @@ static xmlDoc *read_xml(const char *p, size_t n, int opts, struct xml_state *st,
  * Returns the document, or NULL when it is not well-formed, the push
  * parser does not apply, or memory ran out (*ret_oom); the caller then
  * runs the pull parser from a reset state, so errors and bozo reasons
- * are always the pull parser's. */
+ * are always the pull parser's. The tree comes from tree.h's builder
+ * (freed with tree_free_doc()); when the builder gives up (tree_failed()),
+ * the pull parser runs as after a failure. */
 static xmlDoc *read_xml_push(const char *p, size_t n, int opts, struct xml_state *st, bool *ret_oom)
 {
     xmlParserCtxtPtr ctxt;
@@ -282,13 +289,14 @@ static xmlDoc *read_xml_push(const char *p, size_t n, int opts, struct xml_state
     if (!ctxt)
         return NULL;
     hook(ctxt, st);
+    tree_hook(&st->tree, ctxt);
     xmlCtxtUseOptions(ctxt, opts);
     xmlParseChunk(ctxt, p, (int)n, 1);
     doc = ctxt->myDoc;
     ctxt->myDoc = NULL;
-    *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY;
-    if (!ctxt->wellFormed || *ret_oom) {
-        xmlFreeDoc(doc);
+    *ret_oom = ctxt->errNo == XML_ERR_NO_MEMORY || st->tree.oom;
+    if (!ctxt->wellFormed || *ret_oom || tree_failed(&st->tree)) {
+        tree_free_doc(&st->tree, doc);
         doc = NULL;
     }
     xmlFreeParserCtxt(ctxt);
@@ -796,7 +804,7 @@ static int parse_xml(const char *p, size_t n, const char *url, const struct feed
     if (r == 0)
         r = xml_bozo(f, &st, repaired);
 out:
-    xmlFreeDoc(doc);
+    tree_free_doc(&st.tree, doc);
     state_release(&st);
     return r;
 }

@@ -48,6 +48,10 @@
 
 #include <pthread.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -371,6 +375,46 @@ static inline uint64_t any_equal(uint64_t w, unsigned char c)
     return any_below(w ^ (c * ONES), 1);
 }
 
+/* Length of the prefix of p[0..n) with no byte below 0x20 and none equal
+ * to a, b, c or d (repeat one to ask for fewer): 16 bytes at a time with
+ * SSE2, else 8 with the word tricks above (which may flag a byte after
+ * the first match, never one before it: the byte loop finds the first). */
+static inline size_t span_plain(const unsigned char *p, size_t n, unsigned char a, unsigned char b,
+                                unsigned char c, unsigned char d)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+    const __m128i vc = _mm_set1_epi8((char)c), vd = _mm_set1_epi8((char)d);
+    const __m128i c0 = _mm_set1_epi8(0x1F), zero = _mm_setzero_si128();
+
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vd)));
+        /* v - 0x1F saturates to 0 exactly for the bytes up to 0x1F */
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_subs_epu8(v, c0), zero)));
+
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#else
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+
+        memcpy(&w, p + i, 8);
+        if (any_below(w, 0x20) | any_equal(w, a) | any_equal(w, b) | any_equal(w, c) |
+            any_equal(w, d))
+            break;
+    }
+#endif
+    while (i < n && p[i] >= 0x20 && p[i] != a && p[i] != b && p[i] != c && p[i] != d)
+        i++;
+    return i;
+}
+
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0. U+FFFE
  * and U+FFFF are refused too: XML 1.0 does not allow them. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -389,31 +433,25 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 }
 
 /* Length of the longest prefix of s (n bytes) that utf8_seq() accepts in
- * full. Eight ASCII bytes, none NUL, are taken at once: the common case. */
+ * full. ASCII runs without NUL, the common case, are taken at once. */
 static size_t utf8_valid_prefix(const unsigned char *s, size_t n)
 {
     size_t i = 0;
 
     while (i < n) {
-        size_t stop = n;
+        size_t len;
 
-        if (n - i >= 8) {
-            uint64_t w;
-
-            memcpy(&w, s + i, 8);
-            if (!((w & HIGHS) | any_below(w, 1))) { /* ASCII, no NUL */
-                i += 8;
-                continue;
-            }
-            stop = i + 8; /* sequence by sequence up to there */
+        i += utf8_ascii_prefix(s + i, n - i, 1);
+        if (i == n)
+            break;
+        if (s[i] >= 0xC2 && s[i] <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2; /* U+0080..U+07FF, without a call */
+            continue;
         }
-        while (i < stop) {
-            size_t len = utf8_seq(s + i, n - i);
-
-            if (!len)
-                return i;
-            i += len;
-        }
+        len = utf8_seq(s + i, n - i);
+        if (!len)
+            return i;
+        i += len;
     }
     return n;
 }
@@ -463,43 +501,26 @@ static const struct slice esc_text[] = {
     [ESC_QUOT] = {"&quot;", 6}, [ESC_DROP] = {"", 0},
 };
 
-/* Whether the 8 bytes at p may hold one put_escaped() changes (newlines
- * and tabs count: the byte loop sorts them out). */
-static inline bool word_needs_escape(const unsigned char *p, bool attr)
-{
-    uint64_t w;
-
-    memcpy(&w, p, 8);
-    return any_below(w, 0x20) | any_equal(w, '&') | any_equal(w, '<') | any_equal(w, '>') |
-           (attr ? any_equal(w, '"') : 0);
-}
-
 /* Escapes &, <, > (and " in attribute values) in the n bytes at s;
- * drops the C0 controls that XML 1.0 forbids. Runs of eight bytes with
- * nothing to change are skipped at once. */
+ * drops the C0 controls that XML 1.0 forbids. Runs with nothing to
+ * change are skipped at once (span_plain()). */
 static void put_escaped(struct buf *b, const char *s, size_t n, bool attr)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
 
     while (p < end) {
-        const unsigned char *stop = end;
+        unsigned k;
 
-        if (end - p >= 8) {
-            if (!word_needs_escape(p, attr)) {
-                p += 8;
-                continue;
-            }
-            stop = p + 8; /* byte by byte up to there */
-        }
-        for (; p < stop; p++) {
-            unsigned k = esc_class[*p];
-
-            if (k == ESC_NONE || (k == ESC_QUOT && !attr))
-                continue;
+        p += span_plain(p, (size_t)(end - p), '&', '<', '>', attr ? '"' : '&');
+        if (p == end)
+            break;
+        k = esc_class[*p];
+        if (k != ESC_NONE && (k != ESC_QUOT || attr)) {
             put(b, run, (size_t)(p - run));
             put(b, esc_text[k].p, esc_text[k].len);
             run = p + 1;
         }
+        p++;
     }
     put(b, run, (size_t)(p - run));
 }
@@ -645,6 +666,8 @@ static int check_url(const struct sanitizer *s, const char *url, unsigned flags,
         return URL_AS_IS;
     if (!sl && url[0] == '#')
         return URL_ON_BASE; /* curl 7.88 resolves "#x" against the base's directory */
+    if (sl && url_is_plain_absolute(url))
+        return URL_AS_IS; /* url_resolve() would copy it as it is */
     r = url_resolve(sl ? NULL : s->base, url, &abs);
     if (r == -ENOMEM)
         return r;
@@ -1222,15 +1245,6 @@ static const unsigned char text_stop[256] = {
     [0x1A] = 1, [0x1B] = 1, [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['<'] = 1,  ['&'] = 1,
 };
 
-/* Whether the 8 bytes at p may hold a text_stop byte. */
-static inline bool word_stops_text(const char *p)
-{
-    uint64_t w;
-
-    memcpy(&w, p, 8);
-    return any_below(w, 0x20) | any_equal(w, '<') | any_equal(w, '&');
-}
-
 /* put_text() for a run fast_text() found: no '<', '&' or C0 control but
  * tab and LF, so '>' is all put_escaped() would change. */
 static void fast_put_text(struct sanitizer *s, const char *p, size_t n)
@@ -1257,15 +1271,10 @@ static int fast_text(struct fast *f)
     const char *q = f->p;
 
     for (;;) {
-        const char *stop;
-
-        while (f->end - q >= 8 && !word_stops_text(q))
-            q += 8;
-        stop = f->end - q >= 8 ? q + 8 : f->end; /* byte by byte up to there */
-        while (q < stop && !text_stop[(unsigned char)*q])
-            q++;
-        if (q < stop || q == f->end)
+        q += span_plain((const unsigned char *)q, (size_t)(f->end - q), '<', '&', '<', '<');
+        if (q == f->end || text_stop[(unsigned char)*q])
             break;
+        q++; /* tab or LF */
     }
     if (q < f->end && *q != '<' && *q != '&')
         return FAST_DECLINE;
@@ -1457,14 +1466,14 @@ static int fast_start_tag(struct fast *f)
 static int fast_end_tag(struct fast *f)
 {
     char name[FAST_NAME_MAX + 1];
-    const struct elem_rule *el;
 
     f->p += 2;
     if (!fast_name(&f->p, f->end, name, FAST_NAME_MAX, false) || f->p >= f->end || *f->p != '>')
         return FAST_DECLINE;
     f->p++;
-    el = find_elem(name);
-    if (!el || f->depth < 2 || (size_t)(el - elems) != f->stack[f->depth - 1])
+    /* Only the innermost open element may end here: one comparison with
+     * its name instead of a lookup (names in elems[] are unique). */
+    if (f->depth < 2 || strcmp(name, elems[f->stack[f->depth - 1]].name) != 0)
         return FAST_DECLINE;
     f->depth--;
     put_end_tag(f->s);

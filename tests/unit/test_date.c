@@ -145,6 +145,9 @@ static const struct date_case cases[] = {
     {"2 Jan", TIME_NONE},
     {"10:00", TIME_NONE},
     {"Mon, 01 Jan 2024 10:00:00 +0100 trailing", TIME_NONE},
+    {"Tue, ", TIME_NONE}, /* fuzz_date: the RFC 822 reader read past the end */
+    {"Tue, 2", TIME_NONE},
+    {"Tue, 02 Oct", TIME_NONE},
     {"2024/1/2", TIME_NONE},
     {"Jan 13 2024 13:00 PM", TIME_NONE},
     {"", TIME_NONE},
