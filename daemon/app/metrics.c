@@ -173,8 +173,9 @@ void metrics_read_process(struct metrics_process *ret)
 
     *ret = (struct metrics_process){.resident_bytes = -1, .virtual_bytes = -1, .max_fds = -1};
     struct mallinfo2 mi = mallinfo2();
-    ret->heap_in_use = (int64_t)(mi.uordblks + mi.hblkhd);
-    ret->heap_free = (int64_t)mi.fordblks;
+    /* A sanitizer's allocator answers with zeros: unknown, left out. */
+    ret->heap_in_use = mi.uordblks + mi.hblkhd ? (int64_t)(mi.uordblks + mi.hblkhd) : -1;
+    ret->heap_free = ret->heap_in_use < 0 ? -1 : (int64_t)mi.fordblks;
     ret->sqlite_bytes = sqlite3_memory_used();
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         ret->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +

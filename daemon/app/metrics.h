@@ -44,7 +44,8 @@ struct metrics_process {
     int64_t open_fds;                      /* -1 when /proc is not readable */
     int64_t max_fds;                       /* soft RLIMIT_NOFILE, -1 if unlimited */
     /* Where the memory is: the allocator's chunks in use and free (mmapped
-     * ones count as in use), and what SQLite holds (its page cache and
+     * ones count as in use; -1 when the allocator does not say, as under
+     * AddressSanitizer), and what SQLite holds (its page cache and
      * statements: part of heap_in_use). */
     int64_t heap_in_use, heap_free, sqlite_bytes;
 };
