@@ -668,6 +668,15 @@ int store_open_shared(const char *path, int busy_ms, struct store **ret, char *e
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
+    /* A new database is created 0600 whatever the umask (SQLite would
+     * make it 0644 less the umask); its WAL and shared-memory files take
+     * the database file's mode. An existing file keeps its mode. */
+    if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+        if (fd >= 0)
+            close(fd);
+    }
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
