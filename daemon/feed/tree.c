@@ -292,6 +292,8 @@ static long decode_value(struct tree *t, const xmlChar *cur, const xmlChar *end)
                     charval = 0;
                     break;
                 }
+                if (charval > 0x110000)
+                    charval = 0x110000; /* no code point: nothing is written, no overflow */
                 cur++;
                 tmp = cur < end ? *cur : 0;
             }
@@ -308,6 +310,8 @@ static long decode_value(struct tree *t, const xmlChar *cur, const xmlChar *end)
                     charval = 0;
                     break;
                 }
+                if (charval > 0x110000)
+                    charval = 0x110000; /* no code point: nothing is written, no overflow */
                 cur++;
                 tmp = cur < end ? *cur : 0;
             }
