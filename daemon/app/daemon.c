@@ -90,6 +90,9 @@ struct daemon {
     uv_timer_t trim_timer;    /* gives the allocator's free pages back */
     bool pruning;             /* a retention scan is on the thread pool */
     bool prune_more;          /* the last scan filled its batch: the next leaves shown out */
+    struct store_checkpointer *checkpointer; /* WAL checkpoints on the thread pool */
+    bool checkpointing;                      /* a checkpoint is on the thread pool */
+    uint64_t checkpoint_warned;              /* uv_now() of the last failure logged */
     bool stopping;
 };
 
@@ -179,12 +182,112 @@ static void on_trim(uv_timer_t *t)
         log_debug("MAIN", "free memory given back (%.1f ms)", (double)(uv_hrtime() - t0) / 1e6);
 }
 
+/* WAL checkpoints run on the thread pool through their own connection
+ * (store_defer_checkpoints): one ends with an fsync of the database file,
+ * which on the loop stalled it for as long as the disk took, hundreds of
+ * times during a first poll of thousands of feeds (bench/poll: 4 s of a
+ * 17.9-s first round). A checkpoint is queued by the commit that takes the
+ * WAL past WAL_CHECKPOINT_FRAMES pages, and at every maintenance_interval.
+ *
+ * The WAL starts over (is written from its beginning again) only at a
+ * write that finds every frame in it written back. Under a steady stream
+ * of commits a checkpoint beside them never gets there: the frames
+ * committed while it ran are left, and the WAL grew to gigabytes. So when
+ * a checkpoint leaves frames behind, the poller holds its writes (its
+ * sockets and parsing go on; finished polls wait in memory) while a second
+ * checkpoint writes back the few pages committed during the first, and
+ * the next commit starts the WAL over. The hold lasts that second
+ * checkpoint, which writes the pages committed during the first. */
+#define WAL_CHECKPOINT_FRAMES 2000
+
+struct checkpoint_job {
+    uv_work_t work;
+    struct daemon *d;
+    uint64_t t0;
+    bool tail; /* the second pass, under the poller's hold */
+    int frames, written, r;
+    char err[256];
+};
+
+static int checkpoint_queue(struct daemon *d, bool tail);
+
+static void checkpoint_work(uv_work_t *w)
+{
+    struct checkpoint_job *j = w->data;
+
+    j->r =
+        store_checkpointer_run(j->d->checkpointer, &j->frames, &j->written, j->err, sizeof(j->err));
+}
+
+static void checkpoint_done(uv_work_t *w, int status)
+{
+    struct checkpoint_job *j = w->data;
+    struct daemon *d = j->d;
+    bool ok = status == 0 && j->r == 0;
+
+    d->checkpointing = false;
+    if (!ok) {
+        /* At most once a minute: a full disk fails every one. */
+        if (!d->checkpoint_warned || uv_now(&d->loop) - d->checkpoint_warned >= 60000) {
+            log_warn("STORE", "WAL checkpoint: %s", status < 0 ? uv_strerror(status) : j->err);
+            d->checkpoint_warned = uv_now(&d->loop);
+        }
+    } else {
+        log_debug("STORE", "WAL checkpoint%s: %d of %d frames written back (%.1f ms, off the loop)",
+                  j->tail ? " (tail, writes held)" : "", j->written, j->frames,
+                  (double)(uv_hrtime() - j->t0) / 1e6);
+    }
+    /* Frames committed after the checkpoint began (the WAL's size now
+     * against the size it saw) are the tail. */
+    if (j->tail && d->poller && !d->stopping)
+        poller_hold_writes(d->poller, false);
+    else if (ok && (j->written < j->frames || store_wal_frames(d->store) > j->frames) &&
+             !d->stopping && d->poller && checkpoint_queue(d, true) == 0)
+        poller_hold_writes(d->poller, true);
+    free(j);
+}
+
+/* Queues a checkpoint unless one is running. Returns 0 or a negative errno. */
+static int checkpoint_queue(struct daemon *d, bool tail)
+{
+    struct checkpoint_job *j;
+    int r;
+
+    if (d->checkpointing)
+        return -EBUSY;
+    j = calloc(1, sizeof(*j));
+    if (!j)
+        return -ENOMEM;
+    j->d = d;
+    j->tail = tail;
+    j->work.data = j;
+    j->t0 = uv_hrtime();
+    r = uv_queue_work(&d->loop, &j->work, checkpoint_work, checkpoint_done);
+    if (r < 0) {
+        free(j);
+        return r;
+    }
+    d->checkpointing = true;
+    return 0;
+}
+
+/* After every commit of the daemon's connection (the store's WAL hook). */
+static void on_wal_grown(void *userdata, int frames)
+{
+    struct daemon *d = userdata;
+
+    if (frames >= WAL_CHECKPOINT_FRAMES && !d->stopping)
+        (void)checkpoint_queue(d, false); /* busy or out of memory: the next commit tries */
+}
+
 static void checkpoint_and_rearm(struct daemon *d, uint64_t delay_ms)
 {
     int frames = 0, written = 0;
     uint64_t t0 = uv_hrtime();
 
-    if (store_checkpoint(d->store, &frames, &written) < 0)
+    if (d->checkpointer && checkpoint_queue(d, false) != -ENOMEM)
+        ; /* on the thread pool (now or already) */
+    else if (store_checkpoint(d->store, &frames, &written) < 0)
         log_warn("STORE", "WAL checkpoint: %s", store_errmsg(d->store));
     else
         log_debug("STORE", "WAL checkpoint: %d of %d frames written back (%.1f ms)", written,
@@ -513,11 +616,15 @@ static int open_store(struct daemon *d)
     char err[512];
     int r = store_open(d->cfg->database, &d->store, err, sizeof(err));
 
-    if (r < 0)
+    if (r < 0) {
         log_error("STORE", "cannot open the database %s", err);
-    else
-        config_apply_dedup(d->cfg, d->store);
-    return r;
+        return r;
+    }
+    config_apply_dedup(d->cfg, d->store);
+    d->checkpointer = store_checkpointer_new(d->cfg->database);
+    if (d->checkpointer)
+        store_defer_checkpoints(d->store, on_wal_grown, d); /* else SQLite's own, at commit */
+    return 0;
 }
 
 /* Socket activation (contrib/heraldd.socket): the first socket passed by
@@ -848,6 +955,7 @@ int daemon_run(const char *config_path)
     }
     publisher_free(d.publisher);
     admin_free(d.admin);
+    store_checkpointer_free(d.checkpointer); /* before the last checkpoint, at close */
     store_close(d.store);
     if (uv_loop_close(&d.loop) != 0)
         log_warn("MAIN", "event loop closed with handles still open");

@@ -67,6 +67,7 @@ struct poller {
     size_t n_recs;
     unsigned open_handles; /* timer, drain, commit and commit_early until their close callbacks */
     bool draining;         /* poller_drain(): no new polls */
+    bool held;             /* poller_hold_writes(): finished polls wait to be stored */
     struct poller_counts stats; /* the counters since start, for /metrics */
     bool closing;
     void (*closed)(void *);
@@ -509,12 +510,18 @@ static void flush_records(struct poller *p)
 
 static void on_commit(uv_check_t *h)
 {
-    flush_records(h->data);
+    struct poller *p = h->data;
+
+    if (!p->held)
+        flush_records(p);
 }
 
 static void on_commit_early(uv_prepare_t *h)
 {
-    flush_records(h->data);
+    struct poller *p = h->data;
+
+    if (!p->held)
+        flush_records(p);
 }
 
 static bool copy_field(char **dst, const char **field)
@@ -785,6 +792,10 @@ static void on_drain(uv_idle_t *h)
     uint64_t start = uv_hrtime();
     struct parse_job *j;
 
+    if (p->held) {
+        uv_idle_stop(&p->drain); /* started again by poller_hold_writes() */
+        return;
+    }
     while ((j = p->ready_head) && !p->closing) {
         p->ready_head = j->next;
         if (!p->ready_head)
@@ -817,7 +828,8 @@ static void on_parse_done(uv_work_t *w, int status)
     else
         p->ready_head = j;
     p->ready_tail = j;
-    uv_idle_start(&p->drain, on_drain);
+    if (!p->held)
+        uv_idle_start(&p->drain, on_drain);
 }
 
 /* Copies s (NULL stays NULL); false on OOM. */
@@ -1261,6 +1273,13 @@ void poller_drain(struct poller *p)
 {
     p->draining = true;
     uv_timer_stop(&p->timer);
+}
+
+void poller_hold_writes(struct poller *p, bool hold)
+{
+    p->held = hold;
+    if (!hold && p->ready_head && !p->closing)
+        uv_idle_start(&p->drain, on_drain);
 }
 
 unsigned poller_busy(const struct poller *p)

@@ -68,6 +68,12 @@ void poller_start(struct poller *p);
 void poller_drain(struct poller *p);
 unsigned poller_busy(const struct poller *p);
 
+/* While held, polls that finished are kept in memory instead of being
+ * stored (fetching and parsing go on); released, they are stored in the
+ * next loop turns. The daemon holds the writes for the moment a WAL
+ * checkpoint needs no new commits to finish (see daemon.c). */
+void poller_hold_writes(struct poller *p, bool hold);
+
 /* No new polls; responses still arriving are dropped (they were canceled
  * by closing the fetcher). Closes the timer and frees p in its close
  * callback, then calls done(userdata). */

@@ -374,6 +374,9 @@ struct store {
     struct story_index *index; /* NULL until the first ingest at level story */
     int64_t index_from;        /* the index holds entries from this time on */
     int64_t index_pruned;      /* when it was last pruned */
+    int wal_frames;            /* frames in the WAL after the last commit (deferred checkpoints) */
+    void (*wal_fn)(void *, int); /* told of them after each commit */
+    void *wal_ud;
     store_event_fn event_fn;   /* the outbox's router, or NULL */
     void *event_ud;
     struct feed_brief {
@@ -2637,6 +2640,96 @@ int store_checkpoint(struct store *s, int *ret_frames, int *ret_done)
     }
     done(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s, rc, "checkpointing the WAL");
+}
+
+/* ---- checkpoints off the writer's thread ------------------------------------ */
+
+static int on_wal_commit(void *userdata, sqlite3 *db, const char *name, int frames)
+{
+    struct store *s = userdata;
+
+    (void)db;
+    (void)name;
+    s->wal_frames = frames;
+    if (s->wal_fn)
+        s->wal_fn(s->wal_ud, frames);
+    return SQLITE_OK;
+}
+
+void store_defer_checkpoints(struct store *s, void (*fn)(void *userdata, int frames),
+                             void *userdata)
+{
+    s->wal_fn = fn;
+    s->wal_ud = userdata;
+    /* Replaces the automatic checkpoint (sqlite3_wal_autocheckpoint is
+     * this hook's other user). */
+    sqlite3_wal_hook(s->db, on_wal_commit, s);
+}
+
+int store_wal_frames(const struct store *s)
+{
+    return s->wal_frames;
+}
+
+struct store_checkpointer {
+    char *path;
+    sqlite3 *db; /* opened by the first run */
+};
+
+struct store_checkpointer *store_checkpointer_new(const char *path)
+{
+    struct store_checkpointer *c = calloc(1, sizeof(*c));
+
+    if (c && !(c->path = strdup(path))) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+int store_checkpointer_run(struct store_checkpointer *c, int *ret_frames, int *ret_done, char *err,
+                           size_t errlen)
+{
+    int rc = SQLITE_OK;
+
+    *ret_frames = *ret_done = 0;
+    if (!c->db) {
+        /* Never creates the file: the daemon's connection did. */
+        rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+        /* A new connection knows of the WAL only once it read the file
+         * (a checkpoint before that reports -1 frames and does nothing). */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(c->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            snprintf(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+            sqlite3_close_v2(c->db);
+            c->db = NULL;
+            return -EIO;
+        }
+    }
+    /* PASSIVE: never waits for the writer or readers, nor blocks them. */
+    rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, ret_frames, ret_done);
+    if ((rc == SQLITE_OK || rc == SQLITE_BUSY) && *ret_frames >= 0)
+        return 0;
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY) {
+        snprintf(err, errlen, "the database is not in WAL mode");
+        *ret_frames = *ret_done = 0;
+        return -EIO;
+    }
+    snprintf(err, errlen, "%s", sqlite3_errmsg(c->db));
+    /* Opened again next time: the file may have been replaced. */
+    sqlite3_close_v2(c->db);
+    c->db = NULL;
+    return rc == SQLITE_FULL ? -ENOSPC : -EIO;
+}
+
+void store_checkpointer_free(struct store_checkpointer *c)
+{
+    if (!c)
+        return;
+    sqlite3_close_v2(c->db);
+    free(c->path);
+    free(c);
 }
 
 /* The copy is on disk (VACUUM INTO does not sync it) and sound. */

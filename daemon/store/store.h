@@ -300,6 +300,33 @@ int store_check_file(struct store *s);
 /* A passive WAL checkpoint (never waits for readers): *ret_frames in the
  * WAL, *ret_done of them written back to the database. */
 int store_checkpoint(struct store *s, int *ret_frames, int *ret_done);
+
+/* Checkpoints off the writer's thread (the daemon). By default SQLite
+ * checkpoints the WAL at the commit that makes it pass 1,000 pages, on the
+ * committing thread, and a checkpoint ends with an fsync of the database
+ * file: a stall of the event loop of up to the disk's sync time, hundreds
+ * of times while a first poll stores a gigabyte. After
+ * store_defer_checkpoints(), commits never checkpoint; fn (if not NULL) is
+ * told after each commit how many frames the WAL holds (store_wal_frames()
+ * tells the last count), and the caller runs a store_checkpointer (its own
+ * connection) on another thread when it has grown. fn runs inside the
+ * commit's sqlite3_step() and must not use the store. */
+void store_defer_checkpoints(struct store *s, void (*fn)(void *userdata, int frames),
+                             void *userdata);
+int store_wal_frames(const struct store *s);
+
+struct store_checkpointer;
+
+/* NULL when out of memory. The file is opened by the first run. */
+struct store_checkpointer *store_checkpointer_new(const char *path);
+
+/* A passive checkpoint (waits for nobody) through c's own connection: from
+ * any one thread at a time. *ret_frames in the WAL, *ret_done written
+ * back. Returns 0 (also when readers kept some frames), -ENOSPC or -EIO
+ * with err filled. */
+int store_checkpointer_run(struct store_checkpointer *c, int *ret_frames, int *ret_done, char *err,
+                           size_t errlen);
+void store_checkpointer_free(struct store_checkpointer *c);
 /* A consistent copy of the database at path into dest (VACUUM INTO, from
  * a read-only connection, beside a running daemon). dest must not exist. */
 int store_backup(const char *path, const char *dest, char *err, size_t errlen);

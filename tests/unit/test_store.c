@@ -2004,6 +2004,110 @@ static void test_prune(void **state)
 }
 
 /* A backup is a consistent, checked copy; it never overwrites a file. */
+struct wal_seen {
+    int calls, frames;
+};
+
+static void on_wal(void *userdata, int frames)
+{
+    struct wal_seen *w = userdata;
+
+    w->calls++;
+    w->frames = frames;
+}
+
+/* Deferred checkpoints: commits leave the WAL to grow (no checkpoint on
+ * the writer's thread) and report its size, a checkpointer on its own
+ * connection writes it back, and the WAL starts over at the next commit;
+ * a commit between two checkpoints leaves its frames to the second. */
+static void test_deferred_checkpoints(void **state)
+{
+    struct wal_seen seen = {0};
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_poll poll = ok_poll(1700000000);
+    struct store_checkpointer *c;
+    char err[256];
+    int frames = -1, done = -1, before;
+
+    (void)state;
+    store_defer_checkpoints(s, on_wal, &seen);
+    assert_int_equal(store_feed_register(s, "f", "https://example.org/f", &st), 0);
+    char body[4096];
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    for (int i = 0; i < 60; i++) {
+        char prefix[16];
+        snprintf(prefix, sizeof(prefix), "w%d-", i);
+        struct feed *doc = doc_with(30, prefix, 1700000000 + i);
+        for (size_t k = 0; k < doc->n_entries; k++)
+            model_set_str(&doc->entries[k].content, body);
+        poll.polled_at = 1700000000 + i;
+        assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+        feed_free(doc);
+    }
+    /* Far past SQLite's own threshold of 1,000 pages, never checkpointed. */
+    before = store_wal_frames(s);
+    assert_true(before > 1000);
+    assert_int_equal(seen.frames, before);
+    assert_true(seen.calls >= 60);
+    c = store_checkpointer_new(path);
+    assert_non_null(c);
+    assert_int_equal(store_checkpointer_run(c, &frames, &done, err, sizeof(err)), 0);
+    assert_int_equal(frames, before);
+    assert_int_equal(done, frames);
+    /* Nothing new: nothing to do. */
+    assert_int_equal(store_checkpointer_run(c, &frames, &done, err, sizeof(err)), 0);
+    assert_int_equal(done, frames);
+    /* The next commit writes from the WAL's start again. */
+    struct feed *doc = doc_with(1, "again-", 1700000100);
+    poll.polled_at = 1700000100;
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    assert_true(store_wal_frames(s) < before);
+    /* A commit after a checkpoint (as while one runs beside the writer)
+     * leaves frames behind; the next checkpoint takes them, and only then
+     * does a commit start the WAL over. */
+    for (int i = 0; i < 10; i++) {
+        char prefix[16];
+        snprintf(prefix, sizeof(prefix), "t%d-", i);
+        doc = doc_with(30, prefix, 1700000200 + i);
+        for (size_t k = 0; k < doc->n_entries; k++)
+            model_set_str(&doc->entries[k].content, body);
+        poll.polled_at = 1700000200 + i;
+        assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+        feed_free(doc);
+        if (i == 4)
+            assert_int_equal(store_checkpointer_run(c, &frames, &done, err, sizeof(err)), 0);
+    }
+    before = store_wal_frames(s);
+    assert_int_equal(frames, done);
+    assert_true(before > frames); /* the five later commits went on after it */
+    doc = doc_with(1, "mid-", 1700000300);
+    poll.polled_at = 1700000300;
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    assert_true(store_wal_frames(s) > before); /* not started over: frames left */
+    assert_int_equal(store_checkpointer_run(c, &frames, &done, err, sizeof(err)), 0);
+    assert_int_equal(done, frames);
+    before = store_wal_frames(s);
+    doc = doc_with(1, "over-", 1700000400);
+    poll.polled_at = 1700000400;
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    assert_true(store_wal_frames(s) < before);
+    assert_int_equal(seen.frames, store_wal_frames(s));
+    store_checkpointer_free(c);
+    /* A checkpointer for a file that does not exist fails clearly. */
+    c = store_checkpointer_new("/nonexistent/herald.db");
+    assert_non_null(c);
+    assert_int_equal(store_checkpointer_run(c, &frames, &done, err, sizeof(err)), -EIO);
+    assert_true(err[0] != '\0');
+    store_checkpointer_free(c);
+    store_feed_state_free(st);
+    store_close(s);
+}
+
 static void test_backup(void **state)
 {
     struct store *s = open_db();
@@ -2070,6 +2174,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_polls_grouped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_gone_and_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_joined_by_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_checkpoints, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
