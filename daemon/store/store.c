@@ -377,7 +377,7 @@ struct store {
     int wal_frames;            /* frames in the WAL after the last commit (deferred checkpoints) */
     void (*wal_fn)(void *, int); /* told of them after each commit */
     void *wal_ud;
-    store_event_fn event_fn;   /* the outbox's router, or NULL */
+    store_event_fn event_fn; /* the outbox's router, or NULL */
     void *event_ud;
     struct feed_brief {
         int64_t id;
