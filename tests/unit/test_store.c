@@ -2004,6 +2004,71 @@ static void test_prune(void **state)
 }
 
 /* A backup is a consistent, checked copy; it never overwrites a file. */
+/* A batch: each write in it fails or succeeds alone (a savepoint), nothing
+ * is visible to another connection before store_batch_end(), then all of
+ * it is, with its events' deliveries. */
+static void test_batch(void **state)
+{
+    struct store *s = open_db();
+    struct recorder rec = {.fail_kind = -1};
+    struct store_feed_state *a, *b, *c;
+    struct store_poll poll = ok_poll(1700000000);
+    struct store_poll_rec recs[2] = {
+        {.poll = {.status = 304, .polled_at = 1700000000, .next_poll = 1700000500}},
+        {.poll = {.status = 304, .polled_at = 1700000000, .next_poll = 1700000600}},
+    };
+    int results[2];
+    struct feed *doc;
+
+    (void)state;
+    assert_int_equal(store_feed_register(s, "a", "https://example.org/a", &a), 0);
+    assert_int_equal(store_feed_register(s, "b", "https://example.org/b", &b), 0);
+    assert_int_equal(store_feed_register(s, "c", "https://example.org/c", &c), 0);
+    recs[0].feed_id = recs[1].feed_id = c->id;
+    store_set_event_hook(s, record_event, &rec);
+    assert_int_equal(store_batch_end(s), -EINVAL);
+    assert_int_equal(store_batch_begin(s), 0);
+    assert_int_equal(store_batch_begin(s), -EINVAL);
+
+    doc = doc_with(3, "a", 1700000000);
+    assert_int_equal(store_ingest(s, a->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    /* b's second new entry's event fails: b's ingest is undone, a's stays. */
+    rec.fail_kind = STORE_EVENT_ENTRY_NEW;
+    rec.fail_nth = 2;
+    doc = doc_with(3, "b", 1700000000);
+    assert_int_equal(store_ingest(s, b->id, doc, &poll, NULL), -EIO);
+    feed_free(doc);
+    rec.fail_kind = -1;
+    assert_int_equal(store_record_polls(s, recs, 2, results), 0);
+    assert_int_equal(results[0], 0);
+    assert_int_equal(results[1], 0);
+    /* Not committed yet: another connection sees nothing. */
+    assert_int_equal(query_int("SELECT count(*) FROM entries"), 0);
+    assert_int_equal(query_int("SELECT sum(polls) FROM feeds"), 0);
+
+    assert_int_equal(store_batch_end(s), 0);
+    assert_int_equal(store_batch_end(s), -EINVAL);
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE feed_id = 1"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE feed_id = 2"), 0);
+    assert_int_equal(query_int("SELECT polls FROM feeds WHERE name = 'a'"), 1);
+    assert_int_equal(query_int("SELECT polls FROM feeds WHERE name = 'b'"), 0);
+    assert_int_equal(query_int("SELECT polls FROM feeds WHERE name = 'c'"), 2);
+    /* a's poll and three entries, c's two polls; none of b's. */
+    assert_int_equal(query_int("SELECT count(*) FROM deliveries"), 6);
+    /* After the batch, a write is its own transaction again. */
+    doc = doc_with(1, "after", 1700000100);
+    poll.polled_at = 1700000100;
+    assert_int_equal(store_ingest(s, b->id, doc, &poll, NULL), 0);
+    feed_free(doc);
+    assert_int_equal(query_int("SELECT count(*) FROM entries WHERE feed_id = 2"), 1);
+    recorder_reset(&rec);
+    store_feed_state_free(a);
+    store_feed_state_free(b);
+    store_feed_state_free(c);
+    store_close(s);
+}
+
 struct wal_seen {
     int calls, frames;
 };
@@ -2175,6 +2240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_hook_gone_and_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_hook_joined_by_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
