@@ -450,6 +450,18 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
+/* For a string that outlives the statement's step (SQLite keeps a
+ * pointer, no copy): the entry's fields, bound and stepped in the same
+ * function, the bindings cleared by done(). The content and summary are
+ * most of the bytes a first poll stores. */
+static void bind_text_static(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
     if (t == TIME_NONE)
@@ -568,6 +580,16 @@ static int configure(struct store *s)
     r = exec(s, pragmas, "configuring the database");
     if (r < 0)
         return r;
+    /* The daemon's batches (store_batch_begin) put each poll in a savepoint,
+     * whose sub-journal (the pages it changes, to roll back to) SQLite
+     * writes to a temporary file past 64 KiB: as many bytes again as the
+     * WAL in a first poll. In memory it costs the pages of one feed's
+     * ingest at a time. Its sorts all run on indexes. */
+    if (!s->shared && !s->readonly) {
+        r = exec(s, "PRAGMA temp_store = MEMORY", "configuring the database");
+        if (r < 0)
+            return r;
+    }
     /* Written once: a write on every open would take the lock from the
      * daemon when a command-line tool opens the database beside it. */
     if (application_id(s) == APPLICATION_ID)
@@ -1197,12 +1219,12 @@ static void bind_categories(sqlite3_stmt *st, int i, const struct entry *e)
 
 static void bind_entry(sqlite3_stmt *st, const struct entry *e, const char *hash)
 {
-    bind_text(st, 3, e->id);
-    bind_text(st, 4, e->link);
-    bind_text(st, 5, e->title);
-    bind_text(st, 6, e->summary);
-    bind_text(st, 7, e->content);
-    bind_text(st, 8, e->author);
+    bind_text_static(st, 3, e->id);
+    bind_text_static(st, 4, e->link);
+    bind_text_static(st, 5, e->title);
+    bind_text_static(st, 6, e->summary);
+    bind_text_static(st, 7, e->content);
+    bind_text_static(st, 8, e->author);
     bind_time(st, 9, e->published);
     bind_time(st, 10, e->updated);
     bind_text(st, 13, hash);
