@@ -15,6 +15,7 @@
 #include "base/url.h"
 #include "feed/dedup.h"
 #include "feed/model.h"
+#include "feed/parse.h"
 #include "store/store.h"
 
 #include <ctype.h>
@@ -93,6 +94,9 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "connect_timeout", TYPE_DURATION_MS, G(connect_timeout), 1, 600},
     {SECTION_HERALD, "max_feed_size", TYPE_SIZE, G(max_feed_size), 1024, 16 << 20},
     {SECTION_HERALD, "max_redirects", TYPE_INT, G(max_redirects), 0, 20},
+    {SECTION_HERALD, "max_feed_entries", TYPE_INT, G(max_feed_entries), 1, 100000},
+    {SECTION_HERALD, "max_nesting", TYPE_INT, G(max_nesting), 16, 1024},
+    {SECTION_HERALD, "max_field_size", TYPE_SIZE, G(max_field_size), 1024, 16 << 20},
     {SECTION_HERALD, "per_site", TYPE_INT, G(per_site), 1, 100},
     {SECTION_HERALD, "site_gap", TYPE_DURATION_MS, G(site_gap), 0, 3600},
     {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
@@ -1240,6 +1244,9 @@ static int set_defaults(struct config *c, const char *dir)
     c->connect_timeout = 10 * 1000;
     c->max_feed_size = 8 << 20;
     c->max_redirects = 5;
+    c->max_feed_entries = FEED_MAX_ENTRIES;
+    c->max_nesting = FEED_LIMIT_MAX_DEPTH;
+    c->max_field_size = FEED_LIMIT_MAX_FIELD;
     c->per_site = 2;
     c->site_gap = 1000;
     c->log_level = strdup("info");
@@ -1766,4 +1773,14 @@ const struct feed_conf *config_find_feed(const struct config *c, const char *nam
             return &c->feeds[i];
     }
     return NULL;
+}
+
+void config_feed_limits(const struct config *c, struct feed_limits *ret)
+{
+    *ret = (struct feed_limits){
+        .max_bytes = (size_t)c->max_feed_size,
+        .max_depth = (size_t)c->max_nesting,
+        .max_entries = (size_t)c->max_feed_entries,
+        .max_field = (size_t)c->max_field_size,
+    };
 }

@@ -134,9 +134,12 @@ struct config {
     char *user_agent;
     int64_t max_entries;
     int64_t max_concurrent;
-    int64_t timeout;         /* ms */
-    int64_t connect_timeout; /* ms */
-    int64_t max_feed_size;   /* bytes */
+    int64_t timeout;          /* ms */
+    int64_t connect_timeout;  /* ms */
+    int64_t max_feed_size;    /* bytes */
+    int64_t max_feed_entries; /* entries a document may hold; the rest are ignored */
+    int64_t max_nesting;      /* element depth the parser descends */
+    int64_t max_field_size;   /* bytes of one value; longer ones are cut */
     int64_t max_redirects;
     int64_t per_site; /* transfers at once to one site */
     int64_t site_gap; /* ms between two request starts to one site */
@@ -179,6 +182,11 @@ struct config {
  * -ENOMEM / -errno when the file cannot be read (message in errors too). */
 int config_load(const char *path, struct config **ret, struct buf *errors);
 void config_free(struct config *c);
+
+struct feed_limits;
+/* What one document may cost the parser (feed/parse.h): max_feed_size,
+ * max_nesting, max_feed_entries and max_field_size. */
+void config_feed_limits(const struct config *c, struct feed_limits *ret);
 
 struct store;
 /* Hands the dedup settings to the store (store_set_dedup()). */

@@ -5,7 +5,8 @@
  *   heraldd feeds [-c FILE] [--json]
  *   heraldd why [-c FILE] ENTRY
  *                             the status of every feed, from the database
- *   heraldd parse [--content-type TYPE] [--base URL] FILE|-
+ *   heraldd parse [--content-type TYPE] [--base URL] [--max-feed-size SIZE]
+ *                 [--max-nesting N] [--max-feed-entries N] [--max-field-size SIZE] FILE|-
  *                             print a feed file (- for stdin) as JSON Feed 1.1
  *   heraldd export-opml [-c FILE]
  *                             print the configured feeds as OPML 2.0
@@ -41,7 +42,8 @@ static const char usage[] =
     "                                   the status of every feed, from the database\n"
     "       heraldd why [-c FILE] ENTRY how an entry (database id, guid or link) was\n"
     "                                   identified and grouped into its story\n"
-    "       heraldd parse [--content-type TYPE] [--base URL] FILE|-\n"
+    "       heraldd parse [--content-type TYPE] [--base URL] [--max-feed-size SIZE]\n"
+    "                     [--max-nesting N] [--max-feed-entries N] [--max-field-size SIZE] FILE|-\n"
     "                                   print a feed file (- reads stdin) as JSON Feed 1.1\n"
     "       heraldd export-opml [-c FILE]\n"
     "                                   print the configured feeds as OPML 2.0\n"
@@ -62,6 +64,9 @@ static const char usage[] =
     "  -V, --version       show the version\n"
     "  --content-type TYPE (parse) the HTTP Content-Type to assume, for its charset\n"
     "  --base URL          (parse) the feed's URL, base of relative links\n"
+    "  --max-feed-size SIZE, --max-nesting N, --max-feed-entries N, --max-field-size SIZE\n"
+    "                      (parse) the parser's limits, as the configuration keys of the\n"
+    "                      same names (defaults 16M, 128, 5000, 4M)\n"
     "  --json              (feeds, deliveries) print a JSON array instead of a table\n"
     "  --all               (deliveries) delivered ones too\n"
     "\n"
@@ -86,6 +91,8 @@ struct args {
     const char *file;         /* for parse, import-opml */
     const char *content_type; /* for parse: as if from HTTP */
     const char *base;         /* for parse: the document URL */
+    const char *limit[4];     /* for parse: --max-feed-size, --max-nesting, --max-feed-entries,
+                               * --max-field-size */
     bool json;                /* for feeds */
     const char *entry;        /* for why; the webhook for webhook-test */
     struct deliveries_opts deliveries;
@@ -111,6 +118,9 @@ static int option_value(int argc, char **argv, int *i, const char *name, const c
     *ret = argv[++*i];
     return 1;
 }
+
+static const char *const limit_options[4] = {"--max-feed-size", "--max-nesting",
+                                             "--max-feed-entries", "--max-field-size"};
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -152,6 +162,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             m = option_value(argc, argv, &i, "--content-type", &a->content_type);
             if (m == 0)
                 m = option_value(argc, argv, &i, "--base", &a->base);
+            for (size_t k = 0; m == 0 && k < 4; k++)
+                m = option_value(argc, argv, &i, limit_options[k], &a->limit[k]);
             if (m < 0)
                 return m;
         }
@@ -354,6 +366,29 @@ static int cmd_parse(const struct args *a)
     char err[256], *json = NULL;
     int r;
 
+    /* The limits given; 0 (not given) is the parser's default. */
+    struct feed_limits lim = {0};
+    size_t *fields[4] = {&lim.max_bytes, &lim.max_depth, &lim.max_entries, &lim.max_field};
+    for (size_t k = 0; k < 4; k++) {
+        int64_t v = 0;
+        char *end = NULL;
+
+        if (!a->limit[k])
+            continue;
+        if (k == 0 || k == 3) {
+            r = config_parse_size(a->limit[k], &v);
+        } else {
+            errno = 0;
+            v = strtoll(a->limit[k], &end, 10);
+            r = errno || *end || end == a->limit[k] ? -EINVAL : 0;
+        }
+        if (r < 0 || v <= 0) {
+            fprintf(stderr, "heraldd: %s: '%s' is not a positive %s\n", limit_options[k],
+                    a->limit[k], k == 0 || k == 3 ? "size (e.g. 512k, 2M)" : "whole number");
+            return 2;
+        }
+        *fields[k] = (size_t)v;
+    }
     buf_init(&body, 64u << 20);
     r = buf_read_file(&body, path);
     if (r < 0) {
@@ -361,7 +396,7 @@ static int cmd_parse(const struct args *a)
         buf_release(&body);
         return 1;
     }
-    r = feed_parse_ex(buf_cstr(&body), body.len, a->base, a->content_type, NULL, &feed, err,
+    r = feed_parse_ex(buf_cstr(&body), body.len, a->base, a->content_type, &lim, &feed, err,
                       sizeof(err));
     buf_release(&body);
     if (r < 0) {

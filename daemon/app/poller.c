@@ -94,8 +94,9 @@ struct parse_job {
     struct feed_slot *slot;
     struct fetch_result res; /* strings point into the copies below */
     char *body, *etag, *last_modified, *content_type, *effective_url, *permanent_url;
-    char *prev_hash;         /* the stored body's hash, to compare with */
-    struct dedup_opts dedup; /* the store's, copied: dedup keys are computed here too */
+    char *prev_hash;           /* the stored body's hash, to compare with */
+    struct dedup_opts dedup;   /* the store's, copied: dedup keys are computed here too */
+    struct feed_limits limits; /* the configuration's, copied */
     /* results of the work */
     char hash[HASH_HEX_LEN + 1];
     bool unchanged;
@@ -339,8 +340,8 @@ static void on_parse_work(uv_work_t *w)
         j->unchanged = true;
         return;
     }
-    j->r = feed_parse(j->body ? j->body : "", j->res.body_len, j->res.effective_url,
-                      j->res.content_type, &j->doc, j->err, sizeof(j->err));
+    j->r = feed_parse_ex(j->body ? j->body : "", j->res.body_len, j->res.effective_url,
+                         j->res.content_type, &j->limits, &j->doc, j->err, sizeof(j->err));
     /* Canonical links and fingerprints off the loop; on failure (no
      * memory) the store computes what is missing. */
     if (j->r == 0 && dedup_prepare(j->doc, &j->dedup) == 0) {
@@ -966,8 +967,10 @@ static void on_fetched(const struct fetch_result *res, void *userdata)
     }
     /* A 2xx: hash and parse on the thread pool; the feed stays in flight. */
     j = job_new(s, res);
-    if (j)
+    if (j) {
         j->dedup = store_get_dedup(p->store)->prepare;
+        config_feed_limits(p->cfg, &j->limits);
+    }
     if (!j || uv_queue_work(p->loop, &j->work, on_parse_work, on_parse_done) < 0) {
         if (j)
             job_free(j);

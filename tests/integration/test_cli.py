@@ -280,6 +280,42 @@ class CliTest(unittest.TestCase):
                          ["https://x.example.org/blog/posts/1.html",
                           "https://x.example.org/blog/2026/2.html"])
 
+    def test_parse_limits(self):
+        """--max-feed-entries, --max-field-size, --max-nesting and
+        --max-feed-size: the configuration's parser limits, from the command
+        line; a bad value is refused with the option's name."""
+        items = [{"guid": "l-%d" % i, "link": "http://l.example.org/%d" % i,
+                  "title": "Item %d" % i, "date": utc(2026, 11, 20, 8, i),
+                  "description": "<p>" + "word " * 2000 + "</p>"} for i in range(5)]
+        path = self.write("limits.xml", rss(items, title="Limits"))
+        p = run_heraldd(["parse", "--max-feed-entries", "2", path])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([i["id"] for i in json.loads(p.stdout)["items"]], ["l-0", "l-1"])
+        full = json.loads(run_heraldd(["parse", path]).stdout)["items"][0]
+        cut = json.loads(run_heraldd(["parse", "--max-field-size=1k", path]).stdout)["items"][0]
+        body = lambda item: item.get("content_html") or item.get("summary") or ""
+        self.assertGreater(len(body(full)), 9000)
+        self.assertLessEqual(len(body(cut)), 1100)
+        p = run_heraldd(["parse", "--max-feed-size", "1k", path])
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("larger than 1024 bytes", p.stderr)
+        deep = ("<div xmlns='http://www.w3.org/1999/xhtml'>top " + "<span>" * 10 + "bottom"
+                + "</span>" * 10 + "</div>")
+        atom_path = self.write("deep.atom", (
+            "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>t</title>"
+            "<id>urn:f</id><updated>2026-01-01T00:00:00Z</updated><entry><id>urn:1</id>"
+            "<updated>2026-01-01T00:00:00Z</updated><title type='xhtml'>%s</title></entry>"
+            "</feed>" % deep).encode())
+        title = lambda args: json.loads(run_heraldd(["parse"] + args + [atom_path]).stdout)[
+            "items"][0]["title"]
+        self.assertEqual(title([]), "top bottom")
+        self.assertEqual(title(["--max-nesting", "4"]), "top")
+        for opt, value in (("--max-nesting", "x"), ("--max-feed-entries", "0"),
+                           ("--max-field-size", "lots")):
+            p = run_heraldd(["parse", opt, value, path])
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(opt, p.stderr)
+
     def test_parse_garbage_fails_with_a_message(self):
         path = self.write("garbage.xml", b"\x00\x01 not a feed at all \xff\xfe<<<\n" * 10)
         p = run_heraldd(["parse", path])

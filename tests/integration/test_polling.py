@@ -47,6 +47,25 @@ class UnchangedTest(HeraldTestCase):
         self.assertEqual(len(stored), 1, "only the first 200 is parsed and stored: %r" % stored)
 
 
+class ParserLimitsTest(HeraldTestCase):
+    def test_config_limits_apply_to_polled_documents(self):
+        """max_feed_entries and max_field_size reach the parser of polled
+        documents: 2 of 5 entries are stored, each value cut at 1 KiB."""
+        items = [{"guid": "l-%d" % i, "link": "http://l.example.org/%d" % i,
+                  "title": "Item %d" % i, "date": recent(20 - i, 9, 0),
+                  "description": "<p>" + "word " * 2000 + "</p>"} for i in range(5)]
+        self.server.set("/lim.xml", rss(items, title="Limits"))
+        d = self.start_daemon([("lim", self.server.url("/lim.xml"), {})],
+                              max_feed_entries="2", max_field_size="1k")
+        d.wait_ids(["l-0", "l-1"])
+        wait_until(lambda: d.query("SELECT polls FROM feeds WHERE name='lim'")[0]["polls"] >= 1,
+                   10, 0.1, "the first poll recorded")
+        rows = d.query("SELECT guid, length(summary) AS n FROM entries ORDER BY guid")
+        self.assertEqual([r["guid"] for r in rows], ["l-0", "l-1"])
+        for r in rows:
+            self.assertLessEqual(r["n"], 1100, r)
+
+
 class MovedTest(HeraldTestCase):
     def moved(self, status):
         new_url = self.server.url("/new.xml")

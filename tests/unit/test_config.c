@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "app/config.h"
+#include "feed/parse.h"
 
 static char dir[] = "/tmp/herald-test-config-XXXXXX";
 
@@ -62,6 +63,9 @@ static void test_defaults(void **state)
     assert_int_equal(c->interval, 1800);
     assert_int_equal(c->max_entries, 100);
     assert_int_equal(c->max_redirects, 5);
+    assert_int_equal(c->max_feed_entries, 5000);
+    assert_int_equal(c->max_nesting, 128);
+    assert_int_equal(c->max_field_size, 4 << 20);
     assert_int_equal(c->timeout, 30000);
     assert_string_equal(c->public_url, "http://127.0.0.1:8080");
     assert_non_null(strstr(c->database, "/herald.db"));
@@ -81,6 +85,9 @@ static void test_full(void **state)
                             "user_agent = test agent\n"
                             "max_entries = 50\n"
                             "max_feed_size = 2M\n"
+                            "max_feed_entries = 300\n"
+                            "max_nesting = 32\n"
+                            "max_field_size = 64k\n"
                             "timeout = 5s\n"
                             "public_url = https://news.example.org/\n"
                             "\n"
@@ -101,6 +108,15 @@ static void test_full(void **state)
     assert_string_equal(c->user_agent, "test agent");
     assert_int_equal(c->max_entries, 50);
     assert_int_equal(c->max_feed_size, 2 << 20);
+    assert_int_equal(c->max_feed_entries, 300);
+    assert_int_equal(c->max_nesting, 32);
+    assert_int_equal(c->max_field_size, 64 << 10);
+    struct feed_limits lim;
+    config_feed_limits(c, &lim);
+    assert_int_equal(lim.max_bytes, 2 << 20);
+    assert_int_equal(lim.max_entries, 300);
+    assert_int_equal(lim.max_depth, 32);
+    assert_int_equal(lim.max_field, 64 << 10);
     assert_int_equal(c->timeout, 5000);
     assert_string_equal(c->public_url, "https://news.example.org");
     assert_int_equal(c->n_feeds, 2);
@@ -108,7 +124,7 @@ static void test_full(void **state)
     assert_string_equal(c->feeds[0].url, "https://lwn.net/headlines/rss");
     assert_int_equal(c->feeds[0].interval, 90);
     assert_string_equal(c->feeds[0].title, "LWN");
-    assert_int_equal(c->feeds[0].line, 12);
+    assert_int_equal(c->feeds[0].line, 15);
     assert_non_null(strstr(c->feeds[1].url, dir));
     assert_non_null(strstr(c->feeds[1].url, "/samples/a.xml"));
     assert_int_equal(strncmp(c->feeds[1].url, "file:///", 8), 0);
@@ -320,6 +336,9 @@ static void test_feed_http_settings_errors(void **state)
     expect_error("[feed \"a\"]\nurl = file:/tmp/x.xml\nheader = X-A: 1\n",
                  "t.conf:1: feed \"a\": header, username and proxy need an http(s) url");
     expect_error("[herald]\nper_site = 0\n", "t.conf:2: per_site must be between");
+    expect_error("[herald]\nmax_feed_entries = 0\n", "t.conf:2: max_feed_entries must be between");
+    expect_error("[herald]\nmax_nesting = 8\n", "t.conf:2: max_nesting must be between");
+    expect_error("[herald]\nmax_field_size = 32M\n", "t.conf:2: max_field_size must be between");
 }
 
 /* ---- webhooks ------------------------------------------------------------------ */
