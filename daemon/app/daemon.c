@@ -238,10 +238,12 @@ static void checkpoint_done(uv_work_t *w, int status)
                   (double)(uv_hrtime() - j->t0) / 1e6);
     }
     /* Frames committed after the checkpoint began (the WAL's size now
-     * against the size it saw) are the tail. */
+     * against the size it saw) are the tail. When a reader kept the
+     * checkpoint from writing back all it saw, holding writes would not
+     * let the WAL start over: no hold then (the next commit tries again). */
     if (j->tail && d->poller && !d->stopping)
         poller_hold_writes(d->poller, false);
-    else if (ok && (j->written < j->frames || store_wal_frames(d->store) > j->frames) &&
+    else if (ok && j->written == j->frames && store_wal_frames(d->store) > j->frames &&
              !d->stopping && d->poller && checkpoint_queue(d, true) == 0)
         poller_hold_writes(d->poller, true);
     free(j);

@@ -452,7 +452,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 
 /* For a string that outlives the statement's step (SQLite keeps a
  * pointer, no copy): the entry's fields, bound and stepped in the same
- * function, the bindings cleared by done(). The content and summary are
+ * function, the bindings cleared by run(). The content and summary are
  * most of the bytes a first poll stores. */
 static void bind_text_static(sqlite3_stmt *st, int i, const char *v)
 {
