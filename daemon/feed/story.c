@@ -186,6 +186,82 @@ static size_t fold_unicode(const char *t, size_t n, char out[TERM_MAX])
     return o;
 }
 
+/* Latin-1's letters (U+00C0-U+00FF but the two signs, UTF-8 C3 80-BF) are
+ * most of the non-ASCII letters in European feeds: their folds are taken
+ * from fold_unicode() once, so a term made of them and ASCII skips
+ * libunistring. Folding works character by character here (case folding
+ * has no context, NFKD only decomposes, and the marks it separates are
+ * dropped), so joining the characters' folds gives the term's fold. */
+static struct {
+    char s[4]; /* the fold: at most two bytes, NUL-terminated */
+    uint8_t n;
+} latin1_fold[64];
+static pthread_once_t latin1_once = PTHREAD_ONCE_INIT;
+
+static bool latin1_letter(unsigned char lead, unsigned char next)
+{
+    return lead == 0xc3 && next >= 0x80 && next <= 0xbf && next != 0x97 && next != 0xb7;
+}
+
+static void latin1_init(void)
+{
+    for (unsigned i = 0; i < 64; i++) {
+        char in[2] = {(char)0xc3, (char)(0x80 + i)}, out[TERM_MAX];
+        size_t n;
+
+        if (!latin1_letter(0xc3, (unsigned char)in[1]))
+            continue;
+        n = fold_unicode(in, 2, out);
+        if (n < sizeof(latin1_fold[i].s)) {
+            memcpy(latin1_fold[i].s, out, n);
+            latin1_fold[i].n = (uint8_t)n;
+        }
+    }
+}
+
+/* fold_unicode() for a term of ASCII and Latin-1 letters; false (out
+ * untouched) for any other character. */
+static bool fold_latin1(const char *t, size_t n, char out[TERM_MAX], size_t *ret)
+{
+    const unsigned char *p = (const unsigned char *)t;
+    size_t o = 0;
+
+    pthread_once(&latin1_once, latin1_init);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x80)
+            continue;
+        if (i + 1 == n || !latin1_letter(p[i], p[i + 1]) || !latin1_fold[p[i + 1] - 0x80].n)
+            return false;
+        i++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *f;
+        size_t k;
+
+        if (p[i] < 0x80) {
+            f = t + i;
+            k = 1;
+        } else {
+            f = latin1_fold[p[++i] - 0x80].s;
+            k = latin1_fold[p[i] - 0x80].n;
+        }
+        /* fold_unicode()'s cut: whole characters while they fit */
+        for (size_t j = 0; j < k;) {
+            size_t cl = (unsigned char)f[j] < 0x80 ? 1 : 2;
+
+            if (o + cl >= TERM_MAX)
+                goto done;
+            memcpy(out + o, f + j, cl);
+            o += cl;
+            j += cl;
+        }
+    }
+done:
+    out[o] = '\0';
+    *ret = o;
+    return true;
+}
+
 static bool ascii_only(const char *t, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -224,7 +300,8 @@ static void end_term(struct terms *ts, char *t, size_t n, bool ascii, bool lead)
         t[n] = '\0';
         add_term(ts, t, n, lead);
     } else {
-        n = fold_unicode(t, n, folded);
+        if (!fold_latin1(t, n, folded, &n))
+            n = fold_unicode(t, n, folded);
         /* Folding can leave several words ("ß" -> "ss" is one, but a
          * ligature or a fraction may not be): kept as one term. */
         add_term(ts, folded, n, lead);
@@ -276,6 +353,15 @@ static void scan(struct terms *ts, const char *s, bool html, bool lead)
             p++;
             continue;
         }
+        if (latin1_letter(p[0], p[1])) {
+            if (n + 2 < TERM_MAX) {
+                memcpy(t + n, p, 2);
+                n += 2;
+            }
+            ascii = false;
+            p += 2;
+            continue;
+        }
         ucs4_t uc;
         int k = u8_mbtouc(&uc, p, strnlen((const char *)p, 4));
         if (uc_is_alnum(uc) || uc_is_general_category(uc, UC_CATEGORY_M)) {
@@ -304,11 +390,18 @@ static void collect(struct terms *ts, const char *title, const char *lead_html)
 
 /* ---- fingerprint -------------------------------------------------------------- */
 
-static int cmp_u32(const void *a, const void *b)
+/* At most STORY_MAX_TERMS * 2 values: an insertion sort, without qsort()'s
+ * call per comparison. */
+static void sort_u32(uint32_t *v, size_t n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = v[i];
+        size_t j = i;
 
-    return x < y ? -1 : x > y;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
 }
 
 void story_fingerprint(const char *title, const char *lead_html, struct story_fp *ret)
@@ -320,7 +413,7 @@ void story_fingerprint(const char *title, const char *lead_html, struct story_fp
     collect(&ts, title, lead_html);
     for (size_t i = 0; i < ts.n; i++)
         h[i] = (uint32_t)(ts.hash[i] >> 32);
-    qsort(h, ts.n, sizeof(h[0]), cmp_u32);
+    sort_u32(h, ts.n);
     for (size_t i = 0; i < ts.n && n < STORY_MAX_TERMS;) {
         size_t j = i;
 

@@ -11,6 +11,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "base/buf.h"
 #include "feed/story.h"
@@ -80,6 +84,75 @@ static void test_terms_accents_removed(void **state)
     expect_terms("São Paulo", NULL, "sao paulo");
     /* A decomposed accent (e + U+0301) is the precomposed one. */
     expect_terms("Sánchez Sa\xcc\x81nchez", NULL, "sanchez sanchez");
+}
+
+/* libunistring's fold of s, as story.h describes it: case folding with
+ * compatibility decomposition, combining marks dropped. */
+static void reference_fold(const char *s, char *out, size_t cap)
+{
+    size_t len = 0, o = 0;
+    uint8_t *f = u8_casefold((const uint8_t *)s, strlen(s), NULL, UNINORM_NFKD, NULL, &len);
+
+    assert_non_null(f);
+    for (size_t i = 0; i < len;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, f + i, len - i);
+
+        if (!uc_is_general_category(uc, UC_CATEGORY_M)) {
+            assert_true(o + (size_t)k < cap);
+            memcpy(out + o, f + i, (size_t)k);
+            o += (size_t)k;
+        }
+        i += (size_t)k;
+    }
+    out[o] = '\0';
+    free(f);
+}
+
+/* Latin-1's letters are folded from a table (taken from libunistring at
+ * first use): every letter and every pair of them, next to ASCII and next
+ * to a letter outside Latin-1, fold as libunistring folds them. */
+static void test_terms_latin1_as_unistring(void **state)
+{
+    static const char *const around[][2] = {{"x", "qz"}, {"Kr", "Ω"}, {"ŁA", "9"}};
+
+    (void)state;
+    for (unsigned a = 0xc0; a <= 0xff; a++) {
+        for (unsigned b = 0xbf; b <= 0xff; b++) { /* 0xbf: a alone */
+            char la[3], lb[3] = "", word[32], folded[64];
+            struct buf got, want;
+
+            if (a == 0xd7 || a == 0xf7 || b == 0xd7 || b == 0xf7)
+                continue; /* × and ÷ are not letters */
+            u8_uctomb((uint8_t *)la, a, 2);
+            la[2] = '\0';
+            if (b > 0xbf) {
+                u8_uctomb((uint8_t *)lb, b, 2);
+                lb[2] = '\0';
+            }
+            for (size_t k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+                snprintf(word, sizeof(word), "%s%s%s%s", around[k][0], la, lb, around[k][1]);
+                reference_fold(word, folded, sizeof(folded));
+                buf_init(&got, 1 << 10);
+                buf_init(&want, 1 << 10);
+                assert_int_equal(story_terms(word, NULL, &got), 0);
+                assert_int_equal(story_terms(folded, NULL, &want), 0);
+                if (strcmp(buf_cstr(&got), buf_cstr(&want)) != 0)
+                    fail_msg("\"%s\" gave \"%s\", libunistring's fold \"%s\" gives \"%s\"", word,
+                             buf_cstr(&got), folded, buf_cstr(&want));
+                buf_release(&got);
+                buf_release(&want);
+            }
+        }
+    }
+    /* A long term is cut at whole characters: 31 "ß" fill 62 of the 63
+     * bytes a term may take; folded, they are 62 letters "s". */
+    char word[128] = "", want[64] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(word, "\xc3\x9f");
+    for (int i = 0; i < 31; i++)
+        strcat(want, "ss");
+    expect_terms(word, NULL, want);
 }
 
 static void test_terms_html_lead(void **state)
@@ -586,6 +659,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_terms_case_folding),
         cmocka_unit_test(test_terms_accents_removed),
+        cmocka_unit_test(test_terms_latin1_as_unistring),
         cmocka_unit_test(test_terms_html_lead),
         cmocka_unit_test(test_terms_stop_words_and_short),
         cmocka_unit_test(test_terms_stemmer),
