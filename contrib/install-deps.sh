@@ -20,6 +20,7 @@ have_pc openssl     || need libssl-dev
 have_pc libpsl      || need libpsl-dev
 have_pc libpcre2-8  || need libpcre2-dev
 have_pc zlib        || need zlib1g-dev
+have_pc libxxhash   || need libxxhash-dev
 have_pc cmocka      || need libcmocka-dev
 # Debian's http-parser ships no pkg-config file: probe the header.
 [ -f /usr/include/http_parser.h ] || need libhttp-parser-dev

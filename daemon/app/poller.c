@@ -335,7 +335,7 @@ static void on_parse_work(uv_work_t *w)
 
     yield_to_loop();
 
-    hash_sha256_hex(j->body ? j->body : "", j->res.body_len, j->hash);
+    chash_hex(j->body ? j->body : "", j->res.body_len, j->hash);
     if (j->prev_hash && strcmp(j->prev_hash, j->hash) == 0) {
         j->unchanged = true;
         return;
@@ -345,7 +345,7 @@ static void on_parse_work(uv_work_t *w)
     /* Canonical links and fingerprints off the loop; on failure (no
      * memory) the store computes what is missing. */
     if (j->r == 0 && dedup_prepare(j->doc, &j->dedup) == 0) {
-        /* The change hashes too (SHA-256 of every entry's text: the
+        /* The change hashes too (a hash of every entry's text: the
          * largest part of an ingest on the loop otherwise). */
         for (size_t i = 0; i < j->doc->n_entries; i++) {
             struct entry *e = &j->doc->entries[i];

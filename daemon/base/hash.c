@@ -5,13 +5,33 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/params.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 struct hash_ctx {
     EVP_MD_CTX *md;
 };
+
+/* OpenSSL 3 looks the implementation of EVP_sha256() up in its provider
+ * store, under a lock, on every EVP_DigestInit_ex() and EVP_Digest(): a
+ * fetched digest skips that (an entry's two change hashes were a tenth of a
+ * parsing thread's digest time). Fetched once, kept for the process. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
 
 struct hash_ctx *hash_new(void)
 {
@@ -20,7 +40,7 @@ struct hash_ctx *hash_new(void)
     if (!h)
         return NULL;
     h->md = EVP_MD_CTX_new();
-    if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+    if (!h->md || EVP_DigestInit_ex(h->md, sha256(), NULL) != 1) {
         EVP_MD_CTX_free(h->md);
         free(h);
         return NULL;
@@ -65,12 +85,61 @@ void hash_sha256_hex(const void *p, size_t n, char out[HASH_HEX_LEN + 1])
     unsigned char md[32];
     static const char hex[] = "0123456789abcdef";
 
-    EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL);
+    EVP_Digest(p, n, md, NULL, sha256(), NULL);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[HASH_HEX_LEN] = '\0';
+}
+
+static void hex128(XXH128_hash_t v, char out[CHASH_HEX_LEN + 1])
+{
+    XXH128_canonical_t c;
+    static const char hex[] = "0123456789abcdef";
+
+    XXH128_canonicalFromHash(&c, v); /* big-endian: the same digits everywhere */
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[c.digest[i] >> 4];
+        out[2 * i + 1] = hex[c.digest[i] & 15];
+    }
+    out[CHASH_HEX_LEN] = '\0';
+}
+
+struct chash *chash_new(void)
+{
+    XXH3_state_t *st = XXH3_createState();
+
+    if (st && XXH3_128bits_reset(st) != XXH_OK) {
+        XXH3_freeState(st);
+        st = NULL;
+    }
+    return (struct chash *)st;
+}
+
+void chash_update_str(struct chash *h, const char *s)
+{
+    static const unsigned char absent = 0x01, sep = 0x00;
+    XXH3_state_t *st = (XXH3_state_t *)h;
+
+    if (s)
+        XXH3_128bits_update(st, s, strlen(s));
+    else
+        XXH3_128bits_update(st, &absent, 1);
+    XXH3_128bits_update(st, &sep, 1);
+}
+
+void chash_final_hex(struct chash *h, char out[CHASH_HEX_LEN + 1])
+{
+    XXH3_state_t *st = (XXH3_state_t *)h;
+
+    hex128(XXH3_128bits_digest(st), out);
+    XXH3_freeState(st);
+}
+
+void chash_hex(const void *p, size_t n, char out[CHASH_HEX_LEN + 1])
+{
+    hex128(XXH3_128bits(p, n), out);
 }
 
 int hash_hmac_sha256(const void *key, size_t key_len, const void *const *parts, const size_t *lens,

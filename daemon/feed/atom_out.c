@@ -47,7 +47,7 @@ void atom_entry_id(const struct entry *e, char *out, size_t n)
     } else if (e->link) {
         snprintf(out, n, "%s", e->link);
     } else {
-        if (dedup_entry_hash(e, hash) < 0)
+        if (dedup_entry_urn_hash(e, hash) < 0)
             hash[0] = '\0';
         snprintf(out, n, "urn:sha256:%s", hash);
     }

@@ -112,26 +112,23 @@ int dedup_fields_hash(const char *id, const char *link, const char *title, const
                       const char *content, const char *author, int64_t published, int64_t updated,
                       char out[HASH_HEX_LEN + 1])
 {
-    char text[HASH_HEX_LEN + 1], meta[HASH_HEX_LEN + 1], dates[48];
-    struct hash_ctx *h = hash_new();
+    char dates[48];
+    struct chash *h = chash_new();
 
     if (!h)
         return -ENOMEM;
-    hash_update_str(h, title);
-    hash_update_str(h, summary);
-    hash_update_str(h, content);
-    hash_final_hex(h, text);
-    if (!(h = hash_new()))
+    chash_update_str(h, title);
+    chash_update_str(h, summary);
+    chash_update_str(h, content);
+    chash_final_hex(h, out); /* DEDUP_TEXT_HEX digits */
+    if (!(h = chash_new()))
         return -ENOMEM;
-    hash_update_str(h, id);
-    hash_update_str(h, link);
-    hash_update_str(h, author);
+    chash_update_str(h, id);
+    chash_update_str(h, link);
+    chash_update_str(h, author);
     snprintf(dates, sizeof(dates), "%lld/%lld", (long long)published, (long long)updated);
-    hash_update_str(h, dates);
-    hash_final_hex(h, meta);
-    memcpy(out, text, DEDUP_TEXT_HEX);
-    memcpy(out + DEDUP_TEXT_HEX, meta, HASH_HEX_LEN - DEDUP_TEXT_HEX);
-    out[HASH_HEX_LEN] = '\0';
+    chash_update_str(h, dates);
+    chash_final_hex(h, out + DEDUP_TEXT_HEX);
     return 0;
 }
 
@@ -139,4 +136,29 @@ int dedup_entry_hash(const struct entry *e, char out[HASH_HEX_LEN + 1])
 {
     return dedup_fields_hash(e->id, e->link, e->title, e->summary, e->content, e->author,
                              e->published, e->updated, out);
+}
+
+int dedup_entry_urn_hash(const struct entry *e, char out[HASH_HEX_LEN + 1])
+{
+    char text[HASH_HEX_LEN + 1], meta[HASH_HEX_LEN + 1], dates[48];
+    struct hash_ctx *h = hash_new();
+
+    if (!h)
+        return -ENOMEM;
+    hash_update_str(h, e->title);
+    hash_update_str(h, e->summary);
+    hash_update_str(h, e->content);
+    hash_final_hex(h, text);
+    if (!(h = hash_new()))
+        return -ENOMEM;
+    hash_update_str(h, e->id);
+    hash_update_str(h, e->link);
+    hash_update_str(h, e->author);
+    snprintf(dates, sizeof(dates), "%lld/%lld", (long long)e->published, (long long)e->updated);
+    hash_update_str(h, dates);
+    hash_final_hex(h, meta);
+    memcpy(out, text, HASH_HEX_LEN / 2);
+    memcpy(out + HASH_HEX_LEN / 2, meta, HASH_HEX_LEN / 2);
+    out[HASH_HEX_LEN] = '\0';
+    return 0;
 }

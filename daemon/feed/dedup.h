@@ -48,13 +48,17 @@ int dedup_prepare(struct feed *doc, const struct dedup_opts *o);
 int dedup_entry_key(const struct entry *e, char **ret);
 
 /* Writes e's change hash: DEDUP_TEXT_HEX hex digits over its title,
- * summary and content, then as many over its id, link, author and dates.
- * Returns 0 or -ENOMEM. */
-#define DEDUP_TEXT_HEX (HASH_HEX_LEN / 2)
+ * summary and content, then as many over its id, link, author and dates
+ * (each half a change hash, base/hash.h). Returns 0 or -ENOMEM. */
+#define DEDUP_TEXT_HEX CHASH_HEX_LEN
 int dedup_entry_hash(const struct entry *e, char out[HASH_HEX_LEN + 1]);
 /* The same from the stored fields (dates TIME_NONE when absent). */
 int dedup_fields_hash(const char *id, const char *link, const char *title, const char *summary,
                       const char *content, const char *author, int64_t published, int64_t updated,
                       char out[HASH_HEX_LEN + 1]);
+/* The identifier of an entry with neither id nor link, for outputs
+ * (urn:sha256:...): the same layout over SHA-256, so that it stays what
+ * readers have seen. Returns 0 or -ENOMEM. */
+int dedup_entry_urn_hash(const struct entry *e, char out[HASH_HEX_LEN + 1]);
 
 #endif

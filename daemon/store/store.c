@@ -159,6 +159,14 @@ static const char *const migrations[] = {
 
     /* 7: retention re-checks each candidate against the outbox. */
     "CREATE INDEX deliveries_by_entry ON deliveries (entry_id) WHERE entry_id IS NOT NULL;",
+
+    /* 8: change hashes are XXH3-128 (they were SHA-256): the entries' are
+     * recomputed, so that no entry looks revised on its next poll; a
+     * body's is only compared with the next body, so it is dropped (that
+     * poll parses the body once more). */
+    "UPDATE entries SET"
+    "  hash = herald_hash(guid, link, title, summary, content, author, published, updated);"
+    "UPDATE feeds SET body_hash = NULL;",
 };
 
 enum stmt_id {

@@ -72,7 +72,7 @@ struct store_feed_state {
     int64_t last_poll;   /* TIME_NONE if never */
     int64_t next_poll;   /* 0 = due now */
     bool gone;           /* a 410 was seen: not polled until the URL changes */
-    char *body_hash;     /* SHA-256 (hex) of the last stored body, or NULL */
+    char *body_hash;     /* change hash (hex, base/hash.h) of the last stored body, or NULL */
     int64_t body_size;   /* bytes of the last 200's body, 0 if unknown */
 };
 

@@ -305,7 +305,7 @@ static void test_migration_from_version_1(void **state)
     (void)state;
     write_version_1();
     s = open_db();
-    assert_int_equal(query_int("PRAGMA user_version"), 7);
+    assert_int_equal(query_int("PRAGMA user_version"), 8);
     /* Migration 3: canonical links, link keys and change hashes. */
     assert_int_equal(
         query_int("SELECT count(*) FROM entries WHERE key ="
@@ -323,6 +323,53 @@ static void test_migration_from_version_1(void **state)
     assert_int_equal(store_count_entries(s, &n), 0);
     assert_int_equal(n, 1);
     store_feed_state_free(st);
+    store_close(s);
+}
+
+/* Migration 8: the change hashes of a schema 7 database (SHA-256) are
+ * recomputed, so the next poll finds its entries unchanged, not revised. */
+static void test_migration_8_rehashes(void **state)
+{
+    struct store *s = open_db();
+    struct store_feed_state *st;
+    struct store_ingest_stats stats;
+    struct store_poll poll = ok_poll(2000000000);
+    struct feed *doc = doc_with(3, "m", 1000000000);
+    char want[HASH_HEX_LEN + 1], sql[256];
+    sqlite3 *db;
+
+    (void)state;
+    poll.body_hash = "ab12";
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.added, 3);
+    store_feed_state_free(st);
+    store_close(s);
+    /* As schema 7 left them: SHA-256 change hashes (the urn layout). */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dedup_entry_urn_hash(&doc->entries[i], want), 0);
+        snprintf(sql, sizeof(sql), "UPDATE entries SET hash = '%s' WHERE guid = 'm-%d'", want, i);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    s = open_db();
+    assert_int_equal(query_int("PRAGMA user_version"), 8);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dedup_entry_hash(&doc->entries[i], want), 0);
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM entries WHERE guid = 'm-%d' AND hash = '%s'", i, want);
+        assert_int_equal(query_int(sql), 1);
+    }
+    assert_int_equal(store_feed_register(s, "one", "https://example.org/feed", &st), 0);
+    assert_null(st->body_hash);
+    assert_int_equal(store_ingest(s, st->id, doc, &poll, &stats), 0);
+    assert_int_equal(stats.unchanged, 3);
+    assert_int_equal(stats.updated, 0);
+    store_feed_state_free(st);
+    feed_free(doc);
     store_close(s);
 }
 
@@ -2215,6 +2262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_and_newer_version, setup, teardown),
         cmocka_unit_test(test_unwritable_path),
         cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_8_rehashes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_feed_keeps_its_new_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gone_until_the_url_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_politeness_counters, setup, teardown),
