@@ -922,7 +922,12 @@ static struct parse_job *job_new(struct feed_slot *s, const struct fetch_result 
         return NULL;
     j->slot = s;
     j->res = *res;
-    j->body = malloc(res->body_len + 1);
+    j->res.transfer = NULL;
+    j->body = fetch_take_body(res);
+    if (!j->body && (j->body = malloc(res->body_len + 1))) {
+        memcpy(j->body, res->body ? res->body : "", res->body_len);
+        j->body[res->body_len] = '\0';
+    }
     ok = j->body && dup_into(&j->etag, res->etag) &&
          dup_into(&j->last_modified, res->last_modified) &&
          dup_into(&j->content_type, res->content_type) &&
@@ -933,8 +938,6 @@ static struct parse_job *job_new(struct feed_slot *s, const struct fetch_result 
         job_free(j);
         return NULL;
     }
-    memcpy(j->body, res->body ? res->body : "", res->body_len);
-    j->body[res->body_len] = '\0';
     j->res.body = j->body;
     j->res.etag = j->etag;
     j->res.last_modified = j->last_modified;

@@ -465,11 +465,31 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+char *fetch_take_body(const struct fetch_result *res)
+{
+    struct transfer *t = res->transfer;
+    char *body;
+
+    if (!t || !t->body.data || t->body.err || res->body != t->body.data)
+        return NULL;
+    body = t->body.data;
+    t->body.data = NULL; /* transfer_free() releases an empty buffer */
+    t->body.len = t->body.cap = 0;
+    return body;
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct transfer *t = userdata;
     size_t n = size * nmemb;
+    curl_off_t length;
 
+    /* Room for the whole body at once when the server said how long it is
+     * (compressed, it is a start): the buffer would double a dozen times. */
+    if (!t->body.cap && t->easy &&
+        curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length > 0 && (uint64_t)length < t->body.max)
+        (void)buf_reserve(&t->body, (size_t)length); /* fails as the append would */
     if (buf_append(&t->body, ptr, n) < 0) {
         t->too_large = t->body.err == -E2BIG;
         return 0; /* CURLE_WRITE_ERROR */
@@ -798,6 +818,7 @@ static void finish(struct transfer *t, enum fetch_error err, const char *errmsg)
     res.retry_after = retry_after(t->retry_after, clock_now());
     res.body = buf_cstr(&t->body);
     res.body_len = t->body.len;
+    res.transfer = t;
     res.elapsed_ms = t->started ? clock_mono_ms() - t->first_start_ms : 0;
     if (err != FETCH_OK && err != FETCH_ERR_CANCELED)
         log_debug("FETCH", "#%llu %s: failed: %s", (unsigned long long)t->seq, t->host, res.errmsg);

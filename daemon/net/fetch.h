@@ -117,7 +117,13 @@ struct fetch_result {
     const char *body;
     size_t body_len;
     int64_t elapsed_ms; /* since the transfer started (not counting the queue) */
+    void *transfer;     /* private: for fetch_take_body() */
 };
+
+/* Inside the done callback: takes res's body (body_len bytes and a NUL)
+ * instead of copying it, the caller's to free(); res->body points at it
+ * still. NULL when there is none to take (then copy res->body). */
+char *fetch_take_body(const struct fetch_result *res);
 
 typedef void (*fetch_done_cb)(const struct fetch_result *res, void *userdata);
 
