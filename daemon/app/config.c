@@ -98,6 +98,7 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "max_nesting", TYPE_INT, G(max_nesting), 16, 1024},
     {SECTION_HERALD, "max_field_size", TYPE_SIZE, G(max_field_size), 1024, 16 << 20},
     {SECTION_HERALD, "per_site", TYPE_INT, G(per_site), 1, 100},
+    {SECTION_HERALD, "per_host", TYPE_INT, G(per_site), 1, 100}, /* the same, by another name */
     {SECTION_HERALD, "site_gap", TYPE_DURATION_MS, G(site_gap), 0, 3600},
     {SECTION_HERALD, "log_level", TYPE_LOG_LEVEL, G(log_level), 0, 0},
     {SECTION_HERALD, "admin_token", TYPE_SECRET, G(admin_token), 16, 1024},

@@ -287,6 +287,14 @@ static void test_feed_http_settings(void **state)
     config_free(c);
     buf_release(&errs);
 
+    /* per_host is per_site by another name. */
+    c = load("[herald]\nper_host = 3\n[feed \"a\"]\nurl = https://a.example/feed\n", &errs);
+    if (!c)
+        fail_msg("%s", buf_cstr(&errs));
+    assert_int_equal(c->per_site, 3);
+    config_free(c);
+    buf_release(&errs);
+
     /* Defaults. */
     c = load("[feed \"a\"]\nurl = https://a.example/feed\n", &errs);
     assert_non_null(c);
@@ -336,6 +344,7 @@ static void test_feed_http_settings_errors(void **state)
     expect_error("[feed \"a\"]\nurl = file:/tmp/x.xml\nheader = X-A: 1\n",
                  "t.conf:1: feed \"a\": header, username and proxy need an http(s) url");
     expect_error("[herald]\nper_site = 0\n", "t.conf:2: per_site must be between");
+    expect_error("[herald]\nper_host = 101\n", "t.conf:2: per_host must be between");
     expect_error("[herald]\nmax_feed_entries = 0\n", "t.conf:2: max_feed_entries must be between");
     expect_error("[herald]\nmax_nesting = 8\n", "t.conf:2: max_nesting must be between");
     expect_error("[herald]\nmax_field_size = 32M\n", "t.conf:2: max_field_size must be between");
