@@ -135,8 +135,8 @@ class GoneTest(HeraldTestCase):
 
 
 class RetryAfterTest(HeraldTestCase):
-    def throttled(self, retry_after, at_least):
-        self.server.set("/slow.xml", b"slow down\n", status=429, content_type="text/plain",
+    def throttled(self, retry_after, at_least, status=429):
+        self.server.set("/slow.xml", b"slow down\n", status=status, content_type="text/plain",
                         headers={"Retry-After": retry_after})
         d = self.start_daemon([("s", self.server.url("/slow.xml"), {"interval": "1s"})])
         first = self.server.wait_requests("/slow.xml", 1, timeout=10)[0]
@@ -146,11 +146,14 @@ class RetryAfterTest(HeraldTestCase):
                                 "the next request came before Retry-After")
         d.wait_ids(IDS)
         row = d.query("SELECT throttled, retry_after FROM feeds WHERE name='s'")[0]
-        self.assertEqual(row["throttled"], 1)
+        self.assertEqual(row["throttled"], 1 if status == 429 else 0)  # the 429s seen
         self.assertIsNotNone(row["retry_after"])
 
     def test_retry_after_seconds(self):
         self.throttled("4", 3.0)
+
+    def test_retry_after_on_503(self):
+        self.throttled("4", 3.0, status=503)
 
     def test_retry_after_http_date(self):
         when = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(seconds=5)
