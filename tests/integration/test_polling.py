@@ -239,8 +239,11 @@ class FeedsCommandTest(HeraldTestCase):
         self.server.set("/ok.xml", rss(ITEMS, title="OK"), etag='"v1"')
         self.server.set("/err.xml", b"oops\n", status=500, content_type="text/plain")
         self.server.set("/gone.xml", b"", status=410)
+        self.server.set("/hinted.xml", rss(ITEMS, title="Hinted"),
+                        headers={"Cache-Control": "max-age=7200"})
         d = self.start_daemon([
             ("ok", self.server.url("/ok.xml"), {"interval": "1s"}),
+            ("hinted", self.server.url("/hinted.xml"), {"interval": "1s"}),
             ("err", self.server.url("/err.xml"), {"interval": "1h"}),
             ("gone", self.server.url("/gone.xml"), {"interval": "1s"}),
             ("off", self.server.url("/off.xml"), {"enabled": "no"}),
@@ -249,15 +252,16 @@ class FeedsCommandTest(HeraldTestCase):
         self.server.wait_requests("/ok.xml", 3, timeout=10)  # 304s
         self.server.wait_requests("/err.xml", 1, timeout=10)
         self.server.wait_requests("/gone.xml", 1, timeout=10)
+        self.server.wait_requests("/hinted.xml", 1, timeout=10)
 
         def settled():
             js = {f["name"]: f for f in heraldd_feeds(d, json_output=True)}
             ok = (js["err"]["state"] == "error" and js["gone"]["state"] == "gone"
-                  and js["ok"]["not_modified"] >= 1)
+                  and js["ok"]["not_modified"] >= 1 and js["hinted"]["hint"] is not None)
             return js if ok else None
 
         js = wait_until(settled, 10, 0.2, lambda: repr(heraldd_feeds(d, json_output=True)))
-        self.assertEqual(list(js), ["ok", "err", "gone", "off"])
+        self.assertEqual(list(js), ["ok", "hinted", "err", "gone", "off"])
         self.assertEqual(js["ok"]["state"], "ok")
         self.assertEqual(js["ok"]["entries"], 3)
         self.assertEqual(js["ok"]["last_status"], 304)
@@ -265,9 +269,18 @@ class FeedsCommandTest(HeraldTestCase):
         self.assertEqual(js["err"]["error_class"], "http")
         self.assertEqual(js["err"]["last_status"], 500)
         self.assertIsNone(js["gone"]["next_poll"])
+        # The politeness record: 304s spared bodies, no 429s, and the
+        # interval taken against the server's hint (max-age is a floor).
+        self.assertGreater(js["ok"]["bytes_saved"], 0)
+        self.assertEqual(js["ok"]["throttled"], 0)
+        self.assertEqual(js["hinted"]["hint"], 7200)
+        self.assertEqual(js["hinted"]["hint_source"], "max-age")
+        self.assertGreaterEqual(js["hinted"]["interval"], 7200)
+        self.assertLessEqual(js["ok"]["interval"], 2)
 
         rows = heraldd_feeds(d)
-        self.assertEqual(set(rows), {"ok", "err", "gone", "off"})
+        self.assertEqual(set(rows), {"ok", "hinted", "err", "gone", "off"})
+        self.assertRegex(rows["hinted"], r"max-age 2h")
         self.assertRegex(rows["ok"], r"\bok\b.*\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+304\b")
         self.assertRegex(rows["err"], r"\berror\b.*\b500\s+http: HTTP 500")
         self.assertRegex(rows["gone"], r"\bgone\b")
