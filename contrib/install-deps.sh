@@ -30,6 +30,9 @@ have_pc cmocka      || need libcmocka-dev
 # Test tools: real consumers of the merged feed and an SQLite shell.
 if [ "${HERALD_DEPS:-test}" = test ]; then
     /usr/bin/python3 -c 'import feedparser' >/dev/null 2>&1 || need python3-feedparser
+    # An HTTP/2 server for the multiplexing test, and the openssl CLI for its certificate.
+    /usr/bin/python3 -c 'import h2' >/dev/null 2>&1 || need python3-h2
+    command -v openssl >/dev/null 2>&1 || need openssl
     command -v newsboat >/dev/null 2>&1 || need newsboat
     command -v sfeed >/dev/null 2>&1 || need sfeed
     command -v sqlite3 >/dev/null 2>&1 || need sqlite3

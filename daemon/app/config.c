@@ -45,6 +45,7 @@ enum section_kind {
 enum value_type {
     TYPE_STRING,
     TYPE_PATH,
+    TYPE_FILE,     /* a path that must name a readable file when the configuration is read */
     TYPE_DURATION, /* seconds */
     TYPE_DURATION_MS,
     TYPE_SIZE,
@@ -88,6 +89,7 @@ static const struct key_rule rules[] = {
     {SECTION_HERALD, "max_interval", TYPE_DURATION, G(max_interval), 1, 30 * 86400},
     {SECTION_HERALD, "max_backoff", TYPE_DURATION, G(max_backoff), 1, 30 * 86400},
     {SECTION_HERALD, "user_agent", TYPE_STRING, G(user_agent), 1, 190},
+    {SECTION_HERALD, "ca_file", TYPE_FILE, G(ca_file), 0, 0},
     {SECTION_HERALD, "max_entries", TYPE_INT, G(max_entries), 1, 10000},
     {SECTION_HERALD, "max_concurrent", TYPE_INT, G(max_concurrent), 1, 1000},
     {SECTION_HERALD, "timeout", TYPE_DURATION_MS, G(timeout), 1, 3600},
@@ -692,6 +694,7 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
             set_string(l, sfield, value);
         break;
     case TYPE_PATH:
+    case TYPE_FILE:
         if (!*value) {
             errorf(l, l->line, "%s must not be empty", r->key);
         } else if (*value == '/') {
@@ -705,6 +708,8 @@ static void apply(struct loader *l, const struct key_rule *r, const char *value)
             free(*sfield);
             *sfield = p;
         }
+        if (r->type == TYPE_FILE && *sfield && access(*sfield, R_OK) != 0)
+            errorf(l, l->line, "%s: cannot read %s: %s", r->key, *sfield, strerror(errno));
         break;
     case TYPE_DURATION:
         if (config_parse_duration(value, &v) < 0)
@@ -1667,6 +1672,7 @@ void config_free(struct config *c)
     free(c->public_url);
     free(c->title);
     free(c->user_agent);
+    free(c->ca_file);
     free(c->log_level);
     free_secret(c->admin_token);
     free_words(&c->dedup_prefer);

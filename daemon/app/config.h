@@ -132,6 +132,7 @@ struct config {
     int64_t max_interval;
     int64_t max_backoff; /* longest wait after consecutive errors */
     char *user_agent;
+    char *ca_file; /* CAs trusted for https instead of the system's; NULL: the system's */
     int64_t max_entries;
     int64_t max_concurrent;
     int64_t timeout;          /* ms */

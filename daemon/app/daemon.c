@@ -736,6 +736,7 @@ static struct fetch_options fetch_options_of(const struct config *c)
         /* The fetcher reads 0 as its default; negative is none. */
         .site_gap_ms = c->site_gap > 0 ? (long)c->site_gap : -1,
         .user_agent = c->user_agent,
+        .ca_file = c->ca_file,
     };
 }
 

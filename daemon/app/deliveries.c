@@ -200,7 +200,8 @@ static void on_test_done(const struct fetch_result *res, void *ud)
 int webhook_test_cmd(const struct config *cfg, const char *name, FILE *out)
 {
     const struct webhook_conf *wc = config_find_webhook(cfg, name);
-    struct fetch_options fo = {.user_agent = cfg->user_agent, .max_inflight = 1};
+    struct fetch_options fo = {
+        .user_agent = cfg->user_agent, .ca_file = cfg->ca_file, .max_inflight = 1};
     struct test_run t = {0};
     char msg_id[WEBHOOK_MSG_ID_LEN], *payload;
     const char *payloads[1];

@@ -193,6 +193,7 @@ struct fetcher {
     uv_timer_t wake;  /* ours: queued work, gaps, pauses, DNS deadlines */
     struct fetch_options opts;
     char *user_agent;
+    char *ca_file; /* or NULL: the system's CAs */
     unsigned inflight, pending;
     uint64_t seq;
     struct transfer *transfers;
@@ -354,6 +355,7 @@ static void maybe_finish_close(struct fetcher *f)
     while (f->sites)
         free_site(f, f->sites);
     free(f->user_agent);
+    free(f->ca_file);
     free(f);
     if (closed)
         closed(ud);
@@ -1296,6 +1298,8 @@ static int setup(struct transfer *t, long timeout_ms)
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_USERAGENT, t->user_agent ? t->user_agent : t->f->user_agent);
+    if (t->f->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, t->f->ca_file);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
@@ -1653,6 +1657,25 @@ static long idle_connections(const struct fetch_options *o)
     return (long)o->max_inflight * 8;
 }
 
+/* Copies o's strings into f (replacing f's), and clears them in o. */
+static int take_strings(struct fetcher *f, struct fetch_options *o)
+{
+    char *ua = strdup(o->user_agent ? o->user_agent : "heraldd/" HERALD_VERSION);
+    char *ca = o->ca_file ? strdup(o->ca_file) : NULL;
+
+    if (!ua || (o->ca_file && !ca)) {
+        free(ua);
+        free(ca);
+        return -ENOMEM;
+    }
+    free(f->user_agent);
+    free(f->ca_file);
+    f->user_agent = ua;
+    f->ca_file = ca;
+    o->user_agent = o->ca_file = NULL;
+    return 0;
+}
+
 int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetcher **ret)
 {
     struct fetcher *f = calloc(1, sizeof(*f));
@@ -1662,13 +1685,12 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
     if (opts)
         f->opts = *opts;
     defaults(&f->opts);
-    f->user_agent = strdup(f->opts.user_agent ? f->opts.user_agent : "heraldd/" HERALD_VERSION);
-    f->opts.user_agent = NULL;
     f->loop = loop;
     f->multi = curl_multi_init();
-    if (!f->user_agent || !f->multi) {
+    if (take_strings(f, &f->opts) < 0 || !f->multi) {
         curl_multi_cleanup(f->multi);
         free(f->user_agent);
+        free(f->ca_file);
         free(f);
         return -ENOMEM;
     }
@@ -1689,15 +1711,10 @@ int fetcher_new(uv_loop_t *loop, const struct fetch_options *opts, struct fetche
 int fetcher_set_options(struct fetcher *f, const struct fetch_options *opts)
 {
     struct fetch_options o = *opts;
-    char *ua;
 
     defaults(&o);
-    ua = strdup(o.user_agent ? o.user_agent : "heraldd/" HERALD_VERSION);
-    if (!ua)
+    if (take_strings(f, &o) < 0)
         return -ENOMEM;
-    free(f->user_agent);
-    f->user_agent = ua;
-    o.user_agent = NULL;
     f->opts = o;
     curl_multi_setopt(f->multi, CURLMOPT_MAXCONNECTS, idle_connections(&f->opts));
     if (!f->closing)

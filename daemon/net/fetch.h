@@ -62,6 +62,8 @@ struct fetch_options {
     size_t max_body;         /* bytes; default 8 MiB */
     long max_redirects;      /* default 5 */
     const char *user_agent;  /* copied */
+    const char *ca_file;     /* PEM file of the CAs to trust instead of the system's, or NULL;
+                                copied */
 };
 
 /* Borrowed: fetch_start() copies what it keeps. */

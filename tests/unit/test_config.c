@@ -345,6 +345,8 @@ static void test_feed_http_settings_errors(void **state)
                  "t.conf:1: feed \"a\": header, username and proxy need an http(s) url");
     expect_error("[herald]\nper_site = 0\n", "t.conf:2: per_site must be between");
     expect_error("[herald]\nper_host = 101\n", "t.conf:2: per_host must be between");
+    expect_error("[herald]\nca_file = /nonexistent/ca.pem\n",
+                 "t.conf:2: ca_file: cannot read /nonexistent/ca.pem: No such file or directory");
     expect_error("[herald]\nmax_feed_entries = 0\n", "t.conf:2: max_feed_entries must be between");
     expect_error("[herald]\nmax_nesting = 8\n", "t.conf:2: max_nesting must be between");
     expect_error("[herald]\nmax_field_size = 32M\n", "t.conf:2: max_field_size must be between");
