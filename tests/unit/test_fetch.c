@@ -561,6 +561,32 @@ static void test_per_site_limit(void **state)
     end();
 }
 
+/* The global cap: at most max_inflight transfers at once over all sites
+ * (127.0.0.1 and 127.0.0.2 are two sites; both count their requests under
+ * one path, so max_open is the number open at once on both). */
+static void test_global_cap(void **state)
+{
+    struct fetch_options o = fast;
+    struct path_stats a;
+
+    (void)state;
+    o.max_inflight = 3;
+    o.per_site = 10;
+    begin(&o);
+    for (int i = 0; i < 8; i++)
+        get(i, url(i % 2, "/holdall"));
+    wait_all();
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(out[i].error, FETCH_OK);
+    a = stats_get("/holdall");
+    assert_int_equal(a.count, 8);
+    if (a.max_open < 1 || a.max_open > 3)
+        fail_msg("%d requests at once, max_inflight is 3", a.max_open);
+    /* Eight at three at once: at least three waves. */
+    assert_true(a.start_ms[7] - a.start_ms[0] >= 2 * HOLD_MS - 50);
+    end();
+}
+
 static void test_site_gap(void **state)
 {
     struct fetch_options o = {.site_gap_ms = 200, .per_site = 4};
@@ -890,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_start_from_done_callback),
         cmocka_unit_test(test_bad_scheme_is_deferred),
         cmocka_unit_test(test_per_site_limit),
+        cmocka_unit_test(test_global_cap),
         cmocka_unit_test(test_site_gap),
         cmocka_unit_test(test_429_pauses_site),
         cmocka_unit_test(test_redirect_permanent),
