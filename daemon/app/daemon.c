@@ -201,10 +201,12 @@ static void on_trim(uv_timer_t *t)
  * a hold, one after the other, so that each has little to write back and
  * the tail a hold waits for is short. A hold stops the loop's storing, the
  * narrow part of a first poll of thousands of feeds: bench/poll's first
- * round held 84-91 times for 3-4 s of its 16-20 s when every checkpoint
- * led to one, 40-43 times for 1.3-1.4 s at 6,000 frames. The checkpoints'
- * own work is on the thread pool, which has time to spare there. The WAL
- * stays under about 200 MB, where it grew to 5 GB without holds. */
+ * round held 84-91 times for 3.2-4.0 s of its 16-20 s when every
+ * checkpoint led to one; single runs with this threshold at 6,000, 8,192
+ * and 10,000 frames held 40-43, 28 and 26 times (1.3-1.7, 1.8 and
+ * 0.7-1.2 s). The checkpoints' own work is on the thread pool, which has
+ * time to spare there. The WAL stays under about 200 MB, where it grew to
+ * 5 GB without holds. */
 #define WAL_CHECKPOINT_FRAMES 2000
 #define WAL_RESTART_FRAMES    8192 /* 64 MiB of 8-KiB pages */
 
